@@ -1,0 +1,1 @@
+"""Utilities: converting between the wide and long layouts."""
