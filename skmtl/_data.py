@@ -291,7 +291,7 @@ def _check_classes(labels, name):
     check_classification_targets(labels)
     if len(np.unique(labels)) < 2:
         raise ValueError(
-            f"{name} has a single class ({_show(np.unique(labels)[0])}); a "
+            f"{name} has only one class ({_show(np.unique(labels)[0])}); a "
             "classifier needs at least two classes per task."
         )
 

@@ -10,6 +10,7 @@ its per-task predictions through :meth:`MultiTaskMixin._format_output`.
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.validation import check_is_fitted
 
 from ._data import check_task_data, check_task_X
 from .metrics._per_task import task_scores
@@ -55,16 +56,24 @@ class MultiTaskMixin:
         self._single_output = data.single_output
         return data
 
-    def _validate_predict(self, X):
-        """Return ``(features, task_codes)``; ``task_codes`` is None when wide."""
-        check_n_features_and_names(self, X, reset=False)
-        return check_task_X(
+    def _validate_predict(self, X, *, known_tasks=True):
+        """Return ``(features, task_codes)``; ``task_codes`` is None when wide.
+
+        With ``known_tasks=False`` (long layout, for models that ignore the
+        task) unseen task labels are accepted and ``task_codes`` is None.
+        """
+        check_is_fitted(self)
+        features, codes = check_task_X(
             X,
             task_column=self.task_column,
-            tasks=self.tasks_,
+            tasks=self.tasks_ if known_tasks else None,
             accept_sparse=self._accept_sparse,
             estimator_name=type(self).__name__,
         )
+        # After check_task_X, so a 1-D X gets scikit-learn's "Reshape your
+        # data" error rather than a feature-count one.
+        check_n_features_and_names(self, X, reset=False)
+        return features, codes
 
     def _format_output(self, per_task, task_codes):
         """Turn (n_samples, n_tasks) predictions into the layout's shape.
