@@ -92,7 +92,7 @@ class TaskData:
     def task_targets(self, t):
         """Labels of task ``t`` on :meth:`task_rows`."""
         rows = self.task_rows(t)
-        return self.y[rows] if self.y.ndim == 1 else self.y[rows, t]
+        return _homogeneous(self.y[rows] if self.y.ndim == 1 else self.y[rows, t])
 
     def to_long(self):
         """Return ``(rows, task_codes, targets)`` of every observed label.
@@ -105,6 +105,16 @@ class TaskData:
             return self.order, self.task_codes[self.order], self.y[self.order]
         codes = np.repeat(np.arange(self.n_tasks), self.n_samples_per_task)
         return self.order, codes, self.y[self.order, codes]
+
+
+def _homogeneous(labels):
+    """Give an object array of one kind of label its natural dtype.
+
+    A wide ``y`` mixing tasks with string and integer labels is an object
+    array; each task's own labels are homogeneous and classifiers expect
+    them typed (``type_of_target`` rejects object arrays of ints).
+    """
+    return np.asarray(labels.tolist()) if labels.dtype.kind == "O" else labels
 
 
 def _missing(values):
@@ -265,26 +275,21 @@ def _task_name(tasks, t, layout):
     return f"task {_show(tasks[t])}"
 
 
-def _check_targets(y, mask, tasks, layout, target_type, n_samples):
-    """Per-task checks: labels present, finite, valid for the target type."""
-    per_task = mask.sum(axis=0) if mask.ndim == 2 else None
-    if per_task is not None:
-        empty = np.flatnonzero(per_task == 0)
-        if len(empty):
-            raise ValueError(
-                f"{_task_name(tasks, empty[0], layout)} has no labeled rows "
-                "(all labels missing); drop it or provide labels."
-            )
+def _check_wide_targets(Y, mask, target_type):
+    """Per-task checks of a wide ``Y``: labels present, finite or valid classes."""
+    tasks = np.arange(Y.shape[1])
+    empty = np.flatnonzero(mask.sum(axis=0) == 0)
+    if len(empty):
+        raise ValueError(
+            f"{_task_name(tasks, empty[0], 'wide')} has no labeled rows "
+            "(all labels missing); drop it or provide labels."
+        )
     if target_type == "continuous":
-        observed = y[mask]
-        if not np.all(np.isfinite(observed)):
+        if not np.all(np.isfinite(Y[mask])):
             raise ValueError("Input y contains infinity or a value too large for float64.")
         return
-    for t in range(len(tasks)):
-        labels = y[mask[:, t], t] if y.ndim == 2 else None
-        if labels is None:
-            break
-        _check_classes(labels, _task_name(tasks, t, layout))
+    for t in tasks:
+        _check_classes(_homogeneous(Y[mask[:, t], t]), _task_name(tasks, t, "wide"))
 
 
 def _check_classes(labels, name):
@@ -369,7 +374,7 @@ def check_task_data(
         Y = y.reshape(-1, 1) if single_output else y
         mask = ~_missing(Y)
         tasks = np.arange(Y.shape[1])
-        _check_targets(Y, mask, tasks, "wide", target_type, X.shape[0])
+        _check_wide_targets(Y, mask, target_type)
         # Column-major nonzero of the mask lists each task's rows in order.
         task_of, rows = np.nonzero(mask.T)
         indptr = np.searchsorted(task_of, np.arange(Y.shape[1] + 1))

@@ -1,0 +1,39 @@
+"""Shared fixtures: small multi-task problems in both layouts."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Tests and CI read the real data sets from the shared folder next to the
+# repository unless SKMTL_DATA already points somewhere.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+os.environ.setdefault("SKMTL_DATA", str(SHARED_DATA))
+
+
+@pytest.fixture
+def wide_data():
+    """Three related regression tasks on one design, two labels missing."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 4)
+    W = np.array([[1.0, 0.5, 0.0, 0.0], [1.2, 0.4, 0.0, 0.1], [0.9, 0.6, 0.1, 0.0]])
+    Y = X @ W.T + 0.1 * rng.randn(40, 3)
+    Y[3, 0] = np.nan
+    Y[7, 2] = np.nan
+    return X, Y
+
+
+@pytest.fixture
+def long_data():
+    """Three regression tasks with their own inputs; task id in the last column."""
+    rng = np.random.RandomState(1)
+    sizes = [15, 25, 20]
+    tasks = np.repeat([0, 1, 2], sizes)
+    X = rng.randn(len(tasks), 3)
+    slopes = np.array([[1.0, -1.0, 0.5], [1.1, -0.9, 0.4], [0.8, -1.2, 0.6]])
+    y = np.einsum("ij,ij->i", X, slopes[tasks]) + np.array([0.0, 2.0, -1.0])[tasks]
+    y += 0.05 * rng.randn(len(tasks))
+    # Shuffle so rows of a task are not contiguous, as in real data.
+    perm = rng.permutation(len(tasks))
+    return np.column_stack([X, tasks])[perm], y[perm]

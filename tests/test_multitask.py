@@ -1,0 +1,176 @@
+"""IndependentTasks and PooledTasks: closed forms, layouts, sklearn tooling."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.linear_model import Lasso, LogisticRegression, Ridge
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmtl.multitask import IndependentTasks, PooledTasks
+
+
+def _wide_to_long(X, Y):
+    """Every observed (row, task) label as one long-layout row, task id last."""
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    return np.column_stack([X[rows], tasks]), Y[rows, tasks]
+
+
+def test_independent_equals_one_fit_per_task(wide_data):
+    X, Y = wide_data
+    model = IndependentTasks(Ridge(alpha=0.3)).fit(X, Y)
+    pred = model.predict(X)
+    for t in range(3):
+        seen = ~np.isnan(Y[:, t])
+        alone = Ridge(alpha=0.3).fit(X[seen], Y[seen, t])
+        assert_allclose(model.estimators_[t].coef_, alone.coef_)
+        assert_allclose(pred[:, t], alone.predict(X))
+
+
+def test_independent_long_equals_wide(wide_data):
+    X, Y = wide_data
+    Xl, yl = _wide_to_long(X, Y)
+    wide = IndependentTasks(Ridge(alpha=0.3)).fit(X, Y)
+    long = IndependentTasks(Ridge(alpha=0.3), task_column=-1).fit(Xl, yl)
+    for a, b in zip(wide.estimators_, long.estimators_):
+        assert_allclose(a.coef_, b.coef_)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    assert_allclose(long.predict(Xl), wide.predict(X)[rows, tasks])
+    assert long.score(Xl, yl) == pytest.approx(
+        np.mean([r2_score(yl[Xl[:, -1] == t], long.predict(Xl)[Xl[:, -1] == t]) for t in range(3)])
+    )
+
+
+def test_pooled_equals_one_fit_on_stacked_rows(wide_data):
+    X, Y = wide_data
+    Xl, yl = _wide_to_long(X, Y)
+    model = PooledTasks(Ridge(alpha=0.3)).fit(X, Y)
+    stacked = Ridge(alpha=0.3).fit(Xl[:, :-1], yl)
+    assert_allclose(model.estimator_.coef_, stacked.coef_)
+    pred = model.predict(X)
+    assert pred.shape == (40, 3)
+    assert_allclose(pred, np.tile(stacked.predict(X)[:, None], 3))
+    assert all(est is model.estimator_ for est in model.estimators_)
+
+
+def test_pooled_onehot_learns_per_task_offsets(long_data):
+    X, y = long_data
+    model = PooledTasks(Ridge(alpha=1e-8), task_column=-1, task_features="onehot").fit(X, y)
+    offsets = model.estimator_.coef_[-3:]
+    # Planted intercepts are 0, 2, -1: differences are recovered.
+    assert_allclose(offsets - offsets[0], [0.0, 2.0, -1.0], atol=0.1)
+    wide_pred = PooledTasks(Ridge(), task_features="onehot").fit(X[:, :-1], np.column_stack([y, y])).predict(X[:, :-1])
+    assert wide_pred.shape == (60, 2)
+
+
+def test_unseen_task(long_data):
+    X, y = long_data
+    X_new = X[:2].copy()
+    X_new[:, -1] = 5
+    for model in [IndependentTasks(Ridge(), task_column=-1), PooledTasks(Ridge(), task_column=-1, task_features="onehot")]:
+        with pytest.raises(ValueError, match=r"Unknown task label\(s\) 5 not seen during fit"):
+            model.fit(X, y).predict(X_new)
+    # A pooled model that ignores the task predicts any task.
+    pooled = PooledTasks(Ridge(), task_column=-1).fit(X, y)
+    assert_allclose(pooled.predict(X_new), pooled.estimator_.predict(X_new[:, :-1]))
+
+
+def test_sample_weight_is_passed_per_task(long_data):
+    X, y = long_data
+    weights = np.linspace(0.5, 2.0, len(y))
+    model = IndependentTasks(Ridge(), task_column=-1).fit(X, y, sample_weight=weights)
+    rows = X[:, -1] == 1
+    alone = Ridge().fit(X[rows, :-1], y[rows], sample_weight=weights[rows])
+    assert_allclose(model.estimators_[1].coef_, alone.coef_)
+    with pytest.raises(ValueError, match="KNeighborsRegressor does not accept sample_weight"):
+        IndependentTasks(KNeighborsRegressor(), task_column=-1).fit(X, y, sample_weight=weights)
+
+
+def test_parallel_fit_is_identical(wide_data):
+    X, Y = wide_data
+    serial = IndependentTasks(Lasso(alpha=0.01)).fit(X, Y).predict(X)
+    parallel = IndependentTasks(Lasso(alpha=0.01), n_jobs=2).fit(X, Y).predict(X)
+    assert_array_equal(serial, parallel)
+
+
+def test_score_is_mean_of_task_r2_skipping_missing(wide_data):
+    X, Y = wide_data
+    model = IndependentTasks(Ridge()).fit(X, Y)
+    pred = model.predict(X)
+    expected = np.mean([r2_score(Y[~np.isnan(Y[:, t]), t], pred[~np.isnan(Y[:, t]), t]) for t in range(3)])
+    assert model.score(X, Y) == pytest.approx(expected)
+    full = np.nan_to_num(Y)
+    assert model.score(X, full) == pytest.approx(r2_score(full, pred))
+
+
+def _binary_tasks():
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0.3, X[:, 0] + X[:, 2] > 0]).astype(int)
+    return X, Y
+
+
+def test_classifier_outputs_in_both_layouts():
+    X, Y = _binary_tasks()
+    labels = np.where(Y[:, 2] == 1, "pos", "neg").astype(object)
+    wide = IndependentTasks(LogisticRegression()).fit(X, np.column_stack([Y[:, :2], labels]))
+    proba = wide.predict_proba(X)
+    assert isinstance(proba, list) and [p.shape for p in proba] == [(60, 2)] * 3
+    assert_array_equal(wide.classes_[2], ["neg", "pos"])
+    # Long layout: task 0 has classes {0, 1}, task 1 has classes {1, 2}.
+    Xl = np.column_stack([np.vstack([X, X]), np.repeat([0, 1], 60)])
+    yl = np.concatenate([Y[:, 0], Y[:, 1] + 1])
+    long = IndependentTasks(LogisticRegression(), task_column=-1).fit(Xl, yl)
+    assert_array_equal(long.classes_, [0, 1, 2])
+    proba = long.predict_proba(Xl)
+    assert proba.shape == (120, 3)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(proba[:60, 2] == 0) and np.all(proba[60:, 0] == 0)
+    assert long.decision_function(Xl).shape == (120,)
+    assert 0.8 < long.score(Xl, yl) <= 1.0
+    pooled = PooledTasks(LogisticRegression(), task_column=-1).fit(Xl, yl)
+    assert pooled.predict_proba(Xl).shape == (120, 3)
+    wide_pooled = PooledTasks(LogisticRegression()).fit(X, Y)
+    assert len(wide_pooled.predict_proba(X)) == 3 and len(wide_pooled.decision_function(X)) == 3
+
+
+@pytest.mark.parametrize("model", [IndependentTasks(Ridge()), PooledTasks(Ridge(), task_features="onehot")])
+def test_pipeline_gridsearch_dataframe_task_column(model, long_data):
+    X, y = long_data
+    df = pd.DataFrame(X[:, :-1], columns=["a", "b", "c"])
+    df["school"] = np.array(["north", "south", "east"])[X[:, -1].astype(int)]
+    estimator = clone(model).set_params(task_column="school")
+    search = GridSearchCV(estimator, {"estimator__alpha": [0.01, 100.0]}, cv=KFold(3, shuffle=True, random_state=0))
+    search.fit(df, y)
+    assert search.best_params_ == {"estimator__alpha": 0.01}
+    assert_array_equal(search.best_estimator_.tasks_, ["east", "north", "south"])
+    assert_array_equal(search.best_estimator_.feature_names_in_, ["a", "b", "c", "school"])
+    # Wide layout inside a Pipeline with a scaler.
+    Xw, Y = X[:, :-1], np.column_stack([y, 2 * y])
+    pipe = make_pipeline(StandardScaler(), clone(model))
+    search = GridSearchCV(pipe, {f"{type(model).__name__.lower()}__estimator__alpha": [0.01, 100.0]}, cv=3)
+    assert search.fit(Xw, Y).predict(Xw).shape == (60, 2)
+
+
+@pytest.mark.parametrize("model", [IndependentTasks(Ridge(), task_column=-1), PooledTasks(Ridge(), task_column=-1)])
+def test_pickle_and_clone_round_trip(model, long_data):
+    X, y = long_data
+    fitted = clone(model).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_array_equal(restored.predict(X), fitted.predict(X))
+    assert clone(fitted).get_params()["task_column"] == -1
+
+
+def test_bad_parameters_are_rejected(wide_data):
+    X, Y = wide_data
+    with pytest.raises(ValueError, match="task_features"):
+        PooledTasks(Ridge(), task_features="binary").fit(X, Y)
+    with pytest.raises(ValueError, match="estimator"):
+        IndependentTasks("ridge").fit(X, Y)
