@@ -160,6 +160,32 @@ def _normalize_task_labels(values):
     return values
 
 
+def _group_by_task(labels):
+    """Group rows by task label.
+
+    Returns
+    -------
+    tasks : ndarray of shape (n_tasks,)
+        Sorted unique labels (``np.unique``).
+    codes : ndarray of int of shape (n_samples,)
+        Position of each row's label in ``tasks``.
+    order, indptr : ndarray of int
+        Rows of task ``t`` are ``order[indptr[t]:indptr[t + 1]]``, in their
+        original order (stable sort).
+    """
+    try:
+        tasks, codes = np.unique(labels, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(
+            "Task labels could not be sorted; use labels of one type "
+            "(all numbers or all strings)."
+        ) from exc
+    codes = codes.reshape(-1)
+    order = np.argsort(codes, kind="stable")
+    indptr = np.searchsorted(codes[order], np.arange(len(tasks) + 1))
+    return tasks, codes, order, indptr
+
+
 def split_task_column(X, task_column):
     """Separate the task column from the features.
 
@@ -176,16 +202,7 @@ def split_task_column(X, task_column):
     task_labels : ndarray of shape (n_samples,)
     """
     if hasattr(X, "iloc") and hasattr(X, "columns"):
-        columns = list(X.columns)
-        if isinstance(task_column, (int, np.integer)) and task_column not in columns:
-            position = _check_position(task_column, len(columns))
-        else:
-            if task_column not in columns:
-                raise ValueError(
-                    f"task_column={task_column!r} is not a column of X; "
-                    f"columns are {columns[:10]}{' ...' if len(columns) > 10 else ''}."
-                )
-            position = columns.index(task_column)
+        position = task_column_position(X, task_column)
         labels = X.iloc[:, position].to_numpy()
         features = X.drop(columns=X.columns[position])
         return features, _normalize_task_labels(labels)
@@ -216,6 +233,22 @@ def split_task_column(X, task_column):
         )
     position = _check_position(task_column, X.shape[1])
     return np.delete(X, position, axis=1), _normalize_task_labels(X[:, position])
+
+
+def task_column_position(X, task_column):
+    """Position of the task column in ``X`` (an integer label of a DataFrame
+    column wins over the same integer as a position)."""
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        columns = list(X.columns)
+        if isinstance(task_column, (int, np.integer)) and task_column not in columns:
+            return _check_position(task_column, len(columns))
+        if task_column not in columns:
+            raise ValueError(
+                f"task_column={task_column!r} is not a column of X; "
+                f"columns are {columns[:10]}{' ...' if len(columns) > 10 else ''}."
+            )
+        return columns.index(task_column)
+    return _check_position(task_column, X.shape[1])
 
 
 def _check_position(task_column, n_columns):
@@ -404,16 +437,7 @@ def check_task_data(
             )
         if target_type == "continuous" and not np.all(np.isfinite(y)):
             raise ValueError("Input y contains infinity or a value too large for float64.")
-        try:
-            tasks, codes = np.unique(labels, return_inverse=True)
-        except TypeError as exc:
-            raise ValueError(
-                "Task labels could not be sorted; use labels of one type "
-                "(all numbers or all strings)."
-            ) from exc
-        codes = codes.reshape(-1)
-        rows = np.argsort(codes, kind="stable")
-        indptr = np.searchsorted(codes[rows], np.arange(len(tasks) + 1))
+        tasks, codes, rows, indptr = _group_by_task(labels)
         if target_type == "classification":
             for t in range(len(tasks)):
                 _check_classes(y[rows[indptr[t] : indptr[t + 1]]], _task_name(tasks, t, "long"))

@@ -15,9 +15,17 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from ._data import FLOAT_DTYPES, _check_features, _check_position, _encode_tasks, _show, split_task_column
+from ._data import (
+    FLOAT_DTYPES,
+    _check_features,
+    _check_position,
+    _encode_tasks,
+    _group_by_task,
+    _show,
+    split_task_column,
+    task_column_position,
+)
 from .utils._compat import check_n_features_and_names
-from .utils._layout import _group_by_task
 
 __all__ = ["TaskwiseStandardScaler"]
 
@@ -339,7 +347,11 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
 
                 return pd.DataFrame(F, columns=columns, index=X.index if is_frame else None)
             return F
-        position = self._task_position(X, F.shape[1] + 1, is_frame)
+        position = (
+            task_column_position(X, self.task_column)
+            if hasattr(X, "shape")
+            else _check_position(self.task_column, F.shape[1] + 1)  # a list of rows
+        )
 
         if sp.issparse(X):
             labels = X.tocsc()[:, [position]]
@@ -378,14 +390,6 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         out[:, keep] = F
         out[:, position] = labels
         return out
-
-    def _task_position(self, X, n_columns, is_frame):
-        """Index of the task column (``split_task_column`` already validated it)."""
-        if is_frame:
-            columns = list(X.columns)
-            if not (isinstance(self.task_column, (int, np.integer)) and self.task_column not in columns):
-                return columns.index(self.task_column)
-        return _check_position(self.task_column, n_columns)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

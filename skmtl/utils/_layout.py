@@ -11,38 +11,12 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._data import _missing, _show, split_task_column
+from .._data import _group_by_task, _missing, _show, split_task_column
 
 __all__ = ["stack_tasks", "unstack_tasks"]
 
 # Column appended by ``stack_tasks`` when the per-task inputs are DataFrames.
 _TASK_NAME = "task"
-
-
-def _group_by_task(labels):
-    """Group rows by task label.
-
-    Returns
-    -------
-    tasks : ndarray of shape (n_tasks,)
-        Sorted unique labels (``np.unique``).
-    codes : ndarray of int of shape (n_samples,)
-        Position of each row's label in ``tasks``.
-    order, indptr : ndarray of int
-        Rows of task ``t`` are ``order[indptr[t]:indptr[t + 1]]``, in their
-        original order (stable sort).
-    """
-    try:
-        tasks, codes = np.unique(labels, return_inverse=True)
-    except TypeError as exc:
-        raise ValueError(
-            "Task labels could not be sorted; use labels of one type "
-            "(all numbers or all strings)."
-        ) from exc
-    codes = codes.reshape(-1)
-    order = np.argsort(codes, kind="stable")
-    indptr = np.searchsorted(codes[order], np.arange(len(tasks) + 1))
-    return tasks, codes, order, indptr
 
 
 def _is_frame(X):
