@@ -1,0 +1,5 @@
+"""Task-aware cross-validation splitters."""
+
+from ._split import LeaveTasksOut, TaskStratifiedKFold, TaskStratifiedShuffleSplit
+
+__all__ = ["LeaveTasksOut", "TaskStratifiedKFold", "TaskStratifiedShuffleSplit"]
