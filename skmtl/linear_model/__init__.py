@@ -1,0 +1,8 @@
+"""Regularized linear multi-task models.
+
+The estimators (group lasso, trace norm, ...) are thin classes built from
+three private components: the losses in ``_losses.py`` (squared, logistic),
+the penalties in ``_penalties.py`` (L21, L1, trace norm, L1/L-infinity)
+and the solvers in ``_solvers.py`` (FISTA). This module is the stable public
+import location; private modules may move.
+"""

@@ -1,0 +1,217 @@
+"""Tests of the penalties: every penalty goes through the same checks."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import minimize
+
+from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm
+
+PENALTIES = [
+    L21(0.7),
+    L21(0.7, l1_ratio=0.6),
+    L21(0.7, positive=True),
+    L1(0.5),
+    L1(0.5, l1_ratio=0.3),
+    L1(0.5, positive=True),
+    TraceNorm(0.9),
+    TraceNorm(0.9, l1_ratio=0.5),
+    L1Linf(0.6),
+    L1Linf(0.6, l1_ratio=0.7),
+    L21(0.4, l1_ratio=0.0),
+]
+IDS = [repr(p) for p in PENALTIES]
+
+
+def _feasible(penalty, Z):
+    return np.abs(Z) if penalty.positive else Z
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=IDS)
+@pytest.mark.parametrize("step", [0.1, 1.0, 3.0])
+def test_prox_three_point_inequality(penalty, step):
+    # P = prox(W) iff <W - P, Z - P> <= step * (g(Z) - g(P)) for every Z.
+    rng = np.random.RandomState(0)
+    for _ in range(5):
+        W = rng.randn(6, 4)
+        W[1] *= 0.05  # a row that the group penalties zero out
+        P = penalty.prox(W, step)
+        for _ in range(20):
+            Z = _feasible(penalty, P + rng.randn(6, 4) * rng.choice([1e-3, 0.1, 1.0]))
+            lhs = np.vdot(W - P, Z - P)
+            rhs = step * (penalty.value(Z) - penalty.value(P))
+            assert lhs <= rhs + 1e-10
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=IDS)
+def test_prox_matches_scipy_minimize(penalty):
+    # P minimizes F(X) = ||X - W||^2 / 2 + step * g(X); F is 1-strongly
+    # convex, so F(x) - F(P) >= ||x - P||^2 / 2 bounds the distance too.
+    rng = np.random.RandomState(1)
+    step = 0.8
+    W = rng.randn(3, 2)
+    P = penalty.prox(W, step)
+
+    def objective(x):
+        X = x.reshape(W.shape)
+        return 0.5 * np.sum((X - W) ** 2) + step * penalty.value(X)
+
+    bounds = [(0, None)] * W.size if penalty.positive else None
+    best = None
+    for x0 in (_feasible(penalty, W.ravel()), np.zeros(W.size), _feasible(penalty, rng.randn(W.size))):
+        res = minimize(objective, x0, method="Powell", bounds=bounds, options={"xtol": 1e-10, "ftol": 1e-14, "maxfev": 40000})
+        best = res if best is None or res.fun < best.fun else best
+    assert objective(P.ravel()) <= best.fun + 1e-10
+    gap = max(best.fun - objective(P.ravel()), 0.0)
+    assert np.linalg.norm(best.x - P.ravel()) <= np.sqrt(2 * gap) + 1e-6
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=IDS)
+@pytest.mark.parametrize("step", [0.3, 2.0])
+def test_subdiff_distance_is_zero_at_prox_points(penalty, step):
+    # P = prox(V, step) means (V - P) / step is in dg(P): the optimality
+    # measure of "gradient" (P - V) / step is 0 at P, and positive elsewhere.
+    rng = np.random.RandomState(2)
+    V = rng.randn(7, 5)
+    V[2] *= 0.1
+    P = penalty.prox(V, step)
+    grad = (P - V) / step
+    scale = np.linalg.norm(grad)
+    assert penalty.subdiff_distance(P, grad) <= 1e-10 * scale
+    Q = _feasible(penalty, P + 0.1 * rng.randn(*P.shape))
+    assert penalty.subdiff_distance(Q, grad) > 1e-3 * scale
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=IDS)
+def test_alpha_max_is_the_threshold_for_zero(penalty):
+    rng = np.random.RandomState(3)
+    grad0 = rng.randn(6, 4)
+    alpha_max = penalty.alpha_max(grad0)
+    if penalty.l1_ratio == 0:
+        assert alpha_max == np.inf
+        return
+    kwargs = {"l1_ratio": penalty.l1_ratio}
+    if penalty.positive:
+        kwargs["positive"] = True
+    above = type(penalty)(alpha_max * (1 + 1e-9), **kwargs)
+    below = type(penalty)(alpha_max * (1 - 1e-3), **kwargs)
+    zero = np.zeros_like(grad0)
+    scale = np.linalg.norm(grad0)
+    assert above.subdiff_distance(zero, grad0) <= 1e-12 * scale
+    assert below.subdiff_distance(zero, grad0) > 0
+    # One prox-gradient step from 0 stays exactly at 0 above alpha_max.
+    for step in (0.1, 1.0, 10.0):
+        assert_array_equal(above.prox(-step * grad0, step), 0.0)
+        assert np.any(below.prox(-step * grad0, step) != 0)
+
+
+def test_alpha_max_closed_forms():
+    rng = np.random.RandomState(4)
+    G = rng.randn(5, 3)
+    assert L21(1.0).alpha_max(G) == pytest.approx(np.linalg.norm(G, axis=1).max())
+    assert L21(1.0, l1_ratio=0.5).alpha_max(G) == pytest.approx(2 * np.linalg.norm(G, axis=1).max())
+    assert L21(1.0, positive=True).alpha_max(G) == pytest.approx(np.linalg.norm(np.maximum(-G, 0), axis=1).max())
+    assert L1(1.0).alpha_max(G) == pytest.approx(np.abs(G).max())
+    assert L1(1.0, positive=True).alpha_max(G) == pytest.approx(np.max(-G))
+    assert L1(1.0, positive=True).alpha_max(np.abs(G)) == 0.0
+    assert TraceNorm(1.0).alpha_max(G) == pytest.approx(np.linalg.svd(G, compute_uv=False)[0])
+    assert L1Linf(1.0).alpha_max(G) == pytest.approx(np.abs(G).sum(axis=1).max())
+
+
+def test_values():
+    rng = np.random.RandomState(5)
+    W = rng.randn(5, 3)
+    fro2 = np.sum(W**2)
+    assert L21(2.0).value(W) == pytest.approx(2 * np.linalg.norm(W, axis=1).sum())
+    assert L1(2.0).value(W) == pytest.approx(2 * np.abs(W).sum())
+    assert TraceNorm(2.0).value(W) == pytest.approx(2 * np.linalg.svd(W, compute_uv=False).sum())
+    assert L1Linf(2.0).value(W) == pytest.approx(2 * np.abs(W).max(axis=1).sum())
+    # Elastic-net mixing: alpha * (r * Omega_0 + (1 - r) / 2 ||W||_F^2).
+    assert L21(2.0, l1_ratio=0.25).value(W) == pytest.approx(
+        2 * (0.25 * np.linalg.norm(W, axis=1).sum() + 0.375 * fro2)
+    )
+    assert L1(2.0, l1_ratio=0.0).value(W) == pytest.approx(fro2)
+
+
+def test_closed_form_proxes():
+    W = np.array([[3.0, 4.0], [0.3, 0.4], [-1.0, 2.0]])
+    # Group soft-thresholding of the row norms (5, 0.5, sqrt(5)) by 1.
+    assert_allclose(L21(1.0).prox(W, 1.0), W * np.array([[0.8], [0.0], [1 - 1 / np.sqrt(5)]]))
+    assert_allclose(L1(1.0).prox(W, 0.5), np.sign(W) * np.maximum(np.abs(W) - 0.5, 0))
+    assert_allclose(L1(1.0, positive=True).prox(W, 0.5), np.maximum(W - 0.5, 0))
+    # Row [3, 4] with tau = 2: clip the magnitudes at theta = 2.5, so the
+    # removed mass (0.5 + 1.5) equals tau.
+    assert_allclose(L1Linf(1.0).prox(W[:1], 2.0), [[2.5, 2.5]])
+    assert_allclose(L1Linf(1.0).prox(W[1:2], 2.0), [[0.0, 0.0]])
+    # Ridge only: prox = W / (1 + step * alpha).
+    assert_allclose(TraceNorm(2.0, l1_ratio=0.0).prox(W, 0.5), W / 2)
+    # Trace norm: singular values shrink by step * alpha.
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    assert_allclose(TraceNorm(1.0).prox(W, 1.0), (U * np.maximum(s - 1, 0)) @ Vt, atol=1e-12)
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=IDS)
+def test_prox_keeps_float32(penalty):
+    W = np.random.RandomState(6).randn(4, 3).astype(np.float32)
+    P = penalty.prox(W, 0.5)
+    assert P.dtype == np.float32
+    assert_allclose(P, penalty.prox(W.astype(np.float64), 0.5), rtol=1e-5, atol=1e-6)
+
+
+def test_positive_penalties_reject_negative_coefficients():
+    W = np.array([[1.0, -0.5]])
+    for penalty in (L21(1.0, positive=True), L1(1.0, positive=True)):
+        assert penalty.subdiff_distance(W, np.zeros_like(W)) == np.inf
+        assert np.all(penalty.prox(W, 1.0) >= 0)
+
+
+def test_l1linf_prox_of_many_rows_matches_row_by_row():
+    # The vectorized projection equals a per-row bisection on theta.
+    rng = np.random.RandomState(7)
+    V = rng.randn(50, 6) * rng.uniform(0.1, 3, (50, 1))
+    tau = 1.5
+    P = L1Linf(1.0).prox(V, tau)
+    for v, p in zip(V, P):
+        a = np.abs(v)
+        if a.sum() <= tau:
+            assert_allclose(p, 0.0)
+            continue
+        lo, hi = 0.0, a.max()
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if np.maximum(a - mid, 0).sum() > tau else (lo, mid)
+        assert_allclose(p, np.sign(v) * np.minimum(a, lo), atol=1e-12)
+
+
+def test_parameter_errors():
+    with pytest.raises(ValueError, match="alpha must be >= 0; got -1.0"):
+        L21(-1.0)
+    with pytest.raises(ValueError, match=r"l1_ratio must be in \[0, 1\]; got 1.5"):
+        L1(1.0, l1_ratio=1.5)
+    with pytest.raises(TypeError, match="alpha must be a real number; got 'a'"):
+        TraceNorm("a")
+    with pytest.raises(ValueError, match="TraceNorm does not support positive=True"):
+        TraceNorm(1.0, positive=True)
+    with pytest.raises(ValueError, match="L1Linf does not support positive=True"):
+        L1Linf(1.0, positive=True)
+    with pytest.raises(ValueError, match="alpha must be >= 0; got nan"):
+        L1(np.nan)
+
+
+@pytest.mark.parametrize("penalty", [p for p in PENALTIES if hasattr(p, "subdiff_distance_rows")], ids=repr)
+def test_row_distances_add_up_to_the_distance(penalty):
+    rng = np.random.RandomState(8)
+    W = _feasible(penalty, rng.randn(6, 4))
+    W[[1, 4]] = 0.0
+    grad = rng.randn(6, 4)
+    rows = penalty.subdiff_distance_rows(W, grad)
+    assert rows.shape == (6,) and np.all(rows >= 0)
+    assert np.sqrt(np.sum(rows**2)) == pytest.approx(penalty.subdiff_distance(W, grad))
+    # Every row of a prox point is optimal for the gradient (P - V) / step.
+    V = W - grad
+    P = penalty.prox(V, 1.0)
+    assert_allclose(penalty.subdiff_distance_rows(P, P - V), 0.0, atol=1e-12)
+
+
+def test_trace_norm_is_not_row_separable():
+    assert not hasattr(TraceNorm(1.0), "subdiff_distance_rows")
