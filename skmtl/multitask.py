@@ -13,12 +13,12 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
 from .base import MultiTaskMixin
+from .utils._compat import get_tags, legacy_tags
 
 __all__ = ["IndependentTasks", "PooledTasks"]
 
@@ -67,6 +67,10 @@ class _BaselineMixin(MultiTaskMixin, MetaEstimatorMixin):
         tags.regressor_tags = inner.regressor_tags
         tags.input_tags.sparse = inner.input_tags.sparse
         return tags
+
+    def _more_tags(self):  # scikit-learn 1.5: the same tags in its dict form
+        inner = legacy_tags(self.estimator)
+        return {key: inner[key] for key in ("poor_score", "binary_only", "multilabel")}
 
     def _layout_output(self, outputs, task_codes, classes, fill):
         """Arrange per-task ``predict_proba``/``decision_function`` outputs.

@@ -1,9 +1,9 @@
 """scikit-learn's estimator checks on every public skmtl estimator (default settings)."""
 
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmtl.multitask import IndependentTasks, PooledTasks
+from skmtl.utils._compat import parametrize_with_checks
 
 # sklearn's multilabel check wants ``classes_`` to be one array and
 # ``predict_proba`` one (n_samples, n_outputs) array; a multi-task classifier

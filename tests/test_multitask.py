@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
@@ -15,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmtl.multitask import IndependentTasks, PooledTasks
+from skmtl.utils._compat import get_tags, legacy_tags
 
 
 def _wide_to_long(X, Y):
@@ -139,6 +141,19 @@ def test_classifier_outputs_in_both_layouts():
     assert pooled.predict_proba(Xl).shape == (120, 3)
     wide_pooled = PooledTasks(LogisticRegression()).fit(X, Y)
     assert len(wide_pooled.predict_proba(X)) == 3 and len(wide_pooled.decision_function(X)) == 3
+
+
+@pytest.mark.parametrize("baseline", [IndependentTasks, PooledTasks])
+def test_tags_follow_the_wrapped_estimator(baseline):
+    assert is_regressor(baseline(Ridge())) and not is_classifier(baseline(Ridge()))
+    model = baseline(DummyClassifier())  # scikit-learn tags it poor_score
+    assert is_classifier(model)
+    if get_tags is not None:
+        tags = get_tags(model)
+        assert tags.classifier_tags.poor_score and tags.target_tags.multi_output
+    else:
+        tags = legacy_tags(model)
+        assert tags["poor_score"] and tags["multioutput"]
 
 
 @pytest.mark.parametrize("model", [IndependentTasks(Ridge()), PooledTasks(Ridge(), task_features="onehot")])

@@ -9,10 +9,10 @@ from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmtl.multitask import IndependentTasks
 from skmtl.preprocessing import TaskwiseStandardScaler
+from skmtl.utils._compat import parametrize_with_checks
 
 
 def _long(seed=0, sizes=(7, 12, 9), n_features=3, labels=(0, 1, 2), dtype=np.float64):

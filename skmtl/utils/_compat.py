@@ -1,8 +1,12 @@
 """The one place that knows which scikit-learn release is installed.
 
 scikit-learn 1.6 moved input validation to the public ``validate_data``
-function and replaced ``_more_tags`` by ``__sklearn_tags__``. skmtl supports
-scikit-learn >= 1.5, so the rest of the package goes through these helpers.
+function, replaced ``_more_tags`` (a dict, read with ``_safe_tags``) by
+``__sklearn_tags__`` (a ``Tags`` object, read with ``get_tags``) and gave
+``parametrize_with_checks`` its ``expected_failed_checks`` argument. skmtl
+supports scikit-learn >= 1.5, so the rest of the package (and its tests) go
+through these helpers. Estimators define both ``__sklearn_tags__`` and
+``_more_tags``; each release reads only its own.
 """
 
 import sklearn
@@ -16,6 +20,17 @@ try:
 except ImportError:  # scikit-learn 1.5
     _validate_data = None
 
+# ``get_tags(est)`` (>= 1.6) or ``legacy_tags(est)`` (1.5, the dict of tags);
+# the other one is None.
+try:
+    from sklearn.utils import get_tags
+
+    legacy_tags = None
+except ImportError:  # scikit-learn 1.5
+    from sklearn.utils._tags import _safe_tags as legacy_tags
+
+    get_tags = None
+
 
 def check_n_features_and_names(estimator, X, *, reset):
     """Record (``reset=True``) or check ``n_features_in_`` and ``feature_names_in_``.
@@ -28,3 +43,41 @@ def check_n_features_and_names(estimator, X, *, reset):
         _validate_data(estimator, X, reset=reset, skip_check_array=True)
     else:
         estimator._validate_data(X, reset=reset, cast_to_ndarray=False)
+
+
+def parametrize_with_checks(estimators, *, expected_failed_checks=None):
+    """scikit-learn's ``parametrize_with_checks`` with ``expected_failed_checks``.
+
+    ``expected_failed_checks(estimator)`` returns ``{check_name: reason}``;
+    those checks are marked ``xfail`` with that reason (not strict, as
+    scikit-learn >= 1.6 does by default). scikit-learn 1.5 has no such
+    argument (it reads the ``_xfail_checks`` tag instead), so there the
+    same marks are added to the parametrization it generates, given to
+    pytest as a list (pytest deprecates generators there). Imports pytest:
+    for the test suite only.
+    """
+    from sklearn.utils import estimator_checks
+
+    if SKLEARN_GE_1_6:
+        return estimator_checks.parametrize_with_checks(
+            estimators, expected_failed_checks=expected_failed_checks
+        )
+    import pytest
+
+    decorator = estimator_checks.parametrize_with_checks(estimators)
+    argnames, argvalues = decorator.mark.args
+    params = []
+    for value in argvalues:
+        # scikit-learn 1.5 yields (estimator, check) tuples, or a
+        # ``pytest.param`` when the estimator's ``_xfail_checks`` tag names it.
+        param = value if hasattr(value, "marks") else pytest.param(*value)
+        estimator, check = param.values
+        name = getattr(check, "func", check).__name__
+        failing = expected_failed_checks(estimator) if expected_failed_checks else None
+        reason = (failing or {}).get(name)
+        if reason is not None:
+            param = pytest.param(
+                *param.values, marks=[*param.marks, pytest.mark.xfail(reason=reason)], id=param.id
+            )
+        params.append(param)
+    return pytest.mark.parametrize(argnames, params, **decorator.mark.kwargs)
