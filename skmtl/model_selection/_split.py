@@ -25,7 +25,7 @@ from sklearn.model_selection._split import BaseShuffleSplit
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils.validation import _num_samples
 
-from .._data import _normalize_task_labels, _show, split_task_column
+from .._data import _group_by_task, _normalize_task_labels, _show, split_task_column
 
 __all__ = ["LeaveTasksOut", "TaskStratifiedKFold", "TaskStratifiedShuffleSplit"]
 
@@ -53,14 +53,8 @@ def _task_codes(X, groups, task_column, n_samples):
         labels = split_task_column(X, task_column)[1]
     else:
         return None, None
-    try:
-        tasks, codes = np.unique(labels, return_inverse=True)
-    except TypeError as exc:
-        raise ValueError(
-            "Task labels could not be sorted; use labels of one type "
-            "(all numbers or all strings)."
-        ) from exc
-    return codes.reshape(-1), tasks
+    tasks, codes, _, _ = _group_by_task(labels)
+    return codes, tasks
 
 
 def _group_rows(codes, rng=None):
