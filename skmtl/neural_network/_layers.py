@@ -1,0 +1,315 @@
+"""Pure functions of the multi-task network: forward pass, losses, backprop.
+
+The network is a shared trunk (``n_trunk`` dense layers applied to every
+row) followed by one head per task (``head_layer_sizes`` hidden layers and
+an output layer). Parameters are two lists, as in scikit-learn's MLP:
+
+* trunk layer ``l``: ``coefs[l]`` (fan_in, fan_out), ``intercepts[l]`` (fan_out,);
+* head layer ``l``: ``coefs[l]`` (fan_in, n_tasks, fan_out) and
+  ``intercepts[l]`` (n_tasks, fan_out). Putting the task axis in the middle
+  makes ``coefs[l].reshape(fan_in, n_tasks * fan_out)`` a free view, so in the
+  wide layout all heads fed by the shared representation are ONE matrix
+  product (BLAS-3), and in the long layout ``coefs[l][:, codes]`` gathers the
+  head of each row's own task.
+
+The output layer has ``K`` units per task (1 for regression and binary
+tasks, ``n_classes`` for multiclass tasks); a task with fewer units than
+``K`` has its extra units masked out (``unit_mask``), so binary (sigmoid) and
+multiclass (softmax) heads share one array.
+
+Activations of head layers are (n, n_tasks, h) in the wide layout (every row
+goes through every head) and (n, h) in the long layout (a row goes through
+its own task's head only). Gradients of per-task losses with respect to the
+shared layers can be returned per task (leading task axis), which task
+weighting (GradNorm) and gradient surgery (PCGrad) need.
+
+No function here loops over rows or tasks: the long layout uses gathers
+(``W[:, codes]``) forward and a sparse task-indicator matrix (segment sums)
+for the head gradients.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+__all__ = [
+    "ACTIVATIONS",
+    "forward",
+    "output_loss",
+    "backward",
+    "init_params",
+    "penalty",
+]
+
+
+def _relu(Z):
+    return np.maximum(Z, 0, out=Z)
+
+
+def _tanh(Z):
+    return np.tanh(Z, out=Z)
+
+
+def _logistic(Z):
+    return expit(Z, out=Z)
+
+
+ACTIVATIONS = {"relu": _relu, "tanh": _tanh, "logistic": _logistic}
+
+
+def _activation_derivative(name, A, delta):
+    """Multiply ``delta`` in place by f'(z), written in terms of A = f(z)."""
+    if name == "relu":
+        delta *= A > 0
+    elif name == "tanh":
+        delta *= 1 - A**2
+    else:  # logistic
+        delta *= A * (1 - A)
+    return delta
+
+
+def init_params(layer_sizes, n_trunk, n_tasks, activation, dtype, rng):
+    """Glorot-uniform weights, as scikit-learn's MLP (factor 2 for logistic).
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        ``[n_features, *hidden_layer_sizes, *head_layer_sizes, K]``.
+    n_trunk : int
+        Number of shared layers (``len(hidden_layer_sizes)``).
+
+    Returns
+    -------
+    coefs, intercepts : lists of ndarray
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    coefs, intercepts = [], []
+    for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        shape = (fan_in, fan_out) if layer < n_trunk else (fan_in, n_tasks, fan_out)
+        b_shape = (fan_out,) if layer < n_trunk else (n_tasks, fan_out)
+        coefs.append(rng.uniform(-bound, bound, shape).astype(dtype))
+        intercepts.append(rng.uniform(-bound, bound, b_shape).astype(dtype))
+    return coefs, intercepts
+
+
+def task_indicator(codes, n_tasks, dtype=np.float64):
+    """Sparse (n_tasks, n) matrix with a one at (codes[i], i): segment sums."""
+    n = len(codes)
+    order = np.argsort(codes, kind="stable")
+    indptr = np.searchsorted(codes[order], np.arange(n_tasks + 1))
+    return sp.csr_matrix((np.ones(n, dtype=dtype), order, indptr), shape=(n_tasks, n))
+
+
+def _head_linear(A, W, b, codes):
+    """One head layer for every task: wide (codes None) or gathered (long)."""
+    fan_in, n_tasks, fan_out = W.shape
+    if codes is not None:
+        # Long layout: row i through task codes[i] only.
+        return np.einsum("ni,nio->no", A, W[:, codes].transpose(1, 0, 2)) + b[codes]
+    if A.ndim == 2:
+        # Shared input: all heads in one BLAS-3 product.
+        Z = A @ W.reshape(fan_in, n_tasks * fan_out)
+        return Z.reshape(-1, n_tasks, fan_out) + b
+    # Per-task input (n, T, i): batched product over tasks.
+    return np.matmul(A.transpose(1, 0, 2), W.transpose(1, 0, 2)).transpose(1, 0, 2) + b
+
+
+def forward(coefs, intercepts, n_trunk, X, codes, activation):
+    """Activations of every layer; the last entry is the raw output (logits).
+
+    Returns
+    -------
+    activations : list
+        ``[X, trunk_1, ..., trunk_L, head_1, ..., Z]`` with trunk outputs
+        (n, h), head outputs (n, T, h) (wide) or (n, h) (long) and logits
+        ``Z`` (n, T, K) (wide) or (n, K) (long).
+    """
+    act = ACTIVATIONS[activation]
+    activations = [X]
+    A = X
+    n_layers = len(coefs)
+    for layer in range(n_layers):
+        if layer < n_trunk:
+            Z = A @ coefs[layer]
+            Z += intercepts[layer]
+        else:
+            Z = _head_linear(A, coefs[layer], intercepts[layer], codes)
+        if layer < n_layers - 1:
+            Z = act(Z)
+        activations.append(Z)
+        A = Z
+    return activations
+
+
+def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, chunk=4096):
+    """Output logits in chunks of rows (bounds the long layout's gathers)."""
+    n = X.shape[0]
+    if n <= chunk:
+        return forward(coefs, intercepts, n_trunk, X, codes, activation)[-1]
+    parts = [
+        forward(
+            coefs,
+            intercepts,
+            n_trunk,
+            X[start : start + chunk],
+            None if codes is None else codes[start : start + chunk],
+            activation,
+        )[-1]
+        for start in range(0, n, chunk)
+    ]
+    return np.concatenate(parts)
+
+
+def output_probabilities(Z, binary, unit_mask):
+    """Sigmoid for binary heads, softmax over a task's own units otherwise.
+
+    ``Z`` is (..., K) with the task axis just before it (wide (n, T, K)) or
+    ``binary``/``unit_mask`` already gathered per row (long (n,), (n, K)).
+    """
+    Zm = np.where(unit_mask, Z, -np.inf)
+    Zm = Zm - Zm.max(axis=-1, keepdims=True)
+    E = np.exp(Zm)
+    soft = E / E.sum(axis=-1, keepdims=True)
+    sig = expit(Z) * unit_mask
+    return np.where(binary[..., None], sig, soft)
+
+
+def output_loss(Z, target, observed, problem, codes):
+    """Per-entry loss and d(loss)/dZ of the output layer.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, T, K) (wide) or (n, K) (long)
+    target : ndarray of shape (n, T) / (n,)
+        Regression: the value (anything where unobserved). Classification:
+        the class position within the task (anything where unobserved).
+    observed : ndarray of bool of shape (n, T) or None (long: all observed)
+    problem : dict
+        ``"kind"`` ("regression" or "classification"); classification also
+        has ``"binary"`` (T,) bool and ``"unit_mask"`` (T, K) bool.
+    codes : ndarray of int of shape (n,) or None
+
+    Returns
+    -------
+    loss : ndarray of shape (n, T) / (n,)
+        0.5 * squared error, or the cross-entropy; 0 where unobserved.
+    dZ : ndarray like Z
+        Gradient of each entry's loss with respect to its logits (canonical
+        links: prediction - target), 0 where unobserved or masked.
+    """
+    if problem["kind"] == "regression":
+        err = Z[..., 0] - target
+        if observed is not None:
+            err = np.where(observed, err, 0)
+        return 0.5 * err**2, err[..., None]
+    binary = problem["binary"]
+    unit_mask = problem["unit_mask"]
+    if codes is not None:
+        binary, unit_mask = binary[codes], unit_mask[codes]
+    K = Z.shape[-1]
+    cls = np.where(observed, target, 0) if observed is not None else target
+    onehot = cls[..., None] == np.arange(K)
+    # Binary head: one logistic unit whose target is "class 1".
+    y_unit = np.where(binary[..., None], (np.arange(K) == 0) & (cls[..., None] == 1), onehot)
+    P = output_probabilities(Z, binary, unit_mask)
+    dZ = (P - y_unit) * unit_mask
+    # Stable losses from logits: softplus(z) - y z, logsumexp(z) - z_y.
+    z0 = Z[..., 0]
+    bin_loss = np.logaddexp(0, z0) - (cls == 1) * z0
+    Zm = np.where(unit_mask, Z, -np.inf)
+    top = Zm.max(axis=-1)
+    lse = top + np.log(np.exp(Zm - top[..., None]).sum(axis=-1))
+    # (binary tasks' class 1 has no unit of its own: clip, the value is unused)
+    z_true = np.take_along_axis(Z, np.minimum(cls, K - 1)[..., None], axis=-1)[..., 0]
+    loss = np.where(binary, bin_loss, lse - z_true)
+    if observed is not None:
+        loss = np.where(observed, loss, 0)
+        dZ *= observed[..., None]
+    return loss, dZ.astype(Z.dtype, copy=False)
+
+
+def task_sums(values, codes, n_tasks):
+    """Sum of per-entry values for each task: (n, T) -> (T,), or long (n,) -> (T,)."""
+    if codes is None:
+        return values.sum(axis=0)
+    return np.bincount(codes, weights=values, minlength=n_tasks)
+
+
+def penalty(coefs):
+    """Sum of squared weights (intercepts excluded)."""
+    return sum(float(np.vdot(W, W)) for W in coefs)
+
+
+def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_trunk=False):
+    """Backpropagate the output gradient ``dZ`` (already weighted and scaled).
+
+    Parameters
+    ----------
+    dZ : ndarray of shape (n, T, K) (wide) or (n, K) (long)
+        Gradient of the objective with respect to the logits.
+    per_task_trunk : bool
+        Also return, for every shared parameter, the gradient of each task's
+        term separately (leading task axis). The total shared gradient is
+        then their sum.
+
+    Returns
+    -------
+    coef_grads, intercept_grads : lists of ndarray (penalty not included)
+    task_grads : list of ndarray or None
+        With ``per_task_trunk``: ``[dW_1, db_1, ..., dW_L, db_L]`` of the
+        trunk layers, each with a leading axis of length n_tasks.
+    """
+    n_layers = len(coefs)
+    n_tasks = coefs[-1].shape[1]
+    coef_grads = [None] * n_layers
+    intercept_grads = [None] * n_layers
+    indicator = task_indicator(codes, n_tasks, dZ.dtype) if codes is not None else None
+    delta = dZ
+    for layer in range(n_layers - 1, n_trunk - 1, -1):
+        A = activations[layer]
+        W = coefs[layer]
+        fan_in, _, fan_out = W.shape
+        if codes is not None:
+            # Segment sums of per-row outer products: task t gets its rows only.
+            outer = (A[:, :, None] * delta[:, None, :]).reshape(len(codes), -1)
+            grad = np.asarray(indicator @ outer).reshape(n_tasks, fan_in, fan_out)
+            coef_grads[layer] = np.ascontiguousarray(grad.transpose(1, 0, 2))
+            intercept_grads[layer] = np.asarray(indicator @ delta)
+            back = np.einsum("no,nio->ni", delta, W[:, codes].transpose(1, 0, 2))
+            if layer == n_trunk and per_task_trunk:
+                # A row's gradient belongs to its own task only.
+                back = back[None] * (codes == np.arange(n_tasks)[:, None])[:, :, None]
+        elif A.ndim == 2:
+            flat = delta.reshape(delta.shape[0], n_tasks * fan_out)
+            coef_grads[layer] = (A.T @ flat).reshape(fan_in, n_tasks, fan_out)
+            intercept_grads[layer] = delta.sum(axis=0)
+            if per_task_trunk:
+                back = np.matmul(delta.transpose(1, 0, 2), W.transpose(1, 2, 0))
+            else:
+                back = flat @ W.reshape(fan_in, n_tasks * fan_out).T
+        else:
+            grad = np.matmul(A.transpose(1, 2, 0), delta.transpose(1, 0, 2))
+            coef_grads[layer] = np.ascontiguousarray(grad.transpose(1, 0, 2))
+            intercept_grads[layer] = delta.sum(axis=0)
+            back = np.matmul(delta.transpose(1, 0, 2), W.transpose(1, 2, 0)).transpose(1, 0, 2)
+        if layer > 0:
+            delta = _activation_derivative(activation, activations[layer], back)
+    task_grads = [] if per_task_trunk else None
+    for layer in range(n_trunk - 1, -1, -1):
+        A = activations[layer]
+        if delta.ndim == 3:  # (T, n, h): per-task deltas, one GEMM for all tasks
+            n_t, n, h = delta.shape
+            flat = delta.transpose(1, 0, 2).reshape(n, n_t * h)
+            grad = np.asarray(A.T @ flat).reshape(-1, n_t, h).transpose(1, 0, 2)
+            bias = delta.sum(axis=1)
+            task_grads[0:0] = [grad, bias]
+            coef_grads[layer] = grad.sum(axis=0)
+            intercept_grads[layer] = bias.sum(axis=0)
+        else:
+            coef_grads[layer] = np.asarray(A.T @ delta)
+            intercept_grads[layer] = delta.sum(axis=0)
+        if layer > 0:
+            back = delta @ coefs[layer].T
+            delta = _activation_derivative(activation, activations[layer], back)
+    return coef_grads, intercept_grads, task_grads

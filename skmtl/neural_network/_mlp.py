@@ -1,0 +1,893 @@
+"""Multi-task multilayer perceptrons: a shared trunk and one head per task.
+
+Hard parameter sharing (Caruana 1997): every task reads the same learned
+representation (the trunk) through its own head. The estimators follow
+scikit-learn's ``MLPRegressor`` / ``MLPClassifier`` (parameters, Adam/SGD,
+Glorot initialization, stopping rules, ``loss_curve_``) and skmtl's two data
+layouts. The heavy lifting is in ``_layers.py`` (pure functions),
+``_optimizers.py`` and ``_weighting.py``.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._data import _encode_tasks, check_task_data
+from ..base import MultiTaskMixin
+from ..utils._compat import check_n_features_and_names
+from ._layers import (
+    backward,
+    forward,
+    init_params,
+    output_loss,
+    output_probabilities,
+    penalty,
+    predict_logits,
+    task_sums,
+)
+from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._weighting import make_weighting, pcgrad
+
+__all__ = ["MultiTaskMLPClassifier", "MultiTaskMLPRegressor"]
+
+
+def _check_layer_sizes(sizes, name, *, allow_empty):
+    sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+    if not allow_empty and not sizes:
+        raise ValueError(f"{name} must have at least one layer; got {sizes}.")
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must contain only positive integers; got {tuple(sizes)}.")
+    return [int(s) for s in sizes]
+
+
+class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Shared fit flow of the two estimators; subclasses encode targets."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "head_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"relu", "tanh", "logistic"})],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "task_weighting": [StrOptions({"equal", "uncertainty", "dwa", "gradnorm"}), "array-like"],
+        "gradient_surgery": [StrOptions({"pcgrad"}), None],
+        "gradnorm_alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "dwa_temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "dtype": [type, str],
+        "verbose": ["verbose"],
+        "task_column": [numbers.Integral, str, None],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        head_layer_sizes=(),
+        activation="relu",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        solver="adam",
+        momentum=0.9,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        task_weighting="equal",
+        gradient_surgery=None,
+        gradnorm_alpha=1.5,
+        dwa_temperature=2.0,
+        random_state=None,
+        dtype=np.float32,
+        verbose=False,
+        task_column=None,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.head_layer_sizes = head_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.solver = solver
+        self.momentum = momentum
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.task_weighting = task_weighting
+        self.gradient_surgery = gradient_surgery
+        self.gradnorm_alpha = gradnorm_alpha
+        self.dwa_temperature = dwa_temperature
+        self.random_state = random_state
+        self.dtype = dtype
+        self.verbose = verbose
+        self.task_column = task_column
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ data
+    def _check_dtype(self):
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64; got {self.dtype!r}.")
+        return dtype
+
+    def _validate_training_data(self, X, y, reset):
+        """TaskData plus row task codes in the fitted ``tasks_`` (long layout)."""
+        if reset:
+            data = self._validate_fit(X, y)
+            return data, data.task_codes
+        check_n_features_and_names(self, X, reset=False)
+        data = check_task_data(
+            X,
+            y,
+            task_column=self.task_column,
+            target_type="classification" if self._kind == "classification" else "continuous",
+            accept_sparse=self._accept_sparse,
+            estimator_name=type(self).__name__,
+        )
+        if data.task_codes is not None:
+            return data, _encode_tasks(data.tasks, self.tasks_)[data.task_codes]
+        if data.n_tasks != self.n_tasks_:
+            raise ValueError(
+                f"y has {data.n_tasks} task column(s), but {type(self).__name__} was "
+                f"fitted with {self.n_tasks_}."
+            )
+        return data, None
+
+    def _initialize(self, n_features, dtype):
+        hidden = _check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=False)
+        heads = _check_layer_sizes(self.head_layer_sizes, "head_layer_sizes", allow_empty=True)
+        self._random_state = check_random_state(self.random_state)
+        self._n_trunk = len(hidden)
+        self._dtype = dtype
+        sizes = [n_features, *hidden, *heads, self._n_units]
+        self.coefs_, self.intercepts_ = init_params(
+            sizes, self._n_trunk, self.n_tasks_, self.activation, dtype, self._random_state
+        )
+        self.n_layers_ = len(sizes)
+        self._weighting = make_weighting(
+            self.task_weighting,
+            self.n_tasks_,
+            temperature=self.dwa_temperature,
+            gradnorm_alpha=self.gradnorm_alpha,
+        )
+        params = self._params()
+        if self.solver == "adam":
+            self._optimizer = AdamOptimizer(params, self.learning_rate_init)
+        else:
+            self._optimizer = SGDOptimizer(params, self.learning_rate_init, self.momentum)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.task_loss_curve_ = []
+        self.task_weights_history_ = []
+        self.best_loss_ = np.inf
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+
+    def _params(self):
+        return [*self.coefs_, *self.intercepts_, *self._weighting.params]
+
+    # -------------------------------------------------------------- training
+    def _fit(self, X, y, *, incremental, classes=None):
+        fitted = hasattr(self, "coefs_")
+        first = not fitted or not (incremental or self.warm_start)
+        if fitted and not first:
+            previous = (self.n_features_in_, self.n_tasks_, self.tasks_)
+        data, codes = self._validate_training_data(X, y, reset=first or not incremental)
+        dtype = self._check_dtype() if first else self._dtype
+        if first:
+            self._set_problem(data, classes)
+        elif not incremental and (
+            previous[0] != self.n_features_in_
+            or previous[1] != self.n_tasks_
+            or not np.array_equal(previous[2], self.tasks_)
+        ):
+            raise ValueError(
+                "warm_start=True needs the same features and tasks as the previous fit; "
+                "set warm_start=False to start afresh."
+            )
+        target, observed = self._encode_targets(data, codes)
+        Xd = data.X.astype(dtype, copy=False)
+        if first:
+            self._initialize(Xd.shape[1], dtype)
+        if self._kind == "regression":
+            target = target.astype(dtype, copy=False)
+        self._train(Xd, target, observed, codes, incremental)
+        self.task_weights_ = np.asarray(self._weighting.weights(), dtype=np.float64).copy()
+        return self
+
+    def _train(self, X, target, observed, codes, incremental):
+        n = X.shape[0]
+        rng = self._random_state
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            n_val = int(np.ceil(self.validation_fraction * n))
+            if n - n_val < 1 or n_val < 1:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"leaves no training or validation rows out of {n}."
+                )
+            perm = rng.permutation(n)
+            val, train = perm[:n_val], perm[n_val:]
+            val_data = self._take(X, target, observed, codes, val)
+            X, target, observed, codes = self._take(X, target, observed, codes, train)
+            n = X.shape[0]
+        batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
+        n_epochs = 1 if incremental else self.max_iter
+        n_tasks = self.n_tasks_
+        converged = False
+        for _ in range(n_epochs):
+            perm = rng.permutation(n)
+            loss_sum = 0.0
+            task_sum = np.zeros(n_tasks)
+            task_count = np.zeros(n_tasks)
+            for start in range(0, n, batch_size):
+                idx = np.sort(perm[start : start + batch_size])
+                # Overflow is caught below as a non-finite loss, with advice.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss, task_losses, counts = self._step(
+                        *self._take(X, target, observed, codes, idx)
+                    )
+                loss_sum += loss * len(idx)
+                task_sum += task_losses * counts
+                task_count += counts
+            self.n_iter_ += 1
+            self.t_ += n
+            loss = loss_sum / n
+            task_loss = np.where(task_count > 0, task_sum / np.maximum(task_count, 1), np.nan)
+            if not np.isfinite(loss):
+                raise ValueError(
+                    f"Training of {type(self).__name__} diverged: the loss is {loss} at "
+                    f"iteration {self.n_iter_}. Try a smaller learning_rate_init, a larger "
+                    "alpha, or standardizing X and y."
+                )
+            self.loss_curve_.append(loss)
+            self.task_loss_curve_.append(task_loss)
+            self._weighting.end_epoch(task_loss)
+            self.task_weights_history_.append(np.array(self._weighting.weights(), dtype=np.float64))
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+            if incremental:
+                continue
+            if self._stop(loss, val_data if early_stopping else None):
+                converged = True
+                break
+        if early_stopping and getattr(self, "_best_params", None) is not None:
+            for p, best in zip(self._params(), self._best_params):
+                p[...] = best
+        if not incremental and not converged:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
+                f"the optimization hasn't converged yet (the {'validation score' if early_stopping else 'training loss'} "
+                f"improved by more than tol={self.tol} within the last {self.n_iter_no_change} "
+                "epochs). Increase max_iter or learning_rate_init, or raise tol.",
+                ConvergenceWarning,
+            )
+
+    def _stop(self, loss, val_data):
+        """scikit-learn's rule: no improvement > tol for n_iter_no_change epochs."""
+        if val_data is not None:
+            score = self._validation_score(*val_data)
+            self.validation_scores_.append(score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = [p.copy() for p in self._params()]
+        else:
+            if loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(self.best_loss_, loss)
+        if self._no_improvement_count > self.n_iter_no_change:
+            if self.verbose:
+                print(f"No improvement for {self.n_iter_no_change} consecutive epochs. Stopping.")
+            return True
+        return False
+
+    @staticmethod
+    def _take(X, target, observed, codes, rows):
+        return (
+            X[rows],
+            target[rows],
+            None if observed is None else observed[rows],
+            None if codes is None else codes[rows],
+        )
+
+    def _step(self, X, target, observed, codes):
+        """One minibatch: objective, per-task losses, label counts; updates params."""
+        n_tasks = self.n_tasks_
+        n_batch = X.shape[0]
+        dtype = self._dtype
+        weighting = self._weighting
+        weights = weighting.weights()
+        activations = forward(self.coefs_, self.intercepts_, self._n_trunk, X, codes, self.activation)
+        entry_loss, dZ = output_loss(activations[-1], target, observed, self._problem, codes)
+        if codes is not None:
+            counts = np.bincount(codes, minlength=n_tasks).astype(np.float64)
+        elif observed is not None:
+            counts = observed.sum(axis=0).astype(np.float64)
+        else:
+            counts = np.full(n_tasks, float(n_batch))
+        task_losses = task_sums(entry_loss, codes, n_tasks) / np.maximum(counts, 1)
+        present = counts > 0
+        # d(sum_t w_t L_t)/dZ: each entry scaled by its task's w_t / n_t.
+        scale = (weights / np.maximum(counts, 1)).astype(dtype)
+        dZ *= scale[codes][:, None] if codes is not None else scale[:, None]
+        sq = penalty(self.coefs_)
+        objective = float(weights @ task_losses) + weighting.extra_objective()
+        objective += 0.5 * self.alpha * sq / n_batch
+        per_task = weighting.needs_task_grads or self.gradient_surgery is not None
+        coef_grads, intercept_grads, task_grads = backward(
+            self.coefs_, activations, self._n_trunk, dZ, codes, self.activation,
+            per_task_trunk=per_task,
+        )
+        grad_norms = None
+        if per_task:
+            last = task_grads[-2:]  # weights and biases of the last shared layer
+            grad_norms = np.sqrt(sum((g.reshape(n_tasks, -1).astype(np.float64) ** 2).sum(axis=1) for g in last))
+            if self.gradient_surgery == "pcgrad":
+                self._apply_pcgrad(task_grads, coef_grads, intercept_grads)
+        for layer, W in enumerate(self.coefs_):
+            coef_grads[layer] += (self.alpha / n_batch) * W
+        weight_grads = weighting.param_grads(task_losses, present, grad_norms)
+        self._optimizer.update(self._params(), [*coef_grads, *intercept_grads, *weight_grads])
+        weighting.after_update()
+        return objective, task_losses, counts
+
+    def _apply_pcgrad(self, task_grads, coef_grads, intercept_grads):
+        n_tasks = self.n_tasks_
+        sizes = [g[0].size for g in task_grads]
+        G = np.concatenate([g.reshape(n_tasks, -1) for g in task_grads], axis=1)
+        total = pcgrad(G, self._random_state).sum(axis=0)
+        pieces = np.split(total, np.cumsum(sizes)[:-1])
+        for layer in range(self._n_trunk):
+            coef_grads[layer] = pieces[2 * layer].reshape(coef_grads[layer].shape)
+            intercept_grads[layer] = pieces[2 * layer + 1].reshape(intercept_grads[layer].shape)
+
+    # ------------------------------------------------------------ prediction
+    def _cast_params(self, dtype):
+        return (
+            [W.astype(dtype, copy=False) for W in self.coefs_],
+            [b.astype(dtype, copy=False) for b in self.intercepts_],
+        )
+
+    def _logits(self, X, codes):
+        coefs, intercepts = self._cast_params(X.dtype)
+        return predict_logits(coefs, intercepts, self._n_trunk, X, codes, self.activation)
+
+    def _raw_predict(self, X):
+        check_is_fitted(self)
+        features, codes = self._validate_predict(X)
+        return self._logits(features, codes), codes
+
+    @property
+    def _n_features_out(self):
+        """Width of the shared representation returned by :meth:`transform`."""
+        return self.coefs_[self._n_trunk - 1].shape[1]
+
+    def transform(self, X):
+        """Shared representation: the last hidden layer of the trunk.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            In the long layout the task column is accepted and ignored (the
+            trunk is shared, so rows of unseen tasks can be transformed).
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+        """
+        check_is_fitted(self)
+        features, _ = self._validate_predict(X, known_tasks=False)
+        coefs, intercepts = self._cast_params(features.dtype)
+        return forward(
+            coefs[: self._n_trunk], intercepts[: self._n_trunk], self._n_trunk, features, None,
+            self.activation,
+        )[-1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
+    r"""Multi-task MLP regressor: shared hidden layers, one head per task.
+
+    Every row goes through the shared trunk (``hidden_layer_sizes``); task
+    ``t`` reads the trunk's last layer through its own head
+    (``head_layer_sizes`` hidden layers, then one linear output unit).
+    Trained by minibatch Adam or SGD on
+
+    .. math::
+
+        \sum_t w_t L_t + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2,
+        \qquad L_t = \frac{1}{2 n_{t}} \sum_{i \in t} (y_{it} - f_t(x_i))^2,
+
+    per minibatch of ``n_b`` rows, where ``n_t`` is the number of labeled rows
+    of task ``t`` in the batch (a NaN label in the wide layout is masked out
+    of that task only), the penalty runs over all weights of trunk and heads
+    (not intercepts) and ``w_t`` comes from ``task_weighting``. With one task
+    and no head layers this is exactly scikit-learn's ``MLPRegressor``
+    objective (half mean squared error plus ``alpha / 2 ||W||^2 / n``).
+
+    Read more in the :ref:`User Guide <neural_network>`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Sizes of the shared (trunk) layers; at least one.
+    head_layer_sizes : array-like of int, default=()
+        Sizes of the hidden layers of each task's head (before its output).
+    activation : {"relu", "tanh", "logistic"}, default="relu"
+    alpha : float, default=1e-4
+        Strength of the L2 penalty (scikit-learn's convention, above).
+    batch_size : int or "auto", default="auto"
+        Rows per minibatch; "auto" is ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+    solver : {"adam", "sgd"}, default="adam"
+    momentum : float, default=0.9
+        Nesterov momentum of ``solver="sgd"``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Training stops when the loss (or the validation score with
+        ``early_stopping``) has not improved by ``tol`` for more than
+        ``n_iter_no_change`` epochs.
+    n_iter_no_change : int, default=10
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them (mean
+        per-task R^2) after each epoch, stop on no improvement and keep the
+        best weights.
+    validation_fraction : float, default=0.1
+    task_weighting : {"equal", "uncertainty", "dwa", "gradnorm"} or array-like of shape (n_tasks,), default="equal"
+        ``w_t`` above: equal, learned homoscedastic uncertainty (Kendall et
+        al. 2018; adds ``sum_t s_t / 2`` with ``w_t = exp(-s_t)``), dynamic
+        weight average (Liu et al. 2019), GradNorm (Chen et al. 2018), or
+        fixed weights.
+    gradient_surgery : {"pcgrad"} or None, default=None
+        "pcgrad": project conflicting task gradients of the shared layers
+        (Yu et al. 2020) before summing them.
+    gradnorm_alpha : float, default=1.5
+        GradNorm's asymmetry parameter.
+    dwa_temperature : float, default=2.0
+        Dynamic weight average's temperature.
+    random_state : int, RandomState instance or None, default=None
+        Initialization, shuffling, validation split and PCGrad orders.
+    dtype : {np.float32, np.float64}, default=np.float32
+        Training precision. Predictions are computed in the precision of the
+        ``X`` given to ``predict`` and returned as float64.
+    verbose : bool, default=False
+    task_column : int, str or None, default=None
+        None: wide layout, ``y`` (n_samples, n_tasks) with NaN = missing.
+        Otherwise the column of ``X`` holding each row's task (long layout).
+    warm_start : bool, default=False
+        Reuse the previous weights (same features and tasks) in ``fit``.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``len(hidden_layer_sizes)`` trunk matrices (fan_in, fan_out), then
+        one array (fan_in, n_tasks, fan_out) per head layer, the output
+        layer last (fan_out = 1).
+    intercepts_ : list of ndarray
+        (fan_out,) for trunk layers, (n_tasks, fan_out) for head layers.
+    n_layers_ : int
+    n_iter_ : int
+        Epochs run (over all ``fit``/``partial_fit`` calls since the start).
+    t_ : int
+        Training rows seen.
+    loss_curve_ : list of float
+        Objective (above) averaged over each epoch's minibatches.
+    task_loss_curve_ : list of ndarray of shape (n_tasks,)
+        Unweighted ``L_t`` averaged over each epoch (NaN if a task had no row).
+    task_weights_ : ndarray of shape (n_tasks,)
+    task_weights_history_ : list of ndarray of shape (n_tasks,)
+        ``w_t`` at the end of each epoch.
+    best_loss_ : float or None
+    validation_scores_ : list of float
+        Only with ``early_stopping``.
+    best_validation_score_ : float
+        Only with ``early_stopping``.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` in fit, the task column included.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    MultiTaskMLPClassifier : the classification counterpart.
+    sklearn.neural_network.MLPRegressor : the single-task model.
+
+    Notes
+    -----
+    Wide layout: all heads read the shared representation through one
+    matrix product with the (h, n_tasks, 1) output weights. Long layout:
+    each row's logit uses its own task's head, gathered with
+    ``coefs_[-1][:, codes]``; head gradients are segment sums over tasks (a
+    sparse task-indicator product). Neither loops over rows or tasks.
+
+    References
+    ----------
+    Caruana, R. (1997). Multitask learning. Machine Learning 28.
+    Kendall, A., Gal, Y., Cipolla, R. (2018). Multi-task learning using
+    uncertainty to weigh losses. CVPR.
+    Liu, S., Johns, E., Davison, A. (2019). End-to-end multi-task learning with
+    attention. CVPR.
+    Chen, Z. et al. (2018). GradNorm. ICML.
+    Yu, T. et al. (2020). Gradient surgery for multi-task learning. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.neural_network import MultiTaskMLPRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 5)
+    >>> Y = np.column_stack([np.sin(X[:, 0]), np.sin(X[:, 0]) + X[:, 1]])
+    >>> Y[:20, 1] = np.nan  # missing labels of task 1
+    >>> model = MultiTaskMLPRegressor((32,), max_iter=300, random_state=0).fit(X, Y)
+    >>> model.predict(X).shape, model.transform(X).shape
+    ((200, 2), (200, 32))
+    """
+
+    _kind = "regression"
+    _n_units = 1
+
+    def _set_problem(self, data, classes):
+        self._problem = {"kind": "regression"}
+
+    def _encode_targets(self, data, codes):
+        if data.mask is None:
+            return data.y, None
+        observed = None if data.mask.all() else data.mask
+        return np.where(data.mask, data.y, 0.0), observed
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """One epoch over ``(X, y)`` (initializes the network on the first call).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=True)
+
+    def _validation_score(self, X, target, observed, codes):
+        """Mean over tasks of R^2 on the held-out rows."""
+        pred = self._logits(X, codes)[..., 0].astype(np.float64)
+        target = target.astype(np.float64)
+        mask = np.ones(target.shape, bool) if observed is None else observed
+        n_tasks = self.n_tasks_
+        if codes is None:
+            count = mask.sum(0)
+            mean = (target * mask).sum(0) / np.maximum(count, 1)
+            res = task_sums(mask * (target - pred) ** 2, None, n_tasks)
+            tot = task_sums(mask * (target - mean) ** 2, None, n_tasks)
+        else:
+            count = np.bincount(codes, minlength=n_tasks)
+            mean = np.bincount(codes, target, n_tasks) / np.maximum(count, 1)
+            res = np.bincount(codes, (target - pred) ** 2, n_tasks)
+            tot = np.bincount(codes, (target - mean[codes]) ** 2, n_tasks)
+        usable = (count > 1) & (tot > 0)
+        if not usable.any():
+            return float(-res.sum())
+        return float(np.mean(1 - res[usable] / tot[usable]))
+
+    def predict(self, X):
+        """Predict every task (wide) or each row's own task (long).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+        """
+        Z, codes = self._raw_predict(X)
+        Z = Z[..., 0].astype(np.float64)
+        return Z if codes is not None else self._format_output(Z, None)
+
+
+class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
+    r"""Multi-task MLP classifier: shared hidden layers, one head per task.
+
+    Each task has its own classes: a binary task gets one logistic output
+    unit, a task with ``k > 2`` classes a softmax over ``k`` units, and both
+    kinds coexist in one network (e.g. a sentiment task and a topic task on
+    the same inputs). The objective is
+
+    .. math::
+
+        \sum_t w_t L_t + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2,
+
+    with ``L_t`` the mean cross-entropy over the labeled rows of task ``t``
+    in the minibatch (scikit-learn's ``MLPClassifier`` loss for one task).
+
+    Read more in the :ref:`User Guide <neural_network>`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+    head_layer_sizes : array-like of int, default=()
+    activation : {"relu", "tanh", "logistic"}, default="relu"
+    alpha : float, default=1e-4
+    batch_size : int or "auto", default="auto"
+    learning_rate_init : float, default=1e-3
+    solver : {"adam", "sgd"}, default="adam"
+    momentum : float, default=0.9
+    max_iter : int, default=200
+    tol : float, default=1e-4
+    n_iter_no_change : int, default=10
+    early_stopping : bool, default=False
+        Validation score: mean per-task accuracy.
+    validation_fraction : float, default=0.1
+    task_weighting : {"equal", "uncertainty", "dwa", "gradnorm"} or array-like, default="equal"
+    gradient_surgery : {"pcgrad"} or None, default=None
+    gradnorm_alpha : float, default=1.5
+    dwa_temperature : float, default=2.0
+    random_state : int, RandomState instance or None, default=None
+    dtype : {np.float32, np.float64}, default=np.float32
+    verbose : bool, default=False
+    task_column : int, str or None, default=None
+    warm_start : bool, default=False
+        See :class:`MultiTaskMLPRegressor` for all of these.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Wide layout: one array per task (one array for a 1-D ``y``); long
+        layout: the sorted union of all tasks' classes.
+    coefs_, intercepts_ : list of ndarray
+        As in :class:`MultiTaskMLPRegressor`; the output layer has
+        ``max_t k_t`` units per task (1 for binary tasks), extra units of
+        tasks with fewer classes unused.
+    n_iter_, t_, loss_curve_, task_loss_curve_, task_weights_, task_weights_history_ : see the regressor
+    best_loss_, validation_scores_, best_validation_score_ : see the regressor
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    MultiTaskMLPRegressor : the regression counterpart.
+    sklearn.neural_network.MLPClassifier : the single-task model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.neural_network import MultiTaskMLPClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(300, 4)
+    >>> sentiment = np.where(X[:, 0] > 0, "pos", "neg")
+    >>> topic = np.digitize(X[:, 1], [-0.5, 0.5])  # three topics
+    >>> model = MultiTaskMLPClassifier((32,), max_iter=300, random_state=0)
+    >>> model = model.fit(X, np.column_stack([sentiment, topic]).astype(object))
+    >>> [p.shape for p in model.predict_proba(X)]
+    [(300, 2), (300, 3)]
+    """
+
+    _kind = "classification"
+
+    def _set_problem(self, data, classes):
+        n_tasks = data.n_tasks
+        if classes is None:
+            task_classes = [np.unique(data.task_targets(t)) for t in range(n_tasks)]
+        elif isinstance(classes, (list, tuple)) and len(classes) and np.ndim(classes[0]) == 1:
+            task_classes = [np.unique(np.asarray(c)) for c in classes]
+            if len(task_classes) != n_tasks:
+                raise ValueError(f"classes has {len(task_classes)} entries for {n_tasks} tasks.")
+        else:
+            task_classes = [np.unique(np.asarray(classes))] * n_tasks
+        for t, c in enumerate(task_classes):
+            if len(c) < 2:
+                raise ValueError(f"task {self.tasks_[t]!r} has only one class; a classifier needs two.")
+        self._task_classes = task_classes
+        n_classes = np.array([len(c) for c in task_classes])
+        binary = n_classes == 2
+        units = np.where(binary, 1, n_classes)
+        self._n_units = int(units.max())
+        self._problem = {
+            "kind": "classification",
+            "binary": binary,
+            "unit_mask": np.arange(self._n_units) < units[:, None],
+            "n_classes": n_classes,
+        }
+        if self._single_output:
+            self.classes_ = task_classes[0]
+        elif self.task_column is None:
+            self.classes_ = list(task_classes)
+        else:
+            self.classes_ = np.unique(np.concatenate(task_classes))
+            # union position of class j of task t (-1: the task has no class j)
+            width = max(2, self._n_units)
+            table = np.full((n_tasks, width), -1)
+            for t, c in enumerate(task_classes):
+                table[t, : len(c)] = np.searchsorted(self.classes_, c)
+            self._union_index = table
+
+    def _encode_targets(self, data, codes):
+        """Class position of each label within its task (-1 / masked when missing)."""
+        def encode(labels, t):
+            known = self._task_classes[t]
+            pos = np.minimum(np.searchsorted(known, labels), len(known) - 1)
+            if np.any(known[pos] != labels):
+                unknown = np.setdiff1d(labels, known)
+                raise ValueError(f"task {self.tasks_[t]!r} has labels {unknown[:5]} not in classes {known}.")
+            return pos
+
+        if codes is None:
+            target = np.zeros(data.y.shape, dtype=np.intp)
+            for t in range(data.n_tasks):  # setup, not the training step
+                target[data.task_rows(t), t] = encode(data.task_targets(t), t)
+            observed = None if data.mask.all() else data.mask
+            return target, observed
+        target = np.zeros(len(codes), dtype=np.intp)
+        for t in np.unique(codes):
+            rows = np.flatnonzero(codes == t)
+            target[rows] = encode(np.asarray(data.y[rows].tolist()) if data.y.dtype.kind == "O" else data.y[rows], t)
+        return target, None
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over ``(X, y)`` (initializes the network on the first call).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        classes : array-like or list of array-like, default=None
+            First call only: the classes of every task (one array for all
+            tasks, or one per task); None takes those present in ``y``.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _class_proba(self, Z, codes):
+        """(n, T, C) or (n, C) probabilities over each task's own classes."""
+        binary = self._problem["binary"]
+        unit_mask = self._problem["unit_mask"]
+        if codes is not None:
+            binary, unit_mask = binary[codes], unit_mask[codes]
+        P = output_probabilities(Z.astype(np.float64), binary, unit_mask)
+        width = max(2, P.shape[-1])
+        Q = np.zeros(P.shape[:-1] + (width,))
+        Q[..., : P.shape[-1]] = P
+        p1 = P[..., 0]
+        Q[..., 0] = np.where(binary, 1 - p1, Q[..., 0])
+        Q[..., 1] = np.where(binary, p1, Q[..., 1])
+        return Q
+
+    def _validation_score(self, X, target, observed, codes):
+        """Mean over tasks of the accuracy on the held-out rows."""
+        correct = (self._class_proba(self._logits(X, codes), codes).argmax(-1) == target).astype(float)
+        mask = np.ones(target.shape) if observed is None else observed.astype(float)
+        hits = task_sums(correct * mask, codes, self.n_tasks_)
+        count = task_sums(mask, codes, self.n_tasks_)
+        return float(np.mean(hits[count > 0] / count[count > 0]))
+
+    def predict_proba(self, X):
+        """Class probabilities of each task.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        proba : ndarray or list of ndarray
+            Wide layout: a list with one (n_samples, n_classes_t) array per
+            task (one array for a 1-D ``y``). Long layout: (n_samples,
+            len(classes_)) over the union of classes, zero for classes the
+            row's task does not have.
+        """
+        Z, codes = self._raw_predict(X)
+        Q = self._class_proba(Z, codes)
+        if codes is None:
+            out = [Q[:, t, : len(c)] for t, c in enumerate(self._task_classes)]
+            return out[0] if self._single_output else out
+        n = len(codes)
+        columns = self._union_index[codes]
+        result = np.zeros((n, len(self.classes_) + 1))
+        # Unused slots (-1) land in a scratch column dropped below.
+        np.put_along_axis(result, np.where(columns < 0, len(self.classes_), columns), Q, axis=1)
+        return result[:, :-1]
+
+    def predict(self, X):
+        """Most probable class of every task (wide) or of each row's task (long).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        if self.task_column is not None:
+            return self.classes_[proba.argmax(axis=1)]
+        if self._single_output:
+            return self.classes_[proba.argmax(axis=1)]
+        labels = [c[p.argmax(axis=1)] for c, p in zip(self._task_classes, proba)]
+        return np.column_stack(labels) if len({c.dtype.kind for c in self._task_classes}) == 1 else (
+            np.column_stack([np.asarray(lab, dtype=object) for lab in labels])
+        )

@@ -1,0 +1,178 @@
+"""The network's pure functions: finite-difference gradients, sklearn's MLP loss."""
+
+import numpy as np
+import pytest
+from scipy.optimize import approx_fprime
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from skmtl.neural_network._layers import (
+    backward,
+    forward,
+    init_params,
+    output_loss,
+    penalty,
+    task_sums,
+)
+
+
+def _problem(kind, n_tasks, seed=0):
+    if kind == "regression":
+        return {"kind": "regression"}, 1
+    # task 0 binary, task 1 three classes, task 2 (if any) four classes
+    n_classes = np.array([2, 3, 4][:n_tasks])
+    units = np.where(n_classes == 2, 1, n_classes)
+    K = int(units.max())
+    return {
+        "kind": "classification",
+        "binary": n_classes == 2,
+        "unit_mask": np.arange(K) < units[:, None],
+        "n_classes": n_classes,
+    }, K
+
+
+def _data(kind, layout, n=12, d=4, n_tasks=3, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, d)
+    problem, K = _problem(kind, n_tasks)
+    if layout == "wide":
+        codes = None
+        if kind == "regression":
+            target = rng.randn(n, n_tasks)
+        else:
+            target = np.column_stack([rng.randint(0, c, n) for c in problem["n_classes"]])
+        observed = rng.rand(n, n_tasks) > 0.25
+        observed[0] = True
+    else:
+        codes = np.arange(n) % n_tasks
+        rng.shuffle(codes)
+        observed = None
+        if kind == "regression":
+            target = rng.randn(n)
+        else:
+            target = rng.randint(0, 2, n)  # valid for every task
+    return X, target, observed, codes, problem, K
+
+
+def _objective(coefs, intercepts, n_trunk, X, target, observed, codes, problem, weights, alpha, activation):
+    """sum_t w_t L_t + alpha/2 ||W||^2 / n and its gradient (the estimator's step)."""
+    n_tasks = len(weights)
+    acts = forward(coefs, intercepts, n_trunk, X, codes, activation)
+    loss, dZ = output_loss(acts[-1], target, observed, problem, codes)
+    if codes is not None:
+        counts = np.bincount(codes, minlength=n_tasks)
+    else:
+        counts = observed.sum(0)
+    L = task_sums(loss, codes, n_tasks) / np.maximum(counts, 1)
+    scale = weights / np.maximum(counts, 1)
+    dZ = dZ * (scale[codes][:, None] if codes is not None else scale[:, None])
+    n = X.shape[0]
+    value = weights @ L + 0.5 * alpha * penalty(coefs) / n
+    gw, gb, task_grads = backward(coefs, acts, n_trunk, dZ, codes, activation, per_task_trunk=True)
+    gw = [g + alpha / n * W for g, W in zip(gw, coefs)]
+    return value, gw, gb, L, task_grads
+
+
+def _flatten(arrays):
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+def _unflatten(theta, like):
+    out, pos = [], 0
+    for a in like:
+        out.append(theta[pos : pos + a.size].reshape(a.shape))
+        pos += a.size
+    return out
+
+
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("layout", ["wide", "long"])
+@pytest.mark.parametrize("heads", [(), (3,)])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+def test_gradient_finite_differences(kind, layout, heads, activation):
+    X, target, observed, codes, problem, K = _data(kind, layout)
+    n_tasks = 3
+    rng = np.random.RandomState(1)
+    sizes = [X.shape[1], 5, 4, *heads, K]
+    coefs, intercepts = init_params(sizes, 2, n_tasks, activation, np.float64, rng)
+    weights = np.array([1.0, 0.5, 2.0])
+    alpha = 0.3
+    params = coefs + intercepts
+
+    def f(theta):
+        p = _unflatten(theta, params)
+        return _objective(p[: len(coefs)], p[len(coefs) :], 2, X, target, observed, codes, problem, weights, alpha, activation)[0]
+
+    theta = _flatten(params)
+    value, gw, gb, _, task_grads = _objective(coefs, intercepts, 2, X, target, observed, codes, problem, weights, alpha, activation)
+    numeric = approx_fprime(theta, f, 1e-6)
+    np.testing.assert_allclose(_flatten(gw + gb), numeric, rtol=1e-4, atol=1e-6)
+
+    # The per-task shared gradients are each task's own term, summing to the total.
+    for t in range(n_tasks):
+        one = np.zeros(n_tasks)
+        one[t] = weights[t]
+        _, gw_t, gb_t, _, _ = _objective(coefs, intercepts, 2, X, target, observed, codes, problem, one, 0.0, activation)
+        for layer in range(2):
+            np.testing.assert_allclose(task_grads[2 * layer][t], gw_t[layer], rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(task_grads[2 * layer + 1][t], gb_t[layer], rtol=1e-10, atol=1e-12)
+
+
+def _sklearn_backprop(mlp, X, Y):
+    layer_units = [X.shape[1], *mlp.hidden_layer_sizes, Y.shape[1]]
+    activations = [X] + [None] * (len(layer_units) - 1)
+    deltas = [None] * (len(activations) - 1)
+    coef_grads = [np.empty((a, b)) for a, b in zip(layer_units[:-1], layer_units[1:])]
+    intercept_grads = [np.empty(b) for b in layer_units[1:]]
+    return mlp._backprop(X, Y, None, activations, deltas, coef_grads, intercept_grads)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_single_task_matches_sklearn_regressor(activation):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 4), rng.randn(30)
+    mlp = MLPRegressor(hidden_layer_sizes=(6, 5), activation=activation, alpha=0.7, max_iter=1, random_state=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp.fit(X, y)
+    coefs = mlp.coefs_[:-1] + [mlp.coefs_[-1][:, None, :]]
+    intercepts = mlp.intercepts_[:-1] + [mlp.intercepts_[-1][None, :]]
+    ours, gw, gb, _, _ = _objective(
+        coefs, intercepts, 2, X, y[:, None], np.ones((30, 1), bool), None, {"kind": "regression"},
+        np.ones(1), 0.7, activation,
+    )
+    loss, sk_gw, sk_gb = _sklearn_backprop(mlp, X, y[:, None])
+    assert ours == pytest.approx(loss, rel=1e-12)
+    for a, b in zip(gw, sk_gw):
+        np.testing.assert_allclose(a.reshape(b.shape), b, rtol=1e-10, atol=1e-12)
+    for a, b in zip(gb, sk_gb):
+        np.testing.assert_allclose(a.reshape(b.shape), b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        forward(coefs, intercepts, 2, X, None, activation)[-1][:, 0, 0], mlp.predict(X), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_single_task_matches_sklearn_classifier(n_classes):
+    import warnings
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 4), np.arange(40) % n_classes
+    mlp = MLPClassifier(hidden_layer_sizes=(6,), alpha=0.2, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp.fit(X, y)
+    problem, K = _problem("classification", 1) if n_classes == 2 else (
+        {"kind": "classification", "binary": np.array([False]), "unit_mask": np.ones((1, 3), bool)}, 3
+    )
+    coefs = mlp.coefs_[:-1] + [mlp.coefs_[-1][:, None, :]]
+    intercepts = mlp.intercepts_[:-1] + [mlp.intercepts_[-1][None, :]]
+    ours, gw, _, _, _ = _objective(
+        coefs, intercepts, 1, X, y[:, None], np.ones((40, 1), bool), None, problem, np.ones(1), 0.2, "relu"
+    )
+    Y = y[:, None].astype(float) if n_classes == 2 else np.eye(3)[y]
+    loss, sk_gw, _ = _sklearn_backprop(mlp, X, Y)
+    assert ours == pytest.approx(loss, rel=1e-10)
+    for a, b in zip(gw, sk_gw):
+        np.testing.assert_allclose(a.reshape(b.shape), b, rtol=1e-8, atol=1e-12)
