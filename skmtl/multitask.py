@@ -221,9 +221,14 @@ class IndependentTasks(_BaselineMixin, BaseEstimator):
             1-D ``y``). Long layout: each row predicted by its own task.
         """
         outputs, codes = self._per_task(X, "predict")
+        same_kind = len({out.dtype.kind for out in outputs}) == 1
         if codes is None:
+            # Tasks labelled with strings and tasks labelled with numbers
+            # share an object array, so no label is turned into a string.
+            if not same_kind:
+                outputs = [out.astype(object) for out in outputs]
             return self._format_output(np.column_stack(outputs), None)
-        result = np.empty(len(codes), dtype=np.result_type(*outputs))
+        result = np.empty(len(codes), dtype=np.result_type(*outputs) if same_kind else object)
         for t, out in enumerate(outputs):
             result[codes == t] = out
         return result

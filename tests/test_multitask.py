@@ -189,3 +189,15 @@ def test_bad_parameters_are_rejected(wide_data):
         PooledTasks(Ridge(), task_features="binary").fit(X, Y)
     with pytest.raises(ValueError, match="estimator"):
         IndependentTasks("ridge").fit(X, Y)
+
+
+def test_score_with_mixed_label_types_and_missing_labels():
+    X, Y = _binary_tasks()
+    mixed = np.empty((60, 2), dtype=object)
+    mixed[:, 0] = Y[:, 0]
+    mixed[:, 1] = np.where(Y[:, 1] == 1, "yes", "no")
+    mixed[0, 0] = None  # a missing integer label
+    model = IndependentTasks(LogisticRegression()).fit(X, mixed)
+    pred = model.predict(X)
+    expected = np.mean([np.mean(pred[1:, 0] == Y[1:, 0]), np.mean(pred[:, 1] == mixed[:, 1])])
+    assert model.score(X, mixed) == pytest.approx(expected)

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._data import _missing, _normalize_task_labels, _preview, _show
+from .._data import _homogeneous, _missing, _normalize_task_labels, _preview, _show
 
 __all__ = ["TaskScoreTable", "per_task_score", "task_scores"]
 
@@ -309,7 +309,11 @@ def _loop(entries, metric, **kwargs):
     for t, part in enumerate(entries.task_slices()):
         if entries.weight is not None:
             kwargs["sample_weight"] = entries.weight[part]
-        scores[t] = metric(entries.y_true[part], entries.y_pred[part], **kwargs)
+        # A wide object y may hold string labels for one task and integers
+        # for another; each task's own labels get their natural dtype.
+        scores[t] = metric(
+            _homogeneous(entries.y_true[part]), _homogeneous(entries.y_pred[part]), **kwargs
+        )
     return scores
 
 
