@@ -6,3 +6,30 @@ the penalties in ``_penalties.py`` (L21, L1, trace norm, L1/L-infinity)
 and the solvers in ``_solvers.py`` (FISTA). This module is the stable public
 import location; private modules may move.
 """
+
+from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
+from ._lasso import MultiTaskLassoClassifier, MultiTaskLassoRegressor
+from ._path import (
+    GroupLassoClassifierCV,
+    GroupLassoRegressorCV,
+    TraceNormRegressorCV,
+    alpha_max,
+    group_lasso_path,
+    trace_norm_path,
+)
+from ._trace_norm import TraceNormClassifier, TraceNormRegressor
+
+__all__ = [
+    "alpha_max",
+    "group_lasso_path",
+    "trace_norm_path",
+    "GroupLassoClassifier",
+    "GroupLassoClassifierCV",
+    "GroupLassoRegressorCV",
+    "TraceNormRegressorCV",
+    "GroupLassoRegressor",
+    "MultiTaskLassoClassifier",
+    "MultiTaskLassoRegressor",
+    "TraceNormClassifier",
+    "TraceNormRegressor",
+]

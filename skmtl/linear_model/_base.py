@@ -1,0 +1,589 @@
+"""Shared fit / predict flow of the regularized linear multi-task estimators.
+
+An estimator is *loss x penalty x solver* (DESIGN.md section 4): this module
+validates the data once (:meth:`MultiTaskMixin._validate_fit`), builds the
+loss (:class:`~._losses.SquaredLoss` or :class:`~._losses.LogisticLoss`),
+asks the concrete estimator for its penalty (``_make_penalty``), runs
+:func:`~._solvers.solve` and publishes ``coef_ = W.T``. The concrete
+estimators (``_group_lasso.py``, ``_trace_norm.py``, ``_lasso.py``) only
+declare their penalty and their docstrings.
+
+Classifiers encode each task's labels into -1/+1 columns: a binary task is
+one column, a task with ``K > 2`` classes is expanded one-vs-rest into ``K``
+columns. The loss and the penalty then see one *column* per binary problem:
+the rows of ``coef_`` are these columns, and ``coef_indptr_`` says which rows
+belong to which task.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._data import TaskData
+from ..base import MultiTaskMixin
+from ._losses import LogisticLoss, SquaredLoss
+from ._solvers import SolverResult, solve
+
+__all__ = []
+
+
+def _rowwise_dot(X, coef, rows_coef):
+    """``out[i] = X[i] @ coef[rows_coef[i]]`` without forming ``X @ coef.T``.
+
+    Long-layout prediction: each row only needs its own task's model, so
+    the cost is that of one pass over ``X`` (``nnz`` for a CSR ``X``), not
+    ``n_tasks`` times that.
+    """
+    if sp.issparse(X):
+        X = X.tocsr()
+        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        values = X.data * coef[rows_coef[row_of], X.indices]
+        return np.bincount(row_of, weights=values, minlength=X.shape[0])
+    return np.einsum("ij,ij->i", X, coef[rows_coef])
+
+
+def _zero_solution(loss, penalty):
+    """The solution ``W = 0`` when it is optimal, else None.
+
+    ``W = 0`` with the constant model's intercepts is optimal iff the
+    coefficient gradient there lies in the penalty's subdifferential at 0
+    (the intercepts are optimal by construction). The solvers test the
+    same thing relative to the whole gradient, intercepts included; when
+    ``X`` carries no signal (all-zero features) that gradient is pure
+    rounding in the intercepts and the relative test fails, so FISTA would
+    chase rounding errors for ``max_iter`` iterations.
+    """
+    b = np.asarray(loss.null_intercept(), dtype=loss.dtype)
+    zero = np.zeros((loss.n_features, loss.n_tasks), dtype=loss.dtype)
+    value, grad, _ = loss.value_and_gradient(zero, b)
+    if penalty.subdiff_distance(zero, grad) > 0:
+        return None
+    return SolverResult(zero, b, 0, True, 0.0, float(value + penalty.value(zero)))
+
+
+class _LinearMultiTaskModel(BaseEstimator):
+    """Fit flow of every penalized linear multi-task model.
+
+    Concrete estimators inherit ``MultiTaskMixin`` first, then
+    ``RegressorMixin``/``ClassifierMixin``, then this class (scikit-learn's
+    mixin order: the multi-task ``score`` and tags win), and implement
+    ``_make_penalty(alpha)``.
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "task_weights": [StrOptions({"n_samples"}), "array-like", None],
+        "task_column": [numbers.Integral, str, None],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "solver": [StrOptions({"auto", "fista", "working_set"})],
+    }
+
+    # ------------------------------------------------------------ hooks
+    def _make_penalty(self, alpha):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _encode_targets(self, data):
+        """Return ``(data, task_weights)`` as the loss must see them."""
+        # Regressors: one loss column per task.
+        self._column_task = np.arange(data.n_tasks)
+        return data, self.task_weights
+
+    # ------------------------------------------------------------ fit
+    def _make_loss(self, X, y, sample_weight):
+        """Validate the data, encode the targets and build the loss."""
+        data = self._validate_fit(X, y, sample_weight)
+        data, task_weights = self._encode_targets(data)
+        loss_class = LogisticLoss if self._loss_name == "logistic" else SquaredLoss
+        return loss_class(data, task_weights=task_weights, fit_intercept=self.fit_intercept)
+
+    def _warm_start_point(self, loss):
+        """``(W0, b0)`` from the previous fit, as scikit-learn's ``warm_start``."""
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return None, None
+        if self.coef_.shape != (loss.n_tasks, loss.n_features):
+            # Different tasks or features than the last fit: start cold.
+            return None, None
+        b0 = self.intercept_ if self.fit_intercept else None
+        return self.coef_.T, b0
+
+    def _solve(self, loss, alpha, W0=None, b0=None):
+        """Solve for one ``alpha`` and set the fitted attributes."""
+        penalty = self._make_penalty(alpha)
+        result = _zero_solution(loss, penalty)
+        if result is None:
+            result = solve(
+                loss,
+                penalty,
+                W0,
+                b0,
+                solver=self.solver,
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
+        # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
+        # on its transpose W (rows = features = the L21 groups).
+        self.coef_ = np.ascontiguousarray(result.coef.T)
+        self.intercept_ = np.asarray(result.intercept, dtype=self.coef_.dtype)
+        self.n_iter_ = int(result.n_iter)
+        self.stop_crit_ = float(result.stop_crit)
+        self.objective_ = float(result.objective)
+        return result
+
+    def _check_params(self):
+        """Checks across parameters, before any data work (hook)."""
+
+    def _fit(self, X, y, sample_weight):
+        self._check_params()
+        loss = self._make_loss(X, y, sample_weight)
+        W0, b0 = self._warm_start_point(loss)
+        result = self._solve(loss, self.alpha, W0, b0)
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: the stopping criterion "
+                f"reached {result.stop_crit:.3e} after max_iter={self.max_iter} "
+                f"iterations, above tol={self.tol:g}. Increase max_iter, increase "
+                "alpha, or scale the features (e.g. StandardScaler).",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _alpha_max_of_loss(self, loss):
+        """Smallest ``alpha`` for which ``coef_ = 0`` (exact; see :func:`alpha_max`)."""
+        zero = np.zeros((loss.n_features, loss.n_tasks), dtype=loss.dtype)
+        _, grad0, _ = loss.value_and_gradient(zero, loss.null_intercept())
+        return float(self._penalty_for_alpha_max().alpha_max(grad0))
+
+    def _penalty_for_alpha_max(self):
+        """The penalty whose ``alpha_max`` is reported (alpha = 1: a pure scale)."""
+        return self._make_penalty(1.0)
+
+    # ------------------------------------------------------------ predict
+    def _linear_scores(self, X):
+        """Raw scores: ``(n, n_columns)`` when wide, else ``(padded, codes)``.
+
+        Wide layout: ``X @ coef_.T + intercept_``. Long layout: each row's
+        scores on its own task's columns only, padded with NaN to the
+        largest number of columns of a task (1 for regressors).
+        """
+        features, codes = self._validate_predict(X)
+        if codes is None:
+            scores = features @ self.coef_.T
+            return np.asarray(scores) + self.intercept_, None
+        indptr = getattr(self, "coef_indptr_", None)
+        if indptr is None:
+            return (_rowwise_dot(features, self.coef_, codes) + self.intercept_[codes])[:, None], codes
+        n_columns = np.diff(indptr)
+        padded = np.full((features.shape[0], int(n_columns.max())), np.nan)
+        for k in range(padded.shape[1]):
+            rows = np.flatnonzero(n_columns[codes] > k)
+            columns = indptr[codes[rows]] + k
+            padded[rows, k] = _rowwise_dot(features[rows], self.coef_, columns) + self.intercept_[columns]
+        return padded, codes
+
+
+class _LinearMultiTaskRegressor(MultiTaskMixin, RegressorMixin, _LinearMultiTaskModel):
+    """Squared loss: ``sum_t w_t / (2 n_t) ||y_t - X_t b_t - c_t||^2``."""
+
+    _loss_name = "squared"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (see the class docstring for the objective).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            Features; in the long layout also the task column.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Wide layout: one column per task, NaN for a missing label.
+            Long layout: 1-D.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, normalized within each task.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def predict(self, X):
+        """Predict with each task's linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+            Wide layout: one column per task (1-D for a model fitted on a 1-D
+            ``y``). Long layout: each row predicted by its own task.
+        """
+        scores, codes = self._linear_scores(X)
+        if codes is not None:
+            return scores[:, 0]
+        return self._format_output(scores, None)
+
+
+def _encode_task(labels):
+    """Classes of one task and its -1/+1 target columns (one-vs-rest if K > 2)."""
+    classes = np.unique(labels)
+    if len(classes) == 2:
+        return classes, np.where(labels == classes[1], 1.0, -1.0)[:, None]
+    return classes, np.where(labels[:, None] == classes[None, :], 1.0, -1.0)
+
+
+def _proba_from_scores(scores, n_classes):
+    """Probabilities of one task from its column scores.
+
+    Binary task (one column): ``p = sigmoid(score)`` of the second class.
+    One-vs-rest columns: the per-class sigmoids, normalized to sum to one
+    (scikit-learn's ``LogisticRegression(multi_class="ovr")`` rule).
+    """
+    if n_classes == 2:
+        p = expit(scores[:, 0])
+        return np.column_stack([1.0 - p, p])
+    p = expit(scores)
+    total = p.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, p / total, 1.0 / n_classes)
+
+
+class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTaskModel):
+    """Logistic loss over per-task -1/+1 columns (one-vs-rest for K > 2)."""
+
+    _loss_name = "logistic"
+
+    def _encode_targets(self, data):
+        """Per-task label encoding into -1/+1 columns; sets ``classes_``.
+
+        Wide layout: column ``t`` of ``y`` gives the columns
+        ``coef_indptr_[t]:coef_indptr_[t + 1]``; a missing label masks all of
+        them. Long layout: a row of a multiclass task is repeated once per
+        column of its task (the design grows by that factor for such tasks).
+        """
+        n_tasks = data.n_tasks
+        per_task_classes, blocks = [], []
+        for t in range(n_tasks):
+            classes, block = _encode_task(data.task_targets(t))
+            per_task_classes.append(classes)
+            blocks.append(block)
+        widths = np.array([b.shape[1] for b in blocks])
+        indptr = np.concatenate([[0], np.cumsum(widths)])
+        self.coef_indptr_ = indptr
+        self._column_task = np.repeat(np.arange(n_tasks), widths)
+        self._per_task_classes = per_task_classes
+        if data.single_output:
+            self.classes_ = per_task_classes[0]
+        elif self.task_column is None:
+            self.classes_ = list(per_task_classes)
+        else:
+            self.classes_ = np.unique(np.concatenate(per_task_classes))
+            self._class_position = np.full((n_tasks, max(len(c) for c in per_task_classes)), -1)
+            for t, classes in enumerate(per_task_classes):
+                self._class_position[t, : len(classes)] = np.searchsorted(self.classes_, classes)
+
+        n_columns = int(indptr[-1])
+        if data.layout == "wide":
+            n = data.n_samples
+            Y = np.full((n, n_columns), np.nan)
+            for t, block in enumerate(blocks):
+                Y[data.task_rows(t), indptr[t] : indptr[t + 1]] = block
+            mask = np.repeat(data.mask, widths, axis=1)
+            column_of, rows = np.nonzero(mask.T)
+            new = TaskData(
+                X=data.X,
+                y=Y,
+                mask=mask,
+                task_codes=None,
+                tasks=np.arange(n_columns),
+                sample_weight=data.sample_weight,
+                single_output=data.single_output,
+                order=rows,
+                task_indptr=np.searchsorted(column_of, np.arange(n_columns + 1)),
+            )
+        else:
+            # Stack the blocks task by task: rows of task t repeated once per
+            # column of t (binary tasks: once).
+            rows = np.concatenate([np.repeat(data.task_rows(t), widths[t]) for t in range(n_tasks)])
+            codes = np.concatenate(
+                [np.tile(np.arange(indptr[t], indptr[t + 1]), len(blocks[t])) for t in range(n_tasks)]
+            )
+            y = np.concatenate([block.ravel() for block in blocks])
+            order = np.argsort(codes, kind="stable")
+            sw = data.sample_weight
+            new = TaskData(
+                X=data.X[rows],
+                y=y,
+                mask=None,
+                task_codes=codes,
+                tasks=np.arange(n_columns),
+                sample_weight=None if sw is None else sw[rows],
+                single_output=False,
+                order=order,
+                task_indptr=np.searchsorted(codes[order], np.arange(n_columns + 1)),
+            )
+        task_weights = self.task_weights
+        if task_weights is not None and not isinstance(task_weights, str):
+            weights = np.asarray(task_weights, dtype=np.float64)
+            if weights.shape != (n_tasks,):
+                raise ValueError(
+                    f"task_weights must have shape (n_tasks,) = ({n_tasks},); got "
+                    f"shape {weights.shape}."
+                )
+            # Every one-vs-rest column of a task carries the task's weight.
+            task_weights = np.repeat(weights, widths)
+        return new, task_weights
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (see the class docstring for the objective).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            Features; in the long layout also the task column.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Class labels. Wide layout: one column per task, NaN/None for a
+            missing label. Long layout: 1-D. Every task needs two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, normalized within each task.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _task_probas(self, X):
+        """Wide: list of per-task probability arrays; long: ``(proba, codes)``."""
+        scores, codes = self._linear_scores(X)
+        indptr = self.coef_indptr_
+        n_classes = [len(c) for c in self._per_task_classes]
+        if codes is None:
+            return [
+                _proba_from_scores(scores[:, indptr[t] : indptr[t + 1]], n_classes[t])
+                for t in range(len(n_classes))
+            ], None
+        n_classes = np.asarray(n_classes)
+        proba = np.zeros((len(codes), len(self.classes_)))
+        row_classes = n_classes[codes]
+        for k in np.unique(row_classes):
+            rows = np.flatnonzero(row_classes == k)
+            width = 1 if k == 2 else k
+            p = _proba_from_scores(scores[rows, :width], k)
+            proba[rows[:, None], self._class_position[codes[rows], :k]] = p
+        return proba, codes
+
+    def predict_proba(self, X):
+        """Class probabilities of each task.
+
+        A binary task's probability is the sigmoid of its score; a
+        multiclass task's one-vs-rest sigmoids are normalized to sum to one.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        proba : ndarray or list of ndarray
+            Wide layout: a list with one (n_samples, n_classes_t) array per
+            task (one array for a 1-D ``y``). Long layout: (n_samples,
+            len(classes_)), zero for classes the row's task does not have.
+        """
+        probas, codes = self._task_probas(X)
+        if codes is None and self._single_output:
+            return probas[0]
+        return probas
+
+    def predict(self, X):
+        """Predict each task's class label.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+            Original labels; wide layout one column per task (1-D for a 1-D
+            ``y``), long layout each row's own task.
+        """
+        probas, codes = self._task_probas(X)
+        if codes is not None:
+            return self.classes_[np.argmax(probas, axis=1)]
+        labels = [classes[np.argmax(p, axis=1)] for classes, p in zip(self._per_task_classes, probas)]
+        if self._single_output:
+            return labels[0]
+        return np.column_stack(labels) if len({lab.dtype.kind for lab in labels}) == 1 else np.array(
+            labels, dtype=object
+        ).T
+
+    def decision_function(self, X):
+        """Linear scores ``x' b + c`` of every task's columns.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+
+        Returns
+        -------
+        scores : ndarray or list of ndarray
+            Wide layout: per task, (n_samples,) for a binary task (score of
+            its second class) or (n_samples, n_classes_t) for a multiclass
+            one; a list of them (one array for a 1-D ``y``). Long layout:
+            (n_samples,) when every task is binary, else (n_samples,
+            len(classes_)) with ``-inf`` for classes the row's task lacks
+            (a binary task scores ``-s`` and ``s`` for its two classes).
+        """
+        scores, codes = self._linear_scores(X)
+        indptr = self.coef_indptr_
+        if codes is None:
+            per_task = [
+                scores[:, indptr[t]] if indptr[t + 1] - indptr[t] == 1 else scores[:, indptr[t] : indptr[t + 1]]
+                for t in range(len(indptr) - 1)
+            ]
+            return per_task[0] if self._single_output else per_task
+        widths = np.diff(indptr)
+        if np.all(widths == 1):
+            return scores[:, 0]
+        out = np.full((len(codes), len(self.classes_)), -np.inf)
+        row_width = widths[codes]
+        for w in np.unique(row_width):
+            rows = np.flatnonzero(row_width == w)
+            block = np.column_stack([-scores[rows, 0], scores[rows, 0]]) if w == 1 else scores[rows, :w]
+            k = block.shape[1]
+            out[rows[:, None], self._class_position[codes[rows], :k]] = block
+        return out
+
+
+# Docstring fragments shared by the concrete estimators (numpydoc).
+_OBJECTIVE_REGRESSION = """\
+    Minimizes over the coefficients ``B`` (``coef_``, one row per task) and
+    the unpenalized intercepts ``c`` (``intercept_``)::
+
+        sum_t w_t / (2 n_t) * ||y_t - X_t b_t - c_t||^2
+            + alpha * (l1_ratio * {omega} + (1 - l1_ratio) / 2 * ||B||_F^2)
+
+    where task ``t`` has ``n_t`` labeled rows ``X_t, y_t`` (with sample
+    weights, ``1 / n_t`` becomes ``s_i / S_t``, ``S_t`` the task's total
+    weight), ``w_t`` is its task
+    weight and ``b_t`` its row of ``B``. With the wide layout, no missing
+    label and ``task_weights=None`` the data term is scikit-learn's
+    ``||Y - X B' - 1 c'||_F^2 / (2 n)``."""
+
+_OBJECTIVE_CLASSIFICATION = """\
+    Minimizes over the coefficients ``B`` (``coef_``, one row per binary
+    column, see below) and the unpenalized intercepts ``c``::
+
+        sum_k w_k / n_k * sum_{{i in k}} log(1 + exp(-y_ik (x_i' b_k + c_k)))
+            + alpha * (l1_ratio * {omega} + (1 - l1_ratio) / 2 * ||B||_F^2)
+
+    Each task's labels are encoded per task: a binary task is one column
+    ``k`` with targets -1/+1 (its second class is +1); a task with ``K > 2``
+    classes is expanded one-vs-rest into ``K`` columns with the task's
+    weight each. ``coef_`` has one row per column, and
+    ``coef_[coef_indptr_[t]:coef_indptr_[t + 1]]`` are task ``t``'s rows.
+    The penalty sees all the columns as tasks: {expansion}
+
+    The default ``alpha=0.01`` (1.0 for the regressors) follows the scale
+    of the mean logistic loss, whose gradient at 0 is at most 1/2 per
+    standardized feature: ``alpha=1`` would give the constant model."""
+
+_COMMON_PARAMETERS = """\
+    l1_ratio : float in [0, 1], default=1.0
+        Mixing with a ridge term: 1 is the pure structured penalty, 0 pure
+        ridge (``alpha * ||B||_F^2 / 2``), as in ElasticNet.
+
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+
+    task_weights : None, "n_samples" or array-like of shape (n_tasks,), default=None
+        ``w_t``: 1 per task (None), proportional to the number of labeled
+        rows (``"n_samples"``, normalized to mean 1, so every label counts
+        the same), or given. ``task_weights = n_t`` with
+        ``fit_intercept=False`` gives MALSAR's ``0.5 * sum_t ||.||^2``.
+
+    task_column : int, str or None, default=None
+        None: wide layout, ``y`` of shape (n_samples, n_tasks) with NaN for
+        a missing label. Otherwise the column of ``X`` (position, or name
+        for a DataFrame) holding each row's task label; ``y`` is 1-D.
+
+    max_iter : int, default=1000
+        Maximum number of solver iterations.
+
+    tol : float, default=1e-4
+        Tolerance on the scale-free stopping criterion (see Notes).
+
+    warm_start : bool, default=False
+        Start from the previous fit's ``coef_`` and ``intercept_`` (when the
+        tasks and features match).
+
+    solver : {"auto", "fista", "working_set"}, default="auto"
+        FISTA with backtracking and adaptive restart, optionally on growing
+        working sets of features (row-separable penalties only); ``"auto"``
+        uses working sets from 100 features on."""
+
+_COMMON_ATTRIBUTES = """\
+    intercept_ : ndarray of shape ({rows},)
+        Intercepts (zeros when ``fit_intercept=False``).
+
+    n_iter_ : int
+        Solver iterations run (0 when ``B = 0`` was optimal at once, i.e.
+        ``alpha >= alpha_max``).
+
+    stop_crit_ : float
+        Final value of the stopping criterion (see Notes); at most ``tol``
+        when the solver converged. It certifies optimality: 0 exactly at
+        the minimizer.
+
+    objective_ : float
+        Value of the objective at the solution.
+
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels: sorted labels of the task column (long layout) or
+        ``arange(n_tasks)`` (wide layout).
+
+    n_tasks_ : int
+        Number of tasks.
+
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit, the task column included.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X`` when it was a DataFrame with string names."""
+
+_CLASSIFIER_ATTRIBUTES = """\
+    classes_ : ndarray or list of ndarray
+        Wide layout: one array of classes per task (a single array for a
+        1-D ``y``); long layout: the sorted union of all tasks' classes.
+
+    coef_indptr_ : ndarray of shape (n_tasks + 1,)
+        Rows ``coef_indptr_[t]:coef_indptr_[t + 1]`` of ``coef_`` belong to
+        task ``t`` (one row for a binary task, ``K`` for ``K`` classes)."""
+
+_NOTES = """\
+    **Stopping criterion.** The solver stops when the gradient mapping
+    ``L * ||B - prox(B - grad / L, 1 / L)||`` (joint with the intercepts'
+    gradient), which is 0 exactly at the minimizer, falls below ``tol``
+    times its value at ``B = 0`` (with the intercept-only model's
+    intercepts): a scale-free criterion, the same for every penalty. A
+    :class:`~sklearn.exceptions.ConvergenceWarning` is raised when
+    ``max_iter`` is reached first.
+
+    ``coef_`` is the transpose of the solvers' ``W`` (n_features, n_tasks),
+    as in :class:`sklearn.linear_model.MultiTaskLasso`. Sparse ``X`` (CSR or
+    CSC) is supported and float32 input gives float32 coefficients."""

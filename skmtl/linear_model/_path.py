@@ -1,0 +1,705 @@
+"""``alpha_max``, warm-started regularization paths and cross-validated estimators.
+
+A path solves one problem for a decreasing grid of ``alpha`` values, each
+fit starting from the previous solution (warm start), on one loss object
+built once: the data are validated, encoded and their Lipschitz constant
+computed a single time. The ``*CV`` estimators run one path per fold
+(joblib over folds), pick the ``alpha`` with the best mean validation
+score and refit on all the data.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils._param_validation import Interval
+
+from .._data import check_task_X
+from ..metrics._per_task import task_scores
+from ._base import _COMMON_PARAMETERS, _LinearMultiTaskModel
+from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
+from ._trace_norm import TraceNormRegressor
+
+__all__ = [
+    "alpha_max",
+    "group_lasso_path",
+    "trace_norm_path",
+    "GroupLassoRegressorCV",
+    "GroupLassoClassifierCV",
+    "TraceNormRegressorCV",
+]
+
+
+def _check_family(estimator):
+    if not isinstance(estimator, _LinearMultiTaskModel):
+        raise TypeError(
+            "estimator must be one of skmtl.linear_model's penalized linear models "
+            f"(GroupLassoRegressor, TraceNormRegressor, ...); got {type(estimator).__name__}."
+        )
+
+
+def _prepare(estimator, X, y, sample_weight):
+    """A validated clone of ``estimator`` and its loss on ``X, y``."""
+    _check_family(estimator)
+    est = clone(estimator)
+    est._validate_params()
+    est._check_params()
+    return est, est._make_loss(X, y, sample_weight)
+
+
+def alpha_max(estimator, X, y, sample_weight=None):
+    """Smallest ``alpha`` for which ``estimator`` fits ``coef_ = 0``, exactly.
+
+    With ``g`` the loss gradient with respect to the coefficients at
+    ``B = 0`` and the optimal intercepts of that constant model (the
+    per-task weighted means of ``y``, or log-odds for classifiers), ``B = 0``
+    is optimal iff ``-g`` lies in ``alpha * l1_ratio * dOmega(0)``, so
+    ``alpha_max = Omega^*(g) / l1_ratio`` with ``Omega^*`` the dual norm:
+    the largest row norm of ``g`` (L21), the largest row L1 norm
+    (L1/L-infinity), the largest entry (L1) or the spectral norm (trace
+    norm). For ``MultiTaskLasso*`` with per-task alphas it is the factor
+    by which ``alpha`` must be multiplied.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A :class:`GroupLassoRegressor`, :class:`TraceNormRegressor`, ... Its
+        parameters (``l1_ratio``, ``norm``, ``task_weights``,
+        ``fit_intercept``, ``task_column``, ...) are used; ``alpha`` is not.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    alpha_max : float
+        0 when ``X`` has no signal (e.g. all-zero features); ``inf`` when
+        ``l1_ratio=0`` (a ridge penalty never zeroes the coefficients).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import GroupLassoRegressor, alpha_max
+    >>> rng = np.random.RandomState(0)
+    >>> X, Y = rng.randn(30, 4), rng.randn(30, 2)
+    >>> a = alpha_max(GroupLassoRegressor(), X, Y)
+    >>> bool(np.all(GroupLassoRegressor(alpha=a).fit(X, Y).coef_ == 0))
+    True
+    >>> bool(np.any(GroupLassoRegressor(alpha=0.99 * a).fit(X, Y).coef_ != 0))
+    True
+    """
+    est, loss = _prepare(estimator, X, y, sample_weight)
+    return est._alpha_max_of_loss(loss)
+
+
+def _alpha_grid(a_max, n_alphas, eps):
+    """``n_alphas`` values from ``a_max`` down to ``eps * a_max``, log-spaced."""
+    if not np.isfinite(a_max):
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for l1_ratio=0 "
+            "(alpha_max is infinite); pass alphas explicitly."
+        )
+    if a_max <= np.finfo(np.float64).resolution:
+        # No signal (all-zero X, constant y): every alpha gives coef_ = 0;
+        # as scikit-learn, return a grid of tiny values instead of zeros.
+        return np.full(n_alphas, np.finfo(np.float64).resolution)
+    return np.geomspace(a_max, a_max * eps, num=n_alphas)
+
+
+def _check_alphas(alphas, n_alphas, eps):
+    if alphas is not None:
+        alphas = np.asarray(alphas, dtype=np.float64)
+        if alphas.ndim != 1 or alphas.size == 0 or np.any(~np.isfinite(alphas)) or np.any(alphas < 0):
+            raise ValueError(
+                "alphas must be a non-empty 1-D array of finite non-negative values; "
+                f"got {alphas!r}."
+            )
+        return None
+    if not (isinstance(n_alphas, numbers.Integral) and n_alphas >= 1):
+        raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
+    if not (isinstance(eps, numbers.Real) and 0 < eps <= 1):
+        raise ValueError(f"eps must be in (0, 1]; got {eps!r}.")
+    return None
+
+
+def _run_path(est, loss, alphas, on_solution=None):
+    """Solve for each alpha (in the given order) with warm starts."""
+    n = len(alphas)
+    coefs = np.empty((n, loss.n_tasks, loss.n_features), dtype=loss.dtype)
+    intercepts = np.empty((n, loss.n_tasks), dtype=loss.dtype)
+    n_iters = np.empty(n, dtype=int)
+    not_converged = []
+    W0 = b0 = None
+    for k, alpha in enumerate(alphas):
+        result = est._solve(loss, alpha, W0, b0)
+        W0, b0 = result.coef, result.intercept
+        coefs[k], intercepts[k], n_iters[k] = result.coef.T, result.intercept, result.n_iter
+        if not result.converged:
+            not_converged.append(alpha)
+        if on_solution is not None:
+            on_solution(k, est)
+    if not_converged:
+        warnings.warn(
+            f"{type(est).__name__} path: {len(not_converged)} of {n} fits did not reach "
+            f"tol={est.tol:g} within max_iter={est.max_iter} (smallest such alpha: "
+            f"{min(not_converged):.3g}). Increase max_iter or use a larger eps.",
+            ConvergenceWarning,
+        )
+    return coefs, intercepts, n_iters
+
+
+def _path(estimator, X, y, *, alphas, n_alphas, eps, sample_weight):
+    _check_alphas(alphas, n_alphas, eps)
+    est, loss = _prepare(estimator, X, y, sample_weight)
+    if alphas is None:
+        alphas = _alpha_grid(est._alpha_max_of_loss(loss), n_alphas, eps)
+    else:
+        # Decreasing: each warm start comes from a sparser (smaller) model.
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
+    coefs, intercepts, n_iters = _run_path(est, loss, alphas)
+    return alphas, coefs, intercepts, n_iters
+
+
+_PATH_RETURNS = """\
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The alphas, in decreasing order.
+    coefs : ndarray of shape (n_alphas, n_tasks, n_features)
+        ``coef_`` at each alpha.
+    intercepts : ndarray of shape (n_alphas, n_tasks)
+        ``intercept_`` at each alpha.
+    n_iters : ndarray of int of shape (n_alphas,)
+        Solver iterations of each fit (0 when ``coef_ = 0`` was optimal at once)."""
+
+_PATH_PARAMETERS = """\
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        Features (and the task column in the long layout).
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets; NaN marks a missing label in the wide layout.
+    alphas : array-like of shape (n_alphas,), default=None
+        The alphas to fit (sorted decreasingly). None: ``n_alphas`` values
+        log-spaced from :func:`alpha_max` down to ``eps * alpha_max``.
+    n_alphas : int, default=50
+        Length of the automatic grid.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights."""
+
+
+def group_lasso_path(
+    X,
+    y,
+    *,
+    alphas=None,
+    n_alphas=50,
+    eps=1e-3,
+    sample_weight=None,
+    l1_ratio=1.0,
+    norm="l2",
+    positive=False,
+    fit_intercept=True,
+    task_weights=None,
+    task_column=None,
+    max_iter=1000,
+    tol=1e-4,
+    solver="auto",
+):
+    return _path(
+        GroupLassoRegressor(
+            l1_ratio=l1_ratio,
+            norm=norm,
+            positive=positive,
+            fit_intercept=fit_intercept,
+            task_weights=task_weights,
+            task_column=task_column,
+            max_iter=max_iter,
+            tol=tol,
+            solver=solver,
+        ),
+        X,
+        y,
+        alphas=alphas,
+        n_alphas=n_alphas,
+        eps=eps,
+        sample_weight=sample_weight,
+    )
+
+
+group_lasso_path.__doc__ = f"""Group lasso regression path with warm starts.
+
+    Fits :class:`GroupLassoRegressor` for each alpha, from the largest down,
+    each fit starting at the previous solution; the data are validated and
+    the loss built once.
+
+    Parameters
+    ----------
+{_PATH_PARAMETERS}
+    l1_ratio, norm, positive, fit_intercept, task_weights, task_column, max_iter, tol, solver
+        As in :class:`GroupLassoRegressor`.
+
+{_PATH_RETURNS}
+
+    See Also
+    --------
+    GroupLassoRegressorCV, trace_norm_path, alpha_max
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import group_lasso_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 5)
+    >>> Y = X[:, :2] @ rng.randn(2, 3)
+    >>> alphas, coefs, intercepts, n_iters = group_lasso_path(X, Y, n_alphas=5)
+    >>> coefs.shape
+    (5, 3, 5)
+    >>> bool(np.all(coefs[0] == 0))  # alphas[0] is alpha_max
+    True
+    """
+
+
+def trace_norm_path(
+    X,
+    y,
+    *,
+    alphas=None,
+    n_alphas=50,
+    eps=1e-3,
+    sample_weight=None,
+    l1_ratio=1.0,
+    fit_intercept=True,
+    task_weights=None,
+    task_column=None,
+    max_iter=1000,
+    tol=1e-4,
+):
+    return _path(
+        TraceNormRegressor(
+            l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept,
+            task_weights=task_weights,
+            task_column=task_column,
+            max_iter=max_iter,
+            tol=tol,
+        ),
+        X,
+        y,
+        alphas=alphas,
+        n_alphas=n_alphas,
+        eps=eps,
+        sample_weight=sample_weight,
+    )
+
+
+trace_norm_path.__doc__ = f"""Trace-norm regression path with warm starts.
+
+    Fits :class:`TraceNormRegressor` for each alpha, from the largest down,
+    each fit starting at the previous solution.
+
+    Parameters
+    ----------
+{_PATH_PARAMETERS}
+    l1_ratio, fit_intercept, task_weights, task_column, max_iter, tol
+        As in :class:`TraceNormRegressor`.
+
+{_PATH_RETURNS}
+
+    See Also
+    --------
+    TraceNormRegressorCV, group_lasso_path, alpha_max
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import trace_norm_path
+    >>> rng = np.random.RandomState(0)
+    >>> X, Y = rng.randn(40, 5), rng.randn(40, 3)
+    >>> alphas, coefs, _, _ = trace_norm_path(X, Y, n_alphas=4)
+    >>> [int(np.linalg.matrix_rank(c, tol=1e-8)) for c in coefs][0]
+    0
+    """
+
+
+# ---------------------------------------------------------------- CV
+def _validation_scores(est, X_test, y_test, sw_test):
+    """Mean over tasks of the per-task MSE (regressors) or accuracy (classifiers)."""
+    tasks = None
+    if est.task_column is not None:
+        _, tasks = check_task_X(X_test, task_column=est.task_column, tasks=est.tasks_)
+    metric = accuracy_score if is_classifier(est) else mean_squared_error
+    return float(np.mean(task_scores(y_test, est.predict(X_test), tasks, metric, sample_weight=sw_test)))
+
+
+def _fold_path(estimator, X, y, sample_weight, train, test, alphas):
+    est, loss = _prepare(
+        estimator,
+        _safe_indexing(X, train),
+        _safe_indexing(y, train),
+        None if sample_weight is None else sample_weight[train],
+    )
+    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    sw_test = None if sample_weight is None else sample_weight[test]
+    scores = np.empty(len(alphas))
+
+    def record(k, fitted):
+        scores[k] = _validation_scores(fitted, X_test, y_test, sw_test)
+
+    with warnings.catch_warnings():
+        # A fold's path that stops early is not worth one warning per fold.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _run_path(est, loss, alphas, on_solution=record)
+    return scores
+
+
+class _LinearModelCV:
+    """Cross-validation over a warm-started alpha path, then a refit.
+
+    Subclasses define ``_estimator_class`` and ``_estimator_params``.
+    """
+
+    _cv_constraints = {
+        "alphas": ["array-like", None],
+        "n_alphas": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eps": [Interval(numbers.Real, 0, 1, closed="right")],
+        "cv": ["cv_object"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def _base_estimator(self):
+        return self._estimator_class(**{name: getattr(self, name) for name in self._estimator_params})
+
+    def _fit_cv(self, X, y, sample_weight):
+        _check_alphas(self.alphas, self.n_alphas, self.eps)
+        # Lists and array-likes without __getitem__ become arrays the folds can index.
+        X, y = indexable(X, y)
+        base = self._base_estimator()
+        est, loss = _prepare(base, X, y, sample_weight)
+        if self.alphas is None:
+            alphas = _alpha_grid(est._alpha_max_of_loss(loss), self.n_alphas, self.eps)
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
+        if sample_weight is not None:
+            # Already validated by _prepare; an array for indexing the folds.
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        cv = check_cv(self.cv, classifier=False)
+        folds = list(cv.split(X, y))
+        per_fold = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas) for train, test in folds
+        )
+        path = np.column_stack(per_fold)  # (n_alphas, n_folds)
+        mean = path.mean(axis=1)
+        best = int(np.argmin(mean)) if not is_classifier(self) else int(np.argmax(mean))
+        self.alphas_ = alphas
+        self.alpha_ = float(alphas[best])
+        if is_classifier(self):
+            self.scores_ = path
+        else:
+            self.mse_path_ = path
+        # Refit on all the data at the chosen alpha, warm-started along the
+        # path down to it (cheaper than a cold fit at a small alpha).
+        self._validate_fit(X, y, sample_weight)  # n_features_in_, tasks_, ...
+        final = est.set_params(alpha=self.alpha_)
+        _run_path(final, loss, alphas[: best + 1])
+        self.estimator_ = final
+        for name in ("coef_", "intercept_", "n_iter_", "stop_crit_", "objective_"):
+            setattr(self, name, getattr(final, name))
+        for name in ("classes_", "coef_indptr_", "_per_task_classes", "_class_position", "_column_task"):
+            if hasattr(final, name):
+                setattr(self, name, getattr(final, name))
+        return self
+
+
+_CV_PARAMETERS = """\
+    alphas : array-like of shape (n_alphas,), default=None
+        The alphas to try. None: ``n_alphas`` values log-spaced from
+        :func:`alpha_max` (on all the data) down to ``eps * alpha_max``.
+
+    n_alphas : int, default=50
+        Length of the automatic grid.
+
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+
+    cv : int, cross-validation generator or iterable, default=None
+        Splitting strategy, as in scikit-learn (None: 5-fold). In the long
+        layout use a splitter that keeps every task in every training fold,
+        such as :class:`skmtl.model_selection.TaskStratifiedKFold`.
+
+    n_jobs : int, default=None
+        Folds run in parallel with joblib (``-1``: all cores).
+
+{common}"""
+
+
+class GroupLassoRegressorCV(_LinearModelCV, GroupLassoRegressor):
+    _estimator_class = GroupLassoRegressor
+    _estimator_params = (
+        "l1_ratio", "norm", "positive", "fit_intercept", "task_weights",
+        "task_column", "max_iter", "tol", "solver",
+    )  # fmt: skip
+    _parameter_constraints = {
+        **{k: v for k, v in GroupLassoRegressor._parameter_constraints.items() if k not in ("alpha", "warm_start")},
+        **_LinearModelCV._cv_constraints,
+    }
+
+    def __init__(
+        self,
+        *,
+        alphas=None,
+        n_alphas=50,
+        eps=1e-3,
+        cv=None,
+        n_jobs=None,
+        l1_ratio=1.0,
+        norm="l2",
+        positive=False,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        solver="auto",
+    ):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.l1_ratio = l1_ratio
+        self.norm = norm
+        self.positive = positive
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+
+    def _fit(self, X, y, sample_weight):
+        return self._fit_cv(X, y, sample_weight)
+
+
+_CV_ATTRIBUTES = """\
+    alpha_ : float
+        The alpha with the best mean validation score.
+
+    alphas_ : ndarray of shape (n_alphas,)
+        The alphas tried, in decreasing order.
+
+{path}
+
+    estimator_ : {name}
+        The model refitted on all the data at ``alpha_``.
+
+    coef_, intercept_, n_iter_, stop_crit_, objective_
+        Those of ``estimator_``.
+
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels.
+
+    n_tasks_ : int
+        Number of tasks.
+
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit, the task column included.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X`` when it was a DataFrame with string names."""
+
+_MSE_PATH = """\
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Validation error of each alpha on each fold: the mean over tasks of
+        each task's mean squared error on its labeled test rows."""
+
+_SCORES = """\
+    scores_ : ndarray of shape (n_alphas, n_folds)
+        Validation score of each alpha on each fold: the mean over tasks of
+        each task's accuracy on its labeled test rows (higher is better).
+
+    classes_ : ndarray or list of ndarray
+        As in :class:`GroupLassoClassifier`.
+
+    coef_indptr_ : ndarray of shape (n_tasks + 1,)
+        As in :class:`GroupLassoClassifier`."""
+
+_CV_NOTES = """\
+    Notes
+    -----
+    The grid is computed once on all the data; every fold runs the whole
+    path with warm starts (largest alpha first). The refit on all the data
+    also walks the path down to ``alpha_`` with warm starts.
+    Convergence warnings inside the folds are silenced; the refit warns."""
+
+GroupLassoRegressorCV.__doc__ = f"""Group lasso regressor with ``alpha`` chosen by cross-validation.
+
+    Same model and objective as :class:`GroupLassoRegressor`.
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+{_CV_PARAMETERS.format(common=_COMMON_PARAMETERS.split("    warm_start")[0].rstrip())}
+
+    norm : {{"l2", "linf"}}, default="l2"
+        As in :class:`GroupLassoRegressor`.
+
+    positive : bool, default=False
+        As in :class:`GroupLassoRegressor`.
+
+    Attributes
+    ----------
+{_CV_ATTRIBUTES.format(path=_MSE_PATH, name="GroupLassoRegressor")}
+
+    See Also
+    --------
+    GroupLassoRegressor, group_lasso_path, TraceNormRegressorCV
+
+{_CV_NOTES}
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_sparse_multitask
+    >>> from skmtl.linear_model import GroupLassoRegressorCV
+    >>> X, Y, truth = make_sparse_multitask(n_samples=80, n_features=30, n_tasks=4,
+    ...                                     n_informative=3, random_state=0)
+    >>> model = GroupLassoRegressorCV(n_alphas=10, cv=3).fit(X, Y)
+    >>> model.mse_path_.shape
+    (10, 3)
+    >>> bool(model.alpha_ in model.alphas_)
+    True
+    """
+
+
+class GroupLassoClassifierCV(_LinearModelCV, GroupLassoClassifier):
+    _estimator_class = GroupLassoClassifier
+    _estimator_params = GroupLassoRegressorCV._estimator_params
+    _parameter_constraints = GroupLassoRegressorCV._parameter_constraints
+
+    __init__ = GroupLassoRegressorCV.__init__
+
+    def _fit(self, X, y, sample_weight):
+        return self._fit_cv(X, y, sample_weight)
+
+
+GroupLassoClassifierCV.__doc__ = f"""Group lasso classifier with ``alpha`` chosen by cross-validation.
+
+    Same model and objective as :class:`GroupLassoClassifier`; the alpha
+    with the best mean per-task accuracy is kept.
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+{_CV_PARAMETERS.format(common=_COMMON_PARAMETERS.split("    warm_start")[0].rstrip())}
+
+    norm : {{"l2", "linf"}}, default="l2"
+        As in :class:`GroupLassoClassifier`.
+
+    positive : bool, default=False
+        As in :class:`GroupLassoClassifier`.
+
+    Attributes
+    ----------
+{_CV_ATTRIBUTES.format(path=_SCORES, name="GroupLassoClassifier")}
+
+    See Also
+    --------
+    GroupLassoClassifier, GroupLassoRegressorCV
+
+{_CV_NOTES}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import GroupLassoClassifierCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(90, 6)
+    >>> Y = np.column_stack([X[:, 0] > 0, X[:, 0] + X[:, 1] > 0]).astype(int)
+    >>> model = GroupLassoClassifierCV(n_alphas=5, cv=3).fit(X, Y)
+    >>> model.scores_.shape
+    (5, 3)
+    """
+
+
+class TraceNormRegressorCV(_LinearModelCV, TraceNormRegressor):
+    _estimator_class = TraceNormRegressor
+    _estimator_params = ("l1_ratio", "fit_intercept", "task_weights", "task_column", "max_iter", "tol", "solver")
+    _parameter_constraints = {
+        **{k: v for k, v in TraceNormRegressor._parameter_constraints.items() if k not in ("alpha", "warm_start")},
+        **_LinearModelCV._cv_constraints,
+    }
+
+    def __init__(
+        self,
+        *,
+        alphas=None,
+        n_alphas=50,
+        eps=1e-3,
+        cv=None,
+        n_jobs=None,
+        l1_ratio=1.0,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        solver="auto",
+    ):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+
+    def _fit(self, X, y, sample_weight):
+        return self._fit_cv(X, y, sample_weight)
+
+
+TraceNormRegressorCV.__doc__ = f"""Trace-norm regressor with ``alpha`` chosen by cross-validation.
+
+    Same model and objective as :class:`TraceNormRegressor`.
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+{_CV_PARAMETERS.format(common=_COMMON_PARAMETERS.split("    warm_start")[0].rstrip())}
+
+    solver : {{"auto", "fista"}}, default="auto"
+        As in :class:`TraceNormRegressor`.
+
+    Attributes
+    ----------
+{_CV_ATTRIBUTES.format(path=_MSE_PATH, name="TraceNormRegressor")}
+
+    See Also
+    --------
+    TraceNormRegressor, trace_norm_path, GroupLassoRegressorCV
+
+{_CV_NOTES}
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_low_rank_multitask
+    >>> from skmtl.linear_model import TraceNormRegressorCV
+    >>> X, Y, truth = make_low_rank_multitask(n_samples=60, n_features=10, n_tasks=5,
+    ...                                       rank=2, random_state=0)
+    >>> model = TraceNormRegressorCV(n_alphas=8, cv=3).fit(X, Y)
+    >>> model.mse_path_.shape
+    (8, 3)
+    """

@@ -1,0 +1,138 @@
+"""alpha_max, warm-started paths and the *CV estimators."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skmtl.datasets import make_low_rank_multitask, make_sparse_multitask
+from skmtl.linear_model import (
+    GroupLassoClassifier,
+    GroupLassoClassifierCV,
+    GroupLassoRegressor,
+    GroupLassoRegressorCV,
+    MultiTaskLassoRegressor,
+    TraceNormRegressor,
+    TraceNormRegressorCV,
+    alpha_max,
+    group_lasso_path,
+    trace_norm_path,
+)
+from skmtl.model_selection import TaskStratifiedKFold
+
+
+def _sparse(seed=0, **kwargs):
+    params = dict(n_samples=100, n_features=40, n_tasks=5, n_informative=4, noise=0.5, random_state=seed)
+    params.update(kwargs)
+    return make_sparse_multitask(**params)
+
+
+def test_alpha_max_closed_forms():
+    X, Y, _ = _sparse()
+    G = X.T @ (Y - Y.mean(axis=0)) / len(X)  # -gradient at 0 with the optimal intercepts
+    assert alpha_max(GroupLassoRegressor(), X, Y) == pytest.approx(np.linalg.norm(G, axis=1).max(), rel=1e-12)
+    assert alpha_max(GroupLassoRegressor(norm="linf"), X, Y) == pytest.approx(np.abs(G).sum(axis=1).max(), rel=1e-12)
+    assert alpha_max(GroupLassoRegressor(positive=True), X, Y) == pytest.approx(
+        np.linalg.norm(np.maximum(G, 0), axis=1).max(), rel=1e-12
+    )
+    assert alpha_max(MultiTaskLassoRegressor(), X, Y) == pytest.approx(np.abs(G).max(), rel=1e-12)
+    assert alpha_max(TraceNormRegressor(), X, Y) == pytest.approx(np.linalg.norm(G, 2), rel=1e-12)
+    assert alpha_max(GroupLassoRegressor(l1_ratio=0.5), X, Y) == pytest.approx(2 * np.linalg.norm(G, axis=1).max())
+    assert alpha_max(GroupLassoRegressor(l1_ratio=0.0), X, Y) == np.inf
+    # No signal: alpha_max is 0 and the grid is made of tiny alphas.
+    assert alpha_max(GroupLassoRegressor(), np.zeros_like(X), Y) == 0.0
+    alphas, coefs, _, _ = group_lasso_path(np.zeros_like(X), Y, n_alphas=3)
+    assert_array_equal(coefs, 0)
+    assert np.all(alphas > 0)
+    with pytest.raises(TypeError, match="estimator must be one of skmtl.linear_model's penalized linear models"):
+        alpha_max(object(), X, Y)
+
+
+def test_group_lasso_path_matches_individual_fits():
+    X, Y, _ = _sparse(seed=1)
+    alphas, coefs, intercepts, n_iters = group_lasso_path(X, Y, n_alphas=8, eps=1e-2, tol=1e-9, max_iter=10000)
+    assert coefs.shape == (8, 5, 40) and intercepts.shape == (8, 5) and n_iters.shape == (8,)
+    assert alphas[0] == pytest.approx(alpha_max(GroupLassoRegressor(), X, Y))
+    assert_allclose(alphas[-1] / alphas[0], 1e-2)
+    assert_array_equal(coefs[0], 0) and n_iters[0] == 0
+    # Supports grow along the path, and each point is the cold fit.
+    support = np.any(coefs != 0, axis=1).sum(axis=1)
+    assert np.all(np.diff(support) >= 0)
+    for k in (3, 7):
+        cold = GroupLassoRegressor(alphas[k], tol=1e-9, max_iter=10000).fit(X, Y)
+        assert_allclose(coefs[k], cold.coef_, rtol=1e-5, atol=1e-7)
+    # Given alphas are sorted decreasingly.
+    given, _, _, _ = group_lasso_path(X, Y, alphas=[0.01, 0.1, 0.05])
+    assert_array_equal(given, [0.1, 0.05, 0.01])
+
+
+def test_warm_started_path_is_cheaper_than_cold_fits():
+    X, Y, _ = _sparse(seed=2)
+    alphas, _, _, n_iters = group_lasso_path(X, Y, n_alphas=20, tol=1e-6)
+    cold = sum(GroupLassoRegressor(a, tol=1e-6).fit(X, Y).n_iter_ for a in alphas)
+    assert n_iters.sum() < cold
+
+
+def test_trace_norm_path_ranks_grow():
+    X, Y, truth = make_low_rank_multitask(n_samples=150, n_features=12, n_tasks=8, rank=2, noise=0.1, random_state=0)
+    alphas, coefs, _, _ = trace_norm_path(X, Y, n_alphas=10, eps=1e-2, tol=1e-8, max_iter=5000)
+    ranks = [int(np.linalg.matrix_rank(c, tol=1e-6 * max(np.abs(c).max(), 1e-300))) for c in coefs]
+    assert ranks[0] == 0 and max(ranks) >= 2
+    assert 2 in ranks  # the planted rank appears along the path
+
+
+def test_path_errors():
+    X, Y, _ = _sparse()
+    with pytest.raises(ValueError, match="alphas must be a non-empty 1-D array of finite non-negative values"):
+        group_lasso_path(X, Y, alphas=[0.1, -1.0])
+    with pytest.raises(ValueError, match="n_alphas must be a positive integer; got 0"):
+        group_lasso_path(X, Y, n_alphas=0)
+    with pytest.raises(ValueError, match=r"eps must be in \(0, 1\]; got 2"):
+        group_lasso_path(X, Y, eps=2)
+    with pytest.raises(ValueError, match="Automatic alpha grid generation is not supported for l1_ratio=0"):
+        group_lasso_path(X, Y, l1_ratio=0.0)
+    with pytest.raises(ValueError, match="The 'alpha' parameter|The 'l1_ratio' parameter of GroupLassoRegressor"):
+        group_lasso_path(X, Y, l1_ratio=2.0)
+
+
+def test_group_lasso_cv_recovers_the_support():
+    # Enough noise that prediction-optimal alphas do not keep spurious
+    # features, and enough tasks for the shared support to stand out.
+    X, Y, truth = make_sparse_multitask(
+        n_samples=100, n_features=30, n_tasks=20, n_informative=4, noise=1.0, random_state=0
+    )
+    model = GroupLassoRegressorCV(n_alphas=15, cv=3).fit(X, Y)
+    assert model.mse_path_.shape == (15, 3)
+    assert model.alpha_ in model.alphas_
+    assert np.argmin(model.mse_path_.mean(axis=1)) == list(model.alphas_).index(model.alpha_)
+    found = np.any(model.coef_ != 0, axis=0)
+    tp = np.sum(found & truth.support)
+    f1 = 2 * tp / (found.sum() + truth.support.sum())
+    assert f1 >= 0.95
+    # The refit is the plain estimator at alpha_.
+    ref = GroupLassoRegressor(model.alpha_).fit(X, Y)
+    assert_allclose(model.predict(X), ref.predict(X), rtol=1e-3, atol=1e-3)
+
+
+def test_cv_long_layout_with_task_stratified_folds_and_n_jobs():
+    X, y, truth = _sparse(seed=3, layout="long", n_samples=40)
+    cv = TaskStratifiedKFold(n_splits=3, task_column=-1)
+    serial = TraceNormRegressorCV(n_alphas=6, cv=cv, task_column=-1).fit(X, y)
+    parallel = TraceNormRegressorCV(n_alphas=6, cv=cv, task_column=-1, n_jobs=2).fit(X, y)
+    assert_allclose(serial.mse_path_, parallel.mse_path_)
+    assert serial.alpha_ == parallel.alpha_
+    assert serial.predict(X).shape == (len(y),)
+    assert_array_equal(serial.tasks_, np.arange(5))
+
+
+def test_classifier_cv():
+    rng = np.random.RandomState(4)
+    X = rng.randn(120, 10)
+    Y = np.column_stack([X[:, 0] + X[:, 1] > 0, X[:, 0] - X[:, 1] > 0.3, X[:, 1] > 0]).astype(int)
+    model = GroupLassoClassifierCV(n_alphas=6, cv=3).fit(X, Y)
+    assert model.scores_.shape == (6, 3)
+    assert np.argmax(model.scores_.mean(axis=1)) == list(model.alphas_).index(model.alpha_)
+    assert [list(c) for c in model.classes_] == [[0, 1]] * 3
+    assert model.score(X, Y) > 0.9
+    ref = GroupLassoClassifier(model.alpha_).fit(X, Y)
+    assert np.mean(ref.predict(X) == model.predict(X)) > 0.98
+    assert_allclose(np.sum(model.predict_proba(X)[0], axis=1), 1.0)
