@@ -3,90 +3,213 @@
 ``skmtl`` with no argument runs ``skmtl compare all``: the single-task
 baselines compared task by task on a generated benchmark (related tasks plus
 a few unrelated ones) and, when the data home holds it, on School.
+
+``skmtl compare data.csv --target y --task-column school`` runs the same
+comparison on your own data (long layout: one row per (sample, task), the
+task named in a column); ``--target y1,y2,y3`` without ``--task-column``
+reads one task per target column (wide layout, empty cells = missing
+labels). Every comparison goes through
+:func:`skmtl.model_selection.compare_with_single_task`: per-task test scores
+over per-task stratified splits, gains over IndependentTasks and PooledTasks,
+and a paired test flagging the tasks a model helps or hurts.
 """
 
 import argparse
+import csv
+import importlib
 import json
+import math
+import os
 import sys
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import RidgeCV
-from sklearn.metrics import mean_squared_error, r2_score
+from sklearn.utils.validation import check_is_fitted
 
+from ._data import _group_by_task, split_task_column
 from .datasets import fetch_school, fetch_school_splits, make_clustered_multitask
 from .metrics import multitask_explained_variance, per_task_score
-from .model_selection import TaskStratifiedShuffleSplit
+from .model_selection import TaskStratifiedShuffleSplit, compare_with_single_task
+from .model_selection._compare import _CLASSIFICATION_METRICS, _logistic_cv
 from .multitask import IndependentTasks, PooledTasks
 
 _ALPHAS = np.logspace(-3, 4, 15)
+_BUILTIN = ("demo", "school", "all")
+_METRIC_NAMES = (
+    "r2", "explained_variance", "mse", "rmse", "mae", "nmse",
+    "accuracy", "balanced_accuracy", "roc_auc",
+)  # fmt: skip
+# Above this many rows the kernel model uses Nystroem features (exact kernel
+# ridge is cubic in the number of labels).
+_KERNEL_EXACT_MAX_ROWS = 3000
 
 
-def _baselines(task_column):
+def _fail(message):
+    """Exit with status 1 and ``skmtl: error: message`` on stderr."""
+    raise SystemExit(f"skmtl: error: {message}")
+
+
+def _note(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+
+class _StandardizedRegressor(RegressorMixin, BaseEstimator):
+    """Standardize the features and center the targets per task around a regressor.
+
+    For models without an intercept (the multi-task kernel ridge): features
+    are standardized with the training mean and standard deviation (over all
+    tasks), each task's targets are centered on that task's training mean
+    (an unpenalized per-task intercept) and scaled by the standard
+    deviation of the centered targets. A task unseen in fit is offset by
+    the mean of all training labels. The task column of ``X`` (long layout)
+    is moved to the last position for ``regressor``, whose ``task_column``
+    must be -1 (or None in the wide layout).
+    """
+
+    def __init__(self, regressor, *, task_column=None):
+        self.regressor = regressor
+        self.task_column = task_column
+
+    def _split(self, X):
+        if self.task_column is None:
+            return np.asarray(X, dtype=np.float64), None
+        features, labels = split_task_column(X, self.task_column)
+        return np.asarray(features, dtype=np.float64), labels
+
+    def _inner_X(self, features, labels):
+        scaled = (features - self.x_mean_) / self.x_scale_
+        if labels is None:
+            return scaled
+        if labels.dtype.kind in "iuf":
+            return np.column_stack([scaled, labels])
+        out = np.empty((len(labels), scaled.shape[1] + 1), dtype=object)
+        out[:, :-1], out[:, -1] = scaled, labels
+        return out
+
+    def _offsets(self, labels, n):
+        if labels is None:
+            return np.broadcast_to(self.y_offset_, (n, len(self.y_offset_)))
+        codes = np.searchsorted(self.tasks_, labels)
+        codes = np.minimum(codes, len(self.tasks_) - 1)
+        known = self.tasks_[codes] == labels
+        return np.where(known, self.y_offset_[codes], self.y_mean_)
+
+    def fit(self, X, y):
+        features, labels = self._split(X)
+        y = np.asarray(y, dtype=np.float64)
+        self.x_mean_ = features.mean(axis=0)
+        scale = features.std(axis=0)
+        self.x_scale_ = np.where(scale > 0, scale, 1.0)
+        self.y_mean_ = float(np.nanmean(y))
+        if labels is None:
+            self.y_offset_ = np.nanmean(y.reshape(len(y), -1), axis=0)
+            centered = y - self.y_offset_.reshape(y.shape[1:])
+        else:
+            self.tasks_, codes, _, _ = _group_by_task(labels)
+            sums = np.bincount(codes, weights=y, minlength=len(self.tasks_))
+            self.y_offset_ = sums / np.bincount(codes, minlength=len(self.tasks_))
+            centered = y - self.y_offset_[codes]
+        scale = float(np.nanstd(centered))
+        self.y_scale_ = scale if scale > 0 else 1.0
+        self.regressor_ = clone(self.regressor).fit(
+            self._inner_X(features, labels), centered / self.y_scale_
+        )
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        features, labels = self._split(X)
+        pred = self.regressor_.predict(self._inner_X(features, labels)) * self.y_scale_
+        offsets = self._offsets(labels, len(features))
+        return pred + offsets.reshape(pred.shape)
+
+
+def _kernel_model(task_column, n_rows, seed):
+    from .kernel_ridge import MultiTaskKernelRidgeCV
+
+    kernel = MultiTaskKernelRidgeCV(
+        alphas=(0.1, 1.0, 10.0),
+        kernel="rbf",
+        task_kernel="mean_regularized",
+        task_column=None if task_column is None else -1,
+        n_components=None if n_rows <= _KERNEL_EXACT_MAX_ROWS else 500,
+        random_state=seed,
+    )
+    return _StandardizedRegressor(kernel, task_column=task_column)
+
+
+# name -> (description, factory(task_column, classification, n_rows, seed)).
+# Only models importable in this version are listed; add new ones here.
+_MODELS = {
+    "independent": (
+        "IndependentTasks: one RidgeCV (LogisticRegressionCV) per task",
+        lambda tc, clf, n, seed: IndependentTasks(_inner(clf), task_column=tc),
+    ),
+    "pooled": (
+        "PooledTasks: one RidgeCV (LogisticRegressionCV) for all tasks",
+        lambda tc, clf, n, seed: PooledTasks(_inner(clf), task_column=tc),
+    ),
+    "pooled+onehot": (
+        "PooledTasks with one-hot task features (shared slopes, per-task offsets)",
+        lambda tc, clf, n, seed: PooledTasks(_inner(clf), task_column=tc, task_features="onehot"),
+    ),
+    "kernel": (
+        "MultiTaskKernelRidgeCV: RBF x mean-regularized task kernel, alpha in "
+        "{0.1, 1, 10} by exact leave-one-out (regression only)",
+        lambda tc, clf, n, seed: _kernel_model(tc, n, seed),
+    ),
+}
+_DEFAULT_MODELS = {
+    "builtin": ["independent", "pooled", "pooled+onehot"],
+    "csv": ["independent", "pooled", "pooled+onehot", "kernel"],
+}
+
+
+def _inner(classification):
+    return _logistic_cv() if classification else RidgeCV(alphas=_ALPHAS)
+
+
+def _parse_models(text, default):
+    names = default if text is None else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in _MODELS]
+    if unknown or not names:
+        _fail(
+            f"unknown model name {unknown[0] if unknown else text!r} in --models; "
+            f"available: {', '.join(_MODELS)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _build_models(names, task_column, classification, n_rows, seed):
+    if classification and "kernel" in names:
+        _fail("the 'kernel' model is for regression targets; drop it from --models")
     return {
-        "independent": IndependentTasks(RidgeCV(alphas=_ALPHAS), task_column=task_column),
-        "pooled": PooledTasks(RidgeCV(alphas=_ALPHAS), task_column=task_column),
-        "pooled+onehot": PooledTasks(
-            RidgeCV(alphas=_ALPHAS), task_column=task_column, task_features="onehot"
-        ),
+        name: _MODELS[name][1](task_column, classification, n_rows, seed) for name in names
     }
 
 
-def _rmse(y_true, y_pred, sample_weight=None):
-    return np.sqrt(mean_squared_error(y_true, y_pred, sample_weight=sample_weight))
+# --------------------------------------------------------------------------
+# Data sets
+# --------------------------------------------------------------------------
 
 
-def evaluate(models, X, y, tasks, splits):
-    """Fit every model on every split; collect per-task and pooled test scores.
-
-    Returns
-    -------
-    dict
-        ``r2[name]`` (n_splits, n_tasks) per-task R^2, ``rmse[name]``
-        (n_splits, n_tasks) per-task RMSE, ``explained_variance[name]``
-        (n_splits,) pooled explained variance, ``tasks`` the task labels.
-    """
-    result = {"r2": {}, "rmse": {}, "explained_variance": {}}
-    for name, model in models.items():
-        r2, rmse, ev = [], [], []
-        for train, test in splits:
-            pred = clone(model).fit(X[train], y[train]).predict(X[test])
-            r2.append(per_task_score(y[test], pred, tasks[test], metric=r2_score).scores)
-            rmse.append(per_task_score(y[test], pred, tasks[test], metric=_rmse).scores)
-            ev.append(multitask_explained_variance(y[test], pred, tasks[test], average="pooled"))
-        result["r2"][name] = np.array(r2)
-        result["rmse"][name] = np.array(rmse)
-        result["explained_variance"][name] = np.array(ev)
-    result["tasks"] = np.unique(tasks)
-    return result
-
-
-def _format_task_table(result, notes):
-    names = list(result["r2"])
-    width = max(16, *(len(n) + 2 for n in names))
-    means = {n: result["r2"][n].mean(axis=0) for n in names}
-    stds = {n: result["r2"][n].std(axis=0) for n in names}
-    lines = [f"{'task':>6}  {'note':<10}" + "".join(f"{n:>{width}}" for n in names) + f"{'best':>{width}}"]
-    for t, task in enumerate(result["tasks"]):
-        cells = "".join(f"{f'{means[n][t]:.3f} ±{stds[n][t]:.3f}':>{width}}" for n in names)
-        best = max(names, key=lambda n: means[n][t])
-        lines.append(f"{task!s:>6}  {notes.get(t, ''):<10}{cells}{best:>{width}}")
-    lines.append(f"{'mean':>6}  {'':<10}" + "".join(f"{np.mean(means[n]):>{width}.3f}" for n in names))
-    return "\n".join(lines)
-
-
-def _format_summary(result):
-    lines = [f"{'model':<15}{'explained var. (pooled)':>26}{'mean task RMSE':>18}{'mean task R^2':>16}"]
-    for name in result["r2"]:
-        ev = result["explained_variance"][name]
-        rmse = result["rmse"][name].mean(axis=1)
-        r2 = result["r2"][name].mean(axis=1)
-        lines.append(
-            f"{name:<15}{ev.mean():>18.4f} ±{ev.std():.4f}"
-            f"{rmse.mean():>11.3f} ±{rmse.std():.3f}{r2.mean():>9.3f} ±{r2.std():.3f}"
-        )
-    return "\n".join(lines)
+def _splitter(args, n_splits, train_size, task_column):
+    return TaskStratifiedShuffleSplit(
+        n_splits=n_splits,
+        train_size=train_size,
+        test_size=round(1 - train_size, 10),
+        task_column=task_column,
+        random_state=args.seed,
+    )
 
 
 def _demo(args):
@@ -104,75 +227,372 @@ def _demo(args):
         layout="long",
         random_state=args.seed,
     )
-    tasks = X[:, -1].astype(int)
-    cv = TaskStratifiedShuffleSplit(
-        n_splits=args.n_splits or 5, test_size=0.5, task_column=-1, random_state=args.seed
-    )
-    result = evaluate(_baselines(-1), X, y, tasks, list(cv.split(X, y)))
+    cv = _splitter(args, args.n_splits or 5, args.train_size or 0.5, -1)
+    n_tasks = len(np.unique(X[:, -1]))
     notes = {int(t): "unrelated" for t in truth.unrelated_tasks}
+    train = round(100 * (args.train_size or 0.5))
     title = (
-        f"Generated benchmark: {len(np.unique(tasks))} tasks ({len(notes)} unrelated), "
-        f"{X.shape[1] - 1} features, {len(y)} rows; {cv.get_n_splits()} per-task 50/50 splits"
+        f"Generated benchmark: {n_tasks} tasks ({len(notes)} unrelated), "
+        f"{X.shape[1] - 1} features, {len(y)} rows; {cv.get_n_splits()} per-task "
+        f"{train}/{100 - train} splits"
     )
-    return title, result, notes
+    return dict(X=X, y=y, task_column=-1, cv=cv, title=title, notes=notes, kind="builtin")
 
 
 def _school(args):
     X, y = fetch_school(return_X_y=True, download_if_missing=False)
-    tasks = X[:, -1].astype(int)
-    try:
-        splits = fetch_school_splits()[: args.n_splits or 10]
-        protocol = f"the {len(splits)} official 75/25 splits (Argyriou et al. 2008)"
-    except OSError:
-        cv = TaskStratifiedShuffleSplit(
-            n_splits=args.n_splits or 10, test_size=0.25, task_column=-1, random_state=args.seed
-        )
+    splits = None
+    if args.train_size is None:
+        try:
+            splits = fetch_school_splits()[: args.n_splits or 10]
+            protocol = f"the {len(splits)} official 75/25 splits (Argyriou et al. 2008)"
+        except OSError:
+            pass
+    if splits is None:
+        train_size = args.train_size or 0.75
+        cv = _splitter(args, args.n_splits or 10, train_size, -1)
         splits = list(cv.split(X, y))
-        protocol = f"{len(splits)} seeded per-school 75/25 splits"
-    result = evaluate(_baselines(-1), X, y, tasks, splits)
+        train = round(100 * train_size)
+        protocol = f"{len(splits)} seeded per-school {train}/{100 - train} splits"
     title = f"School: 139 schools, {len(y)} students; {protocol}"
-    return title, result, {}
+    return dict(X=X, y=y, task_column=-1, cv=splits, title=title, notes={}, kind="builtin")
 
 
-def _to_json(result):
+_MISSING = {"", "na", "nan", "null", "none"}
+
+
+def _parse_float(text):
+    text = text.strip()
+    return math.nan if text.lower() in _MISSING else float(text)
+
+
+def _numeric_column(rows, j, name, path):
+    values = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        try:
+            values[i] = _parse_float(row[j])
+        except ValueError:
+            # Line numbers count the header as line 1.
+            _fail(
+                f"column {name!r} of {path} is not numeric (line {i + 2}: {row[j]!r}); "
+                "encode it as numbers or leave it out with --features"
+            )
+    return values
+
+
+def _read_csv(path, args):
+    """Read a CSV file into ``(X, y, task_column, classification, info)``."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            sample = f.read(4096)
+            f.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            rows = list(csv.reader(f, dialect))
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror or exc}")
+    except (UnicodeDecodeError, csv.Error) as exc:
+        _fail(f"{path} is not a readable CSV text file: {exc}")
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        _fail(f"{path} is empty")
+    header = [h.strip() for h in rows[0]]
+    rows = rows[1:]
+    if not rows:
+        _fail(f"{path} has a header but no data rows")
+    for i, row in enumerate(rows):
+        if len(row) != len(header):
+            _fail(f"line {i + 2} of {path} has {len(row)} fields; the header has {len(header)}")
+
+    targets = [t.strip() for t in args.target.split(",") if t.strip()]
+    wanted = targets + ([args.task_column] if args.task_column else [])
+    features = None
+    if args.features:
+        features = [c.strip() for c in args.features.split(",") if c.strip()]
+        wanted += features
+    shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
+    for name in wanted:
+        if name not in header:
+            _fail(f"column {name!r} not found in {path}; its columns are: {shown}")
+    if args.task_column and len(targets) != 1:
+        _fail(
+            "with --task-column give one --target column (long layout); without "
+            "--task-column, several targets are one task each (wide layout)"
+        )
+    if args.task_column in targets:
+        _fail(f"column {args.task_column!r} cannot be both the target and the task column")
+    if features is None:
+        features = [c for c in header if c not in targets and c != args.task_column]
+    if not features:
+        _fail(f"{path} has no feature column besides the target and task columns")
+    col = {name: j for j, name in enumerate(header)}
+
+    F = np.column_stack([_numeric_column(rows, col[c], c, path) for c in features])
+    bad = np.flatnonzero(np.isnan(F).any(axis=0))
+    if len(bad):
+        name = features[bad[0]]
+        _fail(
+            f"feature column {name!r} has {int(np.isnan(F[:, bad[0]]).sum())} missing "
+            "value(s); impute them or leave the column out with --features"
+        )
+
+    # Targets: numbers (regression, or classes when there are two values or
+    # the scoring is a classification metric) or text labels (classes).
+    raw = [[row[col[t]].strip() for row in rows] for t in targets]
+    try:
+        Y = np.column_stack([[_parse_float(v) for v in values] for values in raw])
+        numeric = True
+    except ValueError:
+        numeric = False
+    if numeric:
+        observed = Y[~np.isnan(Y)]
+        classification = args.scoring in _CLASSIFICATION_METRICS or len(np.unique(observed)) == 2
+        if classification and np.any(observed != np.round(observed)):
+            _fail(
+                f"--scoring {args.scoring} needs class labels but the target is continuous; "
+                "use a regression metric (r2, rmse, ...)"
+            )
+    else:
+        Y = np.array(raw, dtype=object).T
+        Y[np.vectorize(lambda v: v.lower() in _MISSING)(Y)] = None
+        classification = True
+    if classification and args.scoring is not None and args.scoring not in _CLASSIFICATION_METRICS:
+        _fail(f"--scoring {args.scoring} is a regression metric but the target holds classes")
+
+    info = {"path": str(path), "n_rows": len(rows), "features": features, "targets": targets}
+    if args.task_column is None:
+        y = Y[:, 0] if len(targets) == 1 else Y
+        return F, y, None, classification, info
+
+    labels = np.array([row[col[args.task_column]].strip() for row in rows], dtype=object)
+    empty = labels == ""
+    if empty.any():
+        _fail(
+            f"task column {args.task_column!r} is empty on {int(empty.sum())} row(s) "
+            f"(first: line {int(np.argmax(empty)) + 2}); every row needs a task"
+        )
+    try:
+        labels = np.array([int(v) for v in labels])
+    except ValueError:
+        pass
+    y = Y[:, 0]
+    missing = np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in y])
+    if missing.any():
+        # A row without a label carries no (sample, task) pair in the long
+        # layout; say so instead of dropping it silently.
+        _note(f"skmtl: note: {int(missing.sum())} row(s) without a target value left out")
+        F, y, labels = F[~missing], y[~missing], labels[~missing]
+        info["n_rows_without_target"] = int(missing.sum())
+    if labels.dtype.kind in "iu":
+        X = np.column_stack([F, labels])
+    else:
+        X = np.empty((len(y), F.shape[1] + 1), dtype=object)
+        X[:, :-1], X[:, -1] = F, labels
+    if not numeric:
+        y = y.astype(str)
+    counts = np.unique(labels, return_counts=True)[1]
+    if (counts < 2).any():
+        _fail(
+            f"{int((counts < 2).sum())} task(s) have a single row; every task needs at "
+            "least two (one to train on, one to test)"
+        )
+    return X, y, -1, classification, info
+
+
+def _csv(args):
+    if args.target is None:
+        _fail("--target is required with a CSV file (the column to predict)")
+    if args.train_size is not None and not 0 < args.train_size < 1:
+        _fail("--train-size must be a fraction strictly between 0 and 1")
+    X, y, task_column, classification, info = _read_csv(args.dataset, args)
+    train_size = args.train_size or 0.75
+    cv = _splitter(args, args.n_splits or 5, train_size, task_column)
+    n_tasks = len(np.unique(X[:, -1])) if task_column is not None else np.shape(y.reshape(len(y), -1))[1]
+    train = round(100 * train_size)
+    layout = f"task column {args.task_column!r}" if task_column is not None else "one task per target column"
+    title = (
+        f"{info['path']}: {n_tasks} tasks ({layout}), {len(info['features'])} features, "
+        f"{len(y)} rows; {cv.get_n_splits()} per-task {train}/{100 - train} splits"
+    )
+    # Wide layout: tasks are numbered by target column; show the names.
+    notes = {} if task_column is not None else dict(enumerate(info["targets"]))
+    return dict(
+        X=X, y=y, task_column=task_column, cv=cv, title=title, notes=notes, kind="csv",
+        classification=classification, info=info,
+    )
+
+
+# --------------------------------------------------------------------------
+# Running and reporting
+# --------------------------------------------------------------------------
+
+
+def _pooled_metrics(result, data):
+    """Per split: pooled explained variance, per-task R^2 and RMSE (regression)."""
+    y, task_column = np.asarray(data["y"], dtype=np.float64), data["task_column"]
+    tasks = None if task_column is None else split_task_column(data["X"], task_column)[1]
+    out = {}
+    for name, predictions in result.predictions.items():
+        ev, r2, rmse = [], [], []
+        for (_, test), pred in zip(result.splits, predictions):
+            t = None if tasks is None else tasks[test]
+            ev.append(multitask_explained_variance(y[test], pred, t, average="pooled"))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tasks with one test row: NaN
+                r2.append(per_task_score(y[test], pred, t, metric="r2").scores)
+                rmse.append(per_task_score(y[test], pred, t, metric="rmse").scores)
+        out[name] = {
+            "explained_variance": np.array(ev),
+            "r2": np.array(r2),
+            "rmse": np.array(rmse),
+        }
+    return out
+
+
+def _format_summary(result, metrics):
+    lines = [
+        f"{'model':<15}{'explained var. (pooled)':>26}{'mean task RMSE':>18}"
+        f"{'mean task R^2':>16}{'helped':>8}{'hurt':>6}"
+    ]
+    for name in result.models:
+        m = metrics[name]
+        ev = m["explained_variance"]
+        rmse = np.nanmean(m["rmse"], axis=1)
+        r2 = np.nanmean(m["r2"], axis=1)
+        s = result.summary[name]
+        is_ref = name == result.references.get("independent")
+        lines.append(
+            f"{name:<15}{ev.mean():>18.4f} ±{ev.std():.4f}"
+            f"{rmse.mean():>11.3f} ±{rmse.std():.3f}{r2.mean():>9.3f} ±{r2.std():.3f}"
+            f"{'' if is_ref else s['n_helped']:>8}{'' if is_ref else s['n_hurt']:>6}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _legacy_json(result, metrics):
+    """The per-model keys of the first JSON format, kept for existing readers."""
     return {
-        "tasks": [t.item() for t in result["tasks"]],
-        "models": {
-            name: {
-                "per_task_r2_mean": result["r2"][name].mean(axis=0).tolist(),
-                "per_task_rmse_mean": result["rmse"][name].mean(axis=0).tolist(),
-                "explained_variance": result["explained_variance"][name].tolist(),
-            }
-            for name in result["r2"]
-        },
+        name: {
+            "per_task_r2_mean": _nan_to_none(np.nanmean(m["r2"], axis=0)),
+            "per_task_rmse_mean": _nan_to_none(np.nanmean(m["rmse"], axis=0)),
+            "explained_variance": m["explained_variance"].tolist(),
+        }
+        for name, m in metrics.items()
     }
 
 
+def _nan_to_none(values):
+    return [None if not np.isfinite(v) else float(v) for v in values]
+
+
+def _check_matplotlib():
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError:
+        _fail('--plot needs matplotlib (pip install matplotlib, or "skmtl[plot]")')
+
+
+def _plot(result, path):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_task_gains
+
+    # The model with the largest mean gain over independent models, baselines
+    # last (they are only plotted when nothing else was compared).
+    refs = set(result.references.values())
+    candidates = [m for m in result.models if m not in refs] or [
+        m for m in result.models if m != result.references.get("independent")
+    ]
+    best = max(candidates, key=lambda m: np.nan_to_num(
+        result.summary[m]["mean_gain_vs_independent"], nan=-np.inf))
+    ax = plot_task_gains(result, model=best)
+    try:
+        ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    finally:
+        plt.close(ax.figure)
+    return best
+
+
+def _run(key, data, args):
+    kind = data["kind"]
+    classification = data.get("classification", False)
+    scoring = args.scoring or ("accuracy" if classification else "r2")
+    default = _DEFAULT_MODELS[kind]
+    if classification:
+        default = [name for name in default if name != "kernel"]
+    names = _parse_models(args.models, default)
+    models = _build_models(names, data["task_column"], classification, len(data["y"]), args.seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="cv gave a single split")
+        result = compare_with_single_task(
+            models,
+            data["X"],
+            data["y"],
+            task_column=data["task_column"],
+            cv=data["cv"],
+            scoring=scoring,
+            n_jobs=args.n_jobs,
+            return_predictions=not classification,
+            verbose=0 if args.quiet else 1,
+        )
+    if result.n_splits == 1:
+        print("(one split: no paired test, so no task is flagged as helped or hurt)")
+    metrics = None if classification else _pooled_metrics(result, data)
+    if key != "school":
+        print(result.report(notes=data["notes"]))
+    if metrics is not None:
+        print()
+        print(_format_summary(result, metrics))
+    report = {"title": data["title"], "tasks": result.to_dict()["tasks"]}
+    if metrics is not None:
+        report["models"] = _legacy_json(result, metrics)
+    report["comparison"] = result.to_dict()
+    if "info" in data:
+        report["data"] = data["info"]
+    if args.plot:
+        path = args.plot
+        if args.dataset == "all":
+            stem, ext = os.path.splitext(path)
+            path = f"{stem}-{key}{ext or '.png'}"
+        model = _plot(result, path)
+        print(f"\nPer-task gains of {model!r} plotted to {path}")
+    return report
+
+
 def _compare(args):
-    runs = []
     if args.dataset in ("demo", "all"):
-        runs.append(("demo", _demo))
-    if args.dataset in ("school", "all"):
-        runs.append(("school", _school))
+        runs = [("demo", _demo)] + ([("school", _school)] if args.dataset == "all" else [])
+    elif args.dataset == "school":
+        runs = [("school", _school)]
+    else:
+        runs = [("csv", _csv)]
     report = {}
-    for key, run in runs:
+    for key, load in runs:
         start = time.perf_counter()
         try:
-            title, result, notes = run(args)
+            data = load(args)
         except OSError as exc:
             if args.dataset == "all":
                 print(f"\n(School skipped: {exc})")
                 continue
-            raise SystemExit(f"skmtl: error: {exc}")
-        print(f"\n== {title} ({time.perf_counter() - start:.1f} s)")
-        print("Per-task test R^2, mean ±std over splits:" if key == "demo" else "")
-        if key == "demo":
-            print(_format_task_table(result, notes))
-        print(_format_summary(result))
-        report[key] = _to_json(result)
+            _fail(exc)
+        print(f"\n== {data['title']}", flush=True)
+        report[key] = _run(key, data, args)
+        print(f"({time.perf_counter() - start:.1f} s)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+        try:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=1, allow_nan=False)
+        except OSError as exc:
+            _fail(f"cannot write {args.json}: {exc.strerror or exc}")
         print(f"\nResults written to {args.json}")
 
 
@@ -182,16 +602,63 @@ def _parser():
         description="Multi-task learning: compare models with single-task baselines, task by task.",
     )
     sub = parser.add_subparsers(dest="command")
-    compare = sub.add_parser("compare", help="compare the baselines on a data set")
-    compare.add_argument("dataset", nargs="?", default="all", choices=["demo", "school", "all"])
+    compare = sub.add_parser(
+        "compare",
+        help="compare models with the single-task baselines on a data set",
+        description=(
+            "Fit every model on per-task stratified train/test splits, score each task "
+            "on its test rows, and flag the tasks a model helps or hurts compared with "
+            "independent per-task models (paired corrected t-test across splits)."
+        ),
+        epilog="models: " + "; ".join(f"{n} = {d}" for n, (d, _) in _MODELS.items()),
+    )
+    compare.add_argument(
+        "dataset",
+        nargs="?",
+        default="all",
+        help="demo (generated), school (data home), all (both; the default) or a CSV file",
+    )
+    compare.add_argument("--target", help="CSV: target column(s), comma-separated")
+    compare.add_argument(
+        "--task-column", help="CSV: column naming each row's task (long layout)"
+    )
+    compare.add_argument(
+        "--features", help="CSV: feature columns, comma-separated (default: all other columns)"
+    )
+    compare.add_argument(
+        "--models",
+        help=f"comma-separated models among {', '.join(_MODELS)} "
+        "(default: independent,pooled,pooled+onehot; on a CSV also kernel)",
+    )
     compare.add_argument(
         "--n-splits",
+        "--cv",
+        dest="n_splits",
         type=int,
         default=None,
-        help="number of train/test splits (default: 5 on demo, the 10 official splits on School)",
+        help="number of train/test splits (default: 5 on demo and CSV, the 10 official "
+        "splits on School)",
+    )
+    compare.add_argument(
+        "--train-size",
+        type=float,
+        default=None,
+        help="fraction of each task's rows to train on (default: 0.5 on demo, 0.75 on a "
+        "CSV; on School it replaces the official splits by seeded ones)",
+    )
+    compare.add_argument(
+        "--scoring",
+        choices=_METRIC_NAMES,
+        default=None,
+        help="per-task metric (default: r2, or accuracy for class targets)",
     )
     compare.add_argument("--seed", type=int, default=0, help="random seed of data and splits")
+    compare.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
     compare.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    compare.add_argument(
+        "--plot", metavar="PATH", help="also plot the per-task gains of the best model (PNG)"
+    )
+    compare.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return parser
 
 
@@ -199,9 +666,44 @@ def main(argv=None):
     """Entry point of the ``skmtl`` console script."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv or ["compare"])
+    if args.command is None:
+        _parser().print_help()
+        return
     if args.n_splits is not None and args.n_splits < 1:
-        raise SystemExit("skmtl: error: --n-splits must be at least 1")
-    _compare(args)
+        _fail("--n-splits must be at least 1")
+    if args.train_size is not None and not 0 < args.train_size < 1:
+        _fail("--train-size must be a fraction strictly between 0 and 1")
+    if args.plot:
+        _check_matplotlib()  # before a long comparison, not after it
+    if args.dataset not in _BUILTIN:
+        path = Path(args.dataset)
+        if path.suffix or len(path.parts) > 1:  # meant as a file
+            if not path.exists():
+                _fail(f"file not found: {args.dataset}")
+            if not path.is_file():
+                _fail(f"{args.dataset} is not a file")
+        elif not path.is_file():
+            _fail(
+                f"argument dataset: invalid choice: {args.dataset!r} is neither "
+                f"{', '.join(_BUILTIN)} nor an existing CSV file"
+            )
+    else:
+        csv_only = [
+            opt for opt, value in (("--target", args.target), ("--task-column", args.task_column),
+                                   ("--features", args.features))
+            if value is not None
+        ]
+        if csv_only:
+            _fail(f"{csv_only[0]} applies to a CSV file, not to {args.dataset}")
+        if args.scoring in _CLASSIFICATION_METRICS:
+            _fail(f"--scoring {args.scoring} is a classification metric; {args.dataset} is regression")
+    try:
+        _compare(args)
+    except BrokenPipeError:
+        # The reader went away (``skmtl compare demo | head``): stop quietly,
+        # and keep Python from complaining again when it flushes stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

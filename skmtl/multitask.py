@@ -84,17 +84,17 @@ class _BaselineMixin(MultiTaskMixin, MetaEstimatorMixin):
         """
         if task_codes is None:
             return outputs[0] if self._single_output else outputs
-        rows_of = [np.flatnonzero(task_codes == t) for t in range(len(outputs))]
-        if all(out.ndim == 1 for out in outputs):
+        # Long layout: ``outputs`` holds ``(task, rows, output)`` per task present.
+        if all(out.ndim == 1 for _, _, out in outputs):
             result = np.empty(len(task_codes))
-            for rows, out in zip(rows_of, outputs):
+            for _, rows, out in outputs:
                 result[rows] = out
             return result
         result = np.full((len(task_codes), len(self.classes_)), fill)
-        for rows, out, task_classes in zip(rows_of, outputs, classes):
+        for t, rows, out in outputs:
             if out.ndim == 1:  # binary decision_function: score of classes[1]
                 out = np.column_stack([-out, out])
-            result[np.ix_(rows, np.searchsorted(self.classes_, task_classes))] = out
+            result[np.ix_(rows, np.searchsorted(self.classes_, classes[t]))] = out
         return result
 
     def _set_classes(self, per_task_classes):
@@ -199,12 +199,20 @@ class IndependentTasks(_BaselineMixin, BaseEstimator):
         return self
 
     def _per_task(self, X, method):
-        """Call ``method`` of each task's estimator on that task's rows."""
+        """Call ``method`` of each task's estimator on that task's rows.
+
+        Wide layout: one output per task on all rows. Long layout: a
+        ``(task, rows, output)`` triple for each task present in ``X`` (a
+        task without rows is not called: estimators reject empty input).
+        """
         features, codes = self._validate_predict(X)
         if codes is None:
             return [getattr(est, method)(features) for est in self.estimators_], None
+        order = np.argsort(codes, kind="stable")
+        present, starts = np.unique(codes[order], return_index=True)
         return [
-            getattr(est, method)(features[codes == t]) for t, est in enumerate(self.estimators_)
+            (t, rows, getattr(self.estimators_[t], method)(features[rows]))
+            for t, rows in zip(present, np.split(order, starts[1:]))
         ], codes
 
     def predict(self, X):
@@ -221,16 +229,16 @@ class IndependentTasks(_BaselineMixin, BaseEstimator):
             1-D ``y``). Long layout: each row predicted by its own task.
         """
         outputs, codes = self._per_task(X, "predict")
-        same_kind = len({out.dtype.kind for out in outputs}) == 1
+        arrays = outputs if codes is None else [out for _, _, out in outputs]
+        # Tasks labelled with strings and tasks labelled with numbers share an
+        # object array, so no label is turned into a string.
+        same_kind = len({a.dtype.kind for a in arrays}) == 1
+        dtype = np.result_type(*arrays) if same_kind else object
         if codes is None:
-            # Tasks labelled with strings and tasks labelled with numbers
-            # share an object array, so no label is turned into a string.
-            if not same_kind:
-                outputs = [out.astype(object) for out in outputs]
-            return self._format_output(np.column_stack(outputs), None)
-        result = np.empty(len(codes), dtype=np.result_type(*outputs) if same_kind else object)
-        for t, out in enumerate(outputs):
-            result[codes == t] = out
+            return self._format_output(np.column_stack([a.astype(dtype) for a in arrays]), None)
+        result = np.empty(len(codes), dtype=dtype)
+        for _, rows, out in outputs:
+            result[rows] = out
         return result
 
     @available_if(_inner_has("predict_proba"))

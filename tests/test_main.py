@@ -1,5 +1,7 @@
 """The ``skmtl`` command line, end to end through a subprocess."""
 
+import csv
+import importlib.util
 import json
 import os
 import subprocess
@@ -8,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from skmtl.__main__ import main
+from skmtl.datasets import make_clustered_multitask
 
 
 def _run(*args, data_home=None):
@@ -27,6 +32,11 @@ def test_demo_prints_per_task_table_and_flags_unrelated_tasks(tmp_path):
     assert result.stdout.count("unrelated") >= 3
     report = json.loads(out.read_text())["demo"]
     models = report["models"]
+    comparison = report["comparison"]
+    assert comparison["tasks"] == list(range(15))
+    # The paired test finds the negative transfer on an unrelated task, never on a related one.
+    hurt = np.array(comparison["models"]["pooled+onehot"]["per_task"]["hurt"])
+    assert hurt[12:].any() and not hurt[:12].any()
     assert set(models) == {"independent", "pooled", "pooled+onehot"}
     assert len(report["tasks"]) == 15
     # Pooling helps the twelve similar tasks and hurts the three unrelated ones.
@@ -55,8 +65,177 @@ def test_school_missing_data_home_is_a_clear_error(tmp_path):
     assert "School data file was not found" in result.stderr
 
 
+def test_school_seeded_splits_with_a_train_size(tmp_path):
+    data_home = Path(os.environ["SKMTL_DATA"])
+    if not (data_home / "school" / "school.mat").exists():
+        pytest.skip(f"School data not in the data home {data_home}")
+    out = tmp_path / "school.json"
+    result = _run(
+        "compare", "school", "--n-splits", "2", "--train-size", "0.3",
+        "--models", "independent,pooled+onehot", "--json", str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 seeded per-school 30/70 splits" in result.stdout
+    comparison = json.loads(out.read_text())["school"]["comparison"]
+    assert len(comparison["tasks"]) == 139
+    assert list(comparison["models"]) == ["pooled", "independent", "pooled+onehot"]
+
+
 def test_bad_arguments_are_rejected():
     result = _run("compare", "demo", "--n-splits", "0")
     assert result.returncode != 0 and "--n-splits must be at least 1" in result.stderr
     result = _run("compare", "nowhere")
     assert result.returncode != 0 and "invalid choice" in result.stderr
+
+
+def _error(capsys, *args):
+    """Run ``skmtl`` in this process (fast) and return its error message."""
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    code = exc.value.code
+    # _fail exits with its message; argparse prints to stderr and exits with 2.
+    return code if isinstance(code, str) else capsys.readouterr().err
+
+
+def test_more_bad_arguments(capsys):
+    assert "--target applies to a CSV file, not to demo" in _error(capsys, "compare", "demo", "--target", "y")
+    assert "--train-size must be a fraction" in _error(capsys, "compare", "demo", "--train-size", "1.5")
+    assert "invalid choice: 'r3'" in _error(capsys, "compare", "demo", "--scoring", "r3")
+    message = _error(capsys, "compare", "demo", "--scoring", "accuracy")
+    assert "accuracy is a classification metric; demo is regression" in message
+
+
+# --------------------------------------------------------------------------
+# Your own data: a CSV file
+# --------------------------------------------------------------------------
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def long_csv(tmp_path_factory):
+    """Five similar schools and one unrelated one, named by strings."""
+    X, y, truth = make_clustered_multitask(
+        n_samples=30, n_features=4, n_tasks=5, n_clusters=1, n_unrelated_tasks=1,
+        noise=0.5, layout="long", random_state=0,
+    )
+    rows = [[*np.round(x[:4], 4), f"school-{int(x[4])}", round(t, 4)] for x, t in zip(X, y)]
+    path = tmp_path_factory.mktemp("csv") / "scores.csv"
+    return _write_csv(path, ["x0", "x1", "x2", "x3", "school", "score"], rows)
+
+
+def test_csv_long_layout_end_to_end(long_csv, tmp_path):
+    out, png = tmp_path / "out.json", tmp_path / "gains.png"
+    # matplotlib is an optional extra: plot only where it is installed.
+    plot = ["--plot", str(png)] if importlib.util.find_spec("matplotlib") else []
+    result = _run(
+        "compare", str(long_csv), "--target", "score", "--task-column", "school",
+        "--models", "independent,pooled,kernel", "--cv", "3", "--train-size", "0.7",
+        "--json", str(out), *plot,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "6 tasks (task column 'school'), 4 features, 180 rows; 3 per-task 70/30 splits" in result.stdout
+    assert "school-5" in result.stdout
+    assert "[compare] 9/9 fits" in result.stderr  # progress goes to stderr
+    report = json.loads(out.read_text())["csv"]
+    comparison = report["comparison"]
+    assert comparison["tasks"] == [f"school-{t}" for t in range(6)]
+    assert list(comparison["models"]) == ["independent", "pooled", "kernel"]
+    assert comparison["n_splits"] == 3
+    # Pooling all schools hurts the unrelated one most.
+    gains = comparison["models"]["pooled"]["per_task"]["gain_vs_independent"]
+    assert int(np.argmin(gains)) == 5
+    assert report["data"]["features"] == ["x0", "x1", "x2", "x3"]
+    if plot:
+        assert png.exists() and png.stat().st_size > 5000
+        assert "Per-task gains of 'kernel' plotted to" in result.stdout
+
+
+def test_csv_wide_layout_with_missing_labels(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    Y = np.column_stack([X[:, 0], X[:, 0] + 0.5 * X[:, 1], -X[:, 2]]) + 0.1 * rng.randn(60, 3)
+    Y[::7, 1] = np.nan
+    rows = [[*np.round(x, 4), *["" if np.isnan(v) else round(v, 4) for v in y]] for x, y in zip(X, Y)]
+    path = _write_csv(tmp_path / "wide.csv", ["a", "b", "c", "y1", "y2", "y3"], rows)
+    out = tmp_path / "wide.json"
+    result = _run(
+        "compare", str(path), "--target", "y1,y2,y3", "--models", "independent,pooled",
+        "--scoring", "rmse", "--json", str(out), "-q",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet: no progress
+    comparison = json.loads(out.read_text())["csv"]["comparison"]
+    assert comparison["scoring"] == "rmse" and comparison["tasks"] == [0, 1, 2]
+    assert comparison["models"]["pooled"]["summary"]["n_hurt"] == 3
+
+
+def test_csv_errors_are_clear(long_csv, tmp_path, capsys):
+    # End to end once: a missing file fails with a non-zero exit code.
+    result = _run("compare", str(tmp_path / "missing.csv"), "--target", "score")
+    assert result.returncode != 0 and "skmtl: error: file not found" in result.stderr
+    # The other errors in this process (same code path, no interpreter start-up).
+    path = str(long_csv)
+    message = _error(capsys, "compare", path, "--target", "grade", "--task-column", "school")
+    assert "column 'grade' not found" in message and "x0, x1" in message
+    message = _error(capsys, "compare", path, "--target", "score", "--task-column", "school",
+                     "--models", "independent,group-lasso")
+    assert "unknown model name 'group-lasso'" in message and "kernel" in message
+    assert "--target is required" in _error(capsys, "compare", path, "--task-column", "school")
+    message = _error(capsys, "compare", path, "--target", "score", "--task-column", "score")
+    assert "cannot be both the target and the task column" in message
+    classes = _write_csv(tmp_path / "classes.csv", ["x", "t", "y"],
+                         [[i, "ab"[i % 2], "yes" if i % 3 else "no"] for i in range(12)])
+    message = _error(capsys, "compare", str(classes), "--target", "y", "--task-column", "t",
+                     "--models", "kernel")
+    assert "'kernel' model is for regression targets" in message
+    message = _error(capsys, "compare", str(classes), "--target", "y", "--task-column", "t",
+                     "--scoring", "rmse")
+    assert "--scoring rmse is a regression metric but the target holds classes" in message
+    message = _error(capsys, "compare", path, "--target", "score", "--task-column", "school",
+                     "--scoring", "roc_auc")
+    assert "--scoring roc_auc needs class labels but the target is continuous" in message
+    bad = _write_csv(tmp_path / "bad.csv", ["x", "t", "y"], [["1.0", "a", "2"], ["oops", "a", "3"]])
+    message = _error(capsys, "compare", str(bad), "--target", "y", "--task-column", "t")
+    assert "column 'x' of" in message and "not numeric (line 3: 'oops')" in message
+    gap = _write_csv(tmp_path / "gap.csv", ["x", "t", "y"], [["1.0", "a", "2"], ["", "a", "3"]])
+    message = _error(capsys, "compare", str(gap), "--target", "y", "--task-column", "t")
+    assert "feature column 'x' has 1 missing value(s)" in message
+    single = _write_csv(tmp_path / "single.csv", ["x", "t", "y"],
+                        [["1.0", "a", "2"], ["2.0", "a", "3"], ["0.5", "b", "1"]])
+    message = _error(capsys, "compare", str(single), "--target", "y", "--task-column", "t")
+    assert "1 task(s) have a single row" in message
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("x,t,y\n1.0,a,2\n2.0,a\n")
+    message = _error(capsys, "compare", str(ragged), "--target", "y", "--task-column", "t")
+    assert "line 3 of" in message and "has 2 fields; the header has 3" in message
+
+
+def test_csv_class_labels_are_compared_with_logistic_baselines(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = rng.randn(90, 2)
+    sites = np.repeat(["north", "south", "west"], 30)
+    labels = np.where(X[:, 0] + 0.5 * rng.randn(90) > 0, "pass", "fail")
+    rows = [[*np.round(x, 4), s, label] for x, s, label in zip(X, sites, labels)]
+    path = _write_csv(tmp_path / "classes.csv", ["a", "b", "site", "result"], rows)
+    out = tmp_path / "classes.json"
+    main(["compare", str(path), "--target", "result", "--task-column", "site", "-q",
+          "--n-splits", "3", "--json", str(out)])
+    stdout = capsys.readouterr().out
+    assert "Per-task test accuracy (greater is better)" in stdout
+    comparison = json.loads(out.read_text())["csv"]["comparison"]
+    assert comparison["tasks"] == ["north", "south", "west"]
+    assert list(comparison["models"]) == ["independent", "pooled", "pooled+onehot"]  # no kernel
+    assert comparison["models"]["pooled"]["summary"]["mean_score"] > 0.7
+
+
+def test_plot_without_matplotlib_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    message = _error(capsys, "compare", "demo", "--plot", "gains.png")
+    assert "--plot needs matplotlib" in message

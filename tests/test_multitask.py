@@ -201,3 +201,14 @@ def test_score_with_mixed_label_types_and_missing_labels():
     pred = model.predict(X)
     expected = np.mean([np.mean(pred[1:, 0] == Y[1:, 0]), np.mean(pred[:, 1] == mixed[:, 1])])
     assert model.score(X, mixed) == pytest.approx(expected)
+
+
+def test_long_predict_on_rows_of_some_tasks_only(long_data):
+    X, y = long_data
+    model = IndependentTasks(Ridge(), task_column=-1).fit(X, y)
+    only_task_2 = X[X[:, -1] == 2]
+    assert_allclose(model.predict(only_task_2), model.estimators_[2].predict(only_task_2[:, :-1]))
+    Xc = np.column_stack([np.vstack([_binary_tasks()[0]] * 2), np.repeat([0, 1], 60)])
+    yc = np.concatenate([_binary_tasks()[1][:, 0], _binary_tasks()[1][:, 1]])
+    clf = IndependentTasks(LogisticRegression(), task_column=-1).fit(Xc, yc)
+    assert clf.predict_proba(Xc[Xc[:, -1] == 1]).shape == (60, 2)
