@@ -93,6 +93,10 @@ def _get_response(estimator, X, response_method, y_true):
     response = getattr(estimator, method)(X)
     if method == "predict_proba":
         response = _positive_scores(response, y_true, type(estimator).__name__)
+    elif isinstance(response, list):
+        # Wide layout: one decision_function array per task, binary tasks
+        # give one score column each.
+        response = np.column_stack(response)
     return response
 
 

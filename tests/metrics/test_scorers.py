@@ -412,3 +412,19 @@ def test_scorer_repr():
         "make_task_scorer(averaged_auc, response_method=('decision_function', 'predict_proba'))"
     )
     assert repr(make_task_scorer("r2", task_column="school")) == "make_task_scorer(r2, task_column='school')"
+
+
+def test_averaged_auc_scorer_on_wide_decision_function_list():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from skmtl.metrics import averaged_auc_scorer
+    from skmtl.multitask import IndependentTasks
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 3)
+    Y = np.column_stack([X[:, 0] + 0.5 * rng.randn(80) > 0, X[:, 1] + 0.5 * rng.randn(80) > 0]).astype(int)
+    model = IndependentTasks(LogisticRegression()).fit(X, Y)
+    scores = model.decision_function(X)
+    expected = np.mean([roc_auc_score(Y[:, t], scores[t]) for t in range(2)])
+    assert averaged_auc_scorer(model, X, Y) == pytest.approx(expected)
