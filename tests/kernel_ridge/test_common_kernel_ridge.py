@@ -3,7 +3,7 @@
 To be merged into tests/test_common.py by the lead.
 """
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from skmtl.utils._compat import parametrize_with_checks
 
 from skmtl.kernel_ridge import (
     MultiTaskKernelRidge,
