@@ -44,7 +44,10 @@ Three designs compute the raw predictions and gradients:
   faster from 139 to 1000 tasks.)
 * Gram (squared loss, wide layout, no missing label, ``n >> d``): the loss
   is a quadratic form in ``X' X``, so an iteration costs ``d^2 T`` flops
-  instead of ``n d T`` (see :class:`SquaredLoss`, ``gram``).
+  instead of ``n d T`` (see :class:`SquaredLoss`, ``gram``). With fewer
+  rows than that, ``SquaredLoss.restrict`` still works through the Gram
+  matrix of the restricted columns (working sets), whose blocks are cached
+  on the loss as the working sets grow (``_WorkingSetGram``).
 """
 
 import copy
@@ -67,6 +70,11 @@ _DENSE_EIG_MAX_DIM = 512
 # target). 1e-3 takes ~20-40 products with one vector, where 1e-8 took ~70-100.
 _LANCZOS_TOL = 1e-3
 _LANCZOS_MARGIN = 1.0 + _LANCZOS_TOL
+# Working sets of the squared loss (wide layout, every label observed) are
+# solved through the Gram matrix of their columns up to this many features
+# (and at most n_samples): beyond, its |ws|^2 memory and |ws|^3 Lipschitz
+# estimate stop paying off.
+_WS_GRAM_MAX_FEATURES = 2048
 
 
 def _inner(a, b):
@@ -131,10 +139,19 @@ class _WideDesign:
 
     layout = "wide"
 
-    def __init__(self, X, n_tasks, fit_intercept):
-        self.X = X
+    def __init__(self, X, n_tasks, fit_intercept, features=None):
+        # With ``features``, the design is ``X[:, features]``, sliced on first
+        # use: a working set solved through its Gram matrix never needs it.
+        self._X = X
+        self._features = features
         self.n_tasks = n_tasks
         self.fit_intercept = fit_intercept
+
+    @property
+    def X(self):
+        if self._features is not None:
+            self._X, self._features = self._X[:, self._features], None
+        return self._X
 
     def forward(self, W, b):
         X = self.X
@@ -150,7 +167,7 @@ class _WideDesign:
         return Z
 
     def restrict(self, features):
-        return _WideDesign(self.X[:, features], self.n_tasks, self.fit_intercept)
+        return _WideDesign(self.X, self.n_tasks, self.fit_intercept, features=features)
 
     def backward(self, R):
         grad_W = np.asarray(self.X.T @ R)
@@ -159,6 +176,10 @@ class _WideDesign:
 
     def per_task_sum(self, values):
         return values.sum(axis=0)
+
+    def per_task_broadcast(self, task_values):
+        """(n_tasks,) -> the raw prediction's shape."""
+        return np.asarray(task_values)[None, :]
 
     def hessian_bound(self, weights):
         """Upper bound of ``max_t lambda_max(Xt' diag(c_t) Xt)`` (Xt with intercept).
@@ -238,6 +259,9 @@ class _LongDesign:
 
     def per_task_sum(self, values):
         return np.bincount(self.codes, weights=values, minlength=self.n_tasks)
+
+    def per_task_broadcast(self, task_values):
+        return np.asarray(task_values)[self.codes]
 
     def hessian_bound(self, weights):
         """``max_t lambda_max(Xt' diag(c_t) Xt)`` (Xt with intercept), exactly.
@@ -339,6 +363,7 @@ class _BaseLoss:
         self._weights = weights.astype(self.dtype)
         self._targets = self._targets.astype(self.dtype)
         self._lipschitz = None
+        self._null = None
 
     def _normalize(self, weights, totals, codes=None):
         """``c = w_t * s_i / S_t`` with ``0 / 0 = 0`` (a task with zero total weight)."""
@@ -439,7 +464,22 @@ class _BaseLoss:
         new._design = self._design.restrict(features)
         new.n_features = len(features)
         new._lipschitz = None
+        new._null = None
         return new
+
+    def null_model(self):
+        """``(raw, value, grad_W, grad_b)`` at ``W = 0`` and the null intercepts.
+
+        The start of every solve's stopping rule (and its early exit when
+        ``W = 0`` is optimal); cached, so that a warm-started path pays the
+        full gradient it costs once rather than once per alpha.
+        """
+        if self._null is None:
+            zero = np.zeros((self.n_features, self.n_tasks), dtype=self.dtype)
+            b_null = np.asarray(self.null_intercept(), dtype=self.dtype)
+            raw = self.raw_prediction(zero, b_null)
+            self._null = (raw, *self.value_and_gradient_from_raw(raw))
+        return self._null
 
     def _weighted_task_sums(self, values):
         return np.asarray(self._design.per_task_sum(self._weights * values), dtype=np.float64)
@@ -463,15 +503,23 @@ class _GramQuadratic:
     def __init__(self, X, Y, s, a, fit_intercept, dtype):
         X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
-        Xs = X * s[:, None]
-        self.G = (X.T @ Xs).astype(dtype)
-        self.m = Xs.sum(axis=0).astype(dtype)
+        unit = bool(np.all(s == 1))
+        # Unit weights: X' X is one BLAS syrk (half the flops of X' (S X)).
+        self.G = _gram_of(X, X, s, unit).astype(dtype, copy=False)
+        self.m = (X.sum(axis=0) if unit else s @ X).astype(dtype)
         self.S = float(s.sum())
-        self.Q = (Xs.T @ Y).astype(dtype)
+        self.Q = _gram_of(X, Y, s, unit).astype(dtype, copy=False)
         self.u = (s @ Y).astype(dtype)
         self.v = (s @ (Y * Y)).astype(dtype)
         self.a = np.asarray(a, dtype=dtype)
         self.fit_intercept = fit_intercept
+
+    @classmethod
+    def from_parts(cls, G, m, S, Q, u, v, a, fit_intercept):
+        new = cls.__new__(cls)
+        new.G, new.m, new.S, new.Q, new.u, new.v, new.a = G, m, S, Q, u, v, a
+        new.fit_intercept = fit_intercept
+        return new
 
     def restrict(self, features):
         new = copy.copy(self)
@@ -524,6 +572,76 @@ class _GramQuadratic:
         return float(np.max(self.a)) * top if d or self.fit_intercept else 0.0
 
 
+def _gram_of(A, B, s, unit):
+    """``A' diag(s) B``; ``A' A`` goes to BLAS ``syrk`` (half the flops) when ``s = 1``."""
+    if unit:
+        return A.T @ B
+    return A.T @ (B * s[:, None])
+
+
+class _WorkingSetGram:
+    """Gram blocks of the features seen in working sets, grown as they grow.
+
+    A working-set solver restricts the squared loss to a few hundred
+    features many times; with ``n_samples`` much larger than that, solving
+    each restricted problem through the Gram matrix of its columns costs
+    ``|ws|^2 T`` flops per iteration instead of ``2 n |ws| T``. The Gram
+    columns of a feature are computed once, the first time it enters a
+    working set (``n |new| |cached|`` flops), so a sequence of growing
+    working sets costs about one Gram of the last one.
+    """
+
+    def __init__(self, X, Y, s, a, fit_intercept, dtype):
+        self.X, self.Y, self.s = X, Y, s
+        self.unit = bool(np.all(s == 1))
+        self.a = np.asarray(a, dtype=dtype)
+        self.fit_intercept = fit_intercept
+        self.dtype = dtype
+        self.S = float(s.sum())
+        self.u = (s @ Y).astype(dtype)
+        self.v = (s @ (Y * Y)).astype(dtype)
+        d, T = X.shape[1], Y.shape[1]
+        self.position = np.full(d, -1, dtype=np.int64)
+        self.features = np.empty(0, dtype=np.int64)
+        self.X_cached = np.empty((X.shape[0], 0), dtype=np.float64)
+        self.G = np.empty((0, 0), dtype=np.float64)
+        self.Q = np.empty((0, T), dtype=np.float64)
+        self.m = np.empty(0, dtype=np.float64)
+
+    def worth(self, n_features):
+        """Whether a working set of this size is cheaper through its Gram matrix."""
+        n = self.X.shape[0]
+        return n_features <= min(n, _WS_GRAM_MAX_FEATURES)
+
+    def quadratic(self, features):
+        """The :class:`_GramQuadratic` of the columns ``features``."""
+        features = np.asarray(features, dtype=np.int64)
+        new = features[self.position[features] < 0]
+        if len(new):
+            s, unit = self.s, self.unit
+            Xn = np.asarray(self.X[:, new], dtype=np.float64)
+            cross = _gram_of(Xn, self.X_cached, s, unit)  # (|new|, |cached|)
+            Gnn = Xn.T @ Xn if unit else _gram_of(Xn, Xn, s, unit)
+            self.G = np.block([[self.G, cross.T], [cross, Gnn]])
+            self.Q = np.vstack([self.Q, _gram_of(Xn, self.Y, s, unit)])
+            self.m = np.concatenate([self.m, Xn.sum(axis=0) if unit else s @ Xn])
+            self.position[new] = len(self.features) + np.arange(len(new))
+            self.features = np.concatenate([self.features, new])
+            self.X_cached = np.hstack([self.X_cached, Xn])
+        idx = self.position[features]
+        dtype = self.dtype
+        return _GramQuadratic.from_parts(
+            self.G[np.ix_(idx, idx)].astype(dtype, copy=False),
+            self.m[idx].astype(dtype, copy=False),
+            self.S,
+            self.Q[idx].astype(dtype, copy=False),
+            self.u,
+            self.v,
+            self.a,
+            self.fit_intercept,
+        )
+
+
 class SquaredLoss(_BaseLoss):
     """Task-weighted mean squared error of a linear multi-task model.
 
@@ -568,9 +686,16 @@ class SquaredLoss(_BaseLoss):
         if gram not in ("auto", True, False):
             raise ValueError(f"gram must be 'auto', True or False; got {gram!r}.")
         self._gram = None
+        self._ws_gram = None
         if gram is False:
             return
         complete = self.layout == "wide" and bool(np.all(data.mask))
+        if complete and not sp.issparse(data.X) and self.dtype == np.float64:
+            s = data.sample_weight
+            s = np.ones(data.X.shape[0]) if s is None else np.asarray(s, dtype=np.float64)
+            a = self.task_weights_ / s.sum() if s.sum() > 0 else np.zeros(self.n_tasks)
+            # Built lazily: only working-set solvers (restrict) use it.
+            self._ws_gram = (data.X, s, a)
         if gram is True and not complete:
             raise ValueError(
                 "gram=True needs the wide layout with every label observed; "
@@ -585,11 +710,28 @@ class SquaredLoss(_BaseLoss):
         s = np.ones(n) if data.sample_weight is None else np.asarray(data.sample_weight, dtype=np.float64)
         a = self.task_weights_ / s.sum() if s.sum() > 0 else np.zeros(self.n_tasks)
         self._gram = _GramQuadratic(X, self._targets, s, a, self.fit_intercept, self.dtype)
+        self._ws_gram = None
 
     def restrict(self, features):
+        """The loss on ``features`` only (see :meth:`_BaseLoss.restrict`).
+
+        With the wide layout, every label observed and dense float64 ``X``
+        (and ``gram`` not False), a restriction to at most
+        ``min(n_samples, 2048)`` features works through the Gram matrix of
+        those columns, whose blocks are cached on this loss and reused by
+        later restrictions (growing working sets).
+        """
+        features = np.asarray(features)
         new = super().restrict(features)
         if self._gram is not None:
-            new._gram = self._gram.restrict(np.asarray(features))
+            new._gram = self._gram.restrict(features)
+        elif self._ws_gram is not None:
+            if isinstance(self._ws_gram, tuple):
+                X, s, a = self._ws_gram
+                self._ws_gram = _WorkingSetGram(X, self._targets, s, a, self.fit_intercept, self.dtype)
+            if self._ws_gram.worth(len(features)):
+                new._gram = self._ws_gram.quadratic(features)
+        new._ws_gram = None
         return new
 
     def raw_prediction(self, W, b):
@@ -607,6 +749,13 @@ class SquaredLoss(_BaseLoss):
             grad_W, grad_b = self._gram.gradient(raw)
             return float(self._gram.task_values(raw).sum()), grad_W, grad_b
         return super().value_and_gradient_from_raw(raw)
+
+    def gradient_from_raw(self, raw):
+        """``(grad_W, grad_b)`` at ``raw``, without the loss value (line searches
+        on :meth:`bregman_from_raw` do not need it)."""
+        if self._gram is not None:
+            return self._gram.gradient(raw)
+        return self._design.backward((raw - self._targets) * self._weights)
 
     def bregman_from_raw(self, raw_new, raw_old):
         """``f(new) - f(old) - <grad f(old), new - old>`` of two raw predictions.
@@ -633,6 +782,70 @@ class SquaredLoss(_BaseLoss):
     def _pointwise(self, raw, y, need_derivative):
         residual = raw - y
         return 0.5 * residual * residual, residual
+
+    def dual_gap(self, W, b, penalty):
+        """Duality gap of ``self + penalty`` at ``(W, b)``: ``P(W, b) - D(theta) >= 0``.
+
+        A certificate: the objective at ``(W, b)`` exceeds the minimum by at
+        most the gap, and the gap is 0 at a minimizer. It costs one forward
+        and one backward product with ``X`` (one gradient).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_features, n_tasks)
+        b : ndarray of shape (n_tasks,) or None
+        penalty : penalty object from :mod:`._penalties`
+            Any of them (it needs ``value``, ``alpha_max`` and ``prox``).
+
+        Returns
+        -------
+        float
+
+        Notes
+        -----
+        With per-label weights ``c`` and residuals ``r = y - X W - b``, the
+        loss is ``sum c r^2 / 2`` and the Fenchel dual of
+        ``loss + lambda Omega_0 + rho / 2 ||W||_F^2`` (``lambda = alpha
+        l1_ratio``, ``rho = alpha (1 - l1_ratio)``) is, over the dual
+        variables ``theta`` (one per label, summing to 0 in each task when
+        fitting intercepts)::
+
+            D(theta) = sum (-theta y - theta^2 / (2 c))
+                       - ||prox_{lambda Omega_0}(-X' theta)||_F^2 / (2 rho)      (rho > 0)
+
+        and, for ``rho = 0``, ``sum (-theta y - theta^2 / (2 c))`` under
+        ``Omega_0^*(-X' theta) <= lambda``. The dual point is the residual
+        ``theta = -c r`` with the intercepts at their optimum for ``W``
+        (``r`` centered per task), scaled into the dual ball when
+        ``rho = 0`` (Massias et al., 2018, for the Lasso; the scaled residual
+        is sklearn's ``dual_gap_``). Near the optimum, ``theta`` is the
+        optimal dual point, so the gap goes to 0 with the solver's criterion.
+        """
+        W, b = self._check_coef(W, b)
+        design = self._design
+        c = self._weights.astype(np.float64)
+        y = self._targets.astype(np.float64)
+        r = y - design.forward(W, b)
+        primal = 0.5 * _inner(c, r * r) + penalty.value(W)  # at (W, b) itself
+        if self.fit_intercept:
+            # Profile the intercepts out: the dual constraint sum_i theta_it = 0.
+            totals = design.per_task_sum(c)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shift = np.where(totals > 0, design.per_task_sum(c * r) / totals, 0.0)
+            r = r - design.per_task_broadcast(shift)
+        theta = -c * r
+        grad, _ = design.backward(theta)  # X' theta
+        grad = np.asarray(grad, dtype=np.float64)
+        lam, rho = penalty._strength, penalty._ridge
+        if rho > 0:
+            shrunk = penalty._prox(-grad, lam)
+            dual = -_inner(theta, y) - 0.5 * _inner(c, r * r) - 0.5 * _inner(shrunk, shrunk) / rho
+        else:
+            # Omega_0^*(-X' theta) = alpha_max(X' theta) * l1_ratio.
+            norm = penalty.alpha_max(grad) * penalty.l1_ratio
+            scale = min(1.0, lam / norm) if norm > 0 else 1.0
+            dual = scale * -_inner(theta, y) - scale**2 * 0.5 * _inner(c, r * r)
+        return max(float(primal - dual), 0.0)
 
     def null_intercept(self):
         """Intercepts minimizing the loss at ``W = 0``: the weighted task means of y."""

@@ -432,3 +432,85 @@ def test_restrict_is_the_loss_with_other_rows_at_zero(loss_cls, layout, sparse):
     assert sub.lipschitz() <= loss.lipschitz() * (1 + 1e-9)
     # The full loss is left untouched.
     assert loss.value_and_gradient(W, b)[0] == v
+
+
+# ---------------------------------------------------------------- working-set Gram blocks
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_restrict_works_through_cached_gram_blocks(fit_intercept, sample_weight):
+    # n < 2 (d + 1): no full Gram form, but a restriction to few features
+    # is solved through the Gram matrix of its columns, grown incrementally.
+    rng = np.random.RandomState(3)
+    X, Y = rng.randn(30, 40), rng.randn(30, 3) + 2.0
+    sw = rng.uniform(0.5, 2.0, 30) if sample_weight else None
+    data = check_task_data(X, Y, sample_weight=sw)
+    loss = SquaredLoss(data, task_weights=np.array([0.5, 2.0, 1.0]), fit_intercept=fit_intercept)
+    direct = SquaredLoss(data, task_weights=np.array([0.5, 2.0, 1.0]), fit_intercept=fit_intercept, gram=False)
+    assert loss._gram is None
+    for features in (np.array([0, 5, 7]), np.array([5, 7, 9, 30, 2]), np.array([9, 0])):
+        sub = loss.restrict(features)
+        sub_direct = direct.restrict(features)
+        assert sub._gram is not None and sub_direct._gram is None
+        W, b = rng.randn(len(features), 3), rng.randn(3)
+        v, gW, gb = sub.value_and_gradient(W, b)
+        v_d, gW_d, gb_d = sub_direct.value_and_gradient(W, b)
+        assert v == pytest.approx(v_d, rel=1e-10)
+        assert_allclose(gW, gW_d, rtol=1e-10, atol=1e-12)
+        assert_allclose(gb, gb_d, rtol=1e-10, atol=1e-12)
+        # Exact through the Gram matrix; the direct design bounds it (exactly
+        # without sample weights).
+        assert sub.lipschitz() <= sub_direct.lipschitz() * (1 + 1e-9)
+        if sw is None:
+            assert sub.lipschitz() == pytest.approx(sub_direct.lipschitz(), rel=1e-9)
+    # Every feature's Gram columns were computed once: 0, 5, 7, then 9, 30, 2.
+    assert_allclose(loss._ws_gram.features, [0, 5, 7, 9, 30, 2])
+    order = [0, 5, 7, 9, 30, 2]
+    s = np.ones(30) if sw is None else sw
+    assert_allclose(loss._ws_gram.G, (X.T @ (X * s[:, None]))[np.ix_(order, order)], rtol=1e-12)
+    # The sub-loss does not restrict its X unless asked to.
+    assert sub._design._features is not None
+    assert sub._design.X.shape == (30, 2)
+
+
+def test_restrict_gram_blocks_only_when_they_pay_off():
+    rng = np.random.RandomState(4)
+    X, Y = rng.randn(30, 60), rng.randn(30, 2)
+    loss = SquaredLoss(check_task_data(X, Y))
+    assert loss.restrict(np.arange(30))._gram is not None
+    assert loss.restrict(np.arange(31))._gram is None  # more features than rows
+    assert SquaredLoss(check_task_data(X, Y), gram=False).restrict(np.arange(3))._gram is None
+    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).restrict(np.arange(3))._gram is None
+    Y_missing = Y.copy()
+    Y_missing[0, 1] = np.nan
+    assert SquaredLoss(check_task_data(X, Y_missing)).restrict(np.arange(3))._gram is None
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).restrict(np.arange(3))._gram is None
+
+
+@pytest.mark.parametrize("loss_cls", LOSSES)
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_null_model_is_cached_and_exact(loss_cls, layout):
+    loss = _make_loss(loss_cls, layout, False)
+    raw, value, gW, gb = loss.null_model()
+    zero = np.zeros((loss.n_features, loss.n_tasks))
+    v, gW_ref, gb_ref = loss.value_and_gradient(zero, loss.null_intercept())
+    assert value == pytest.approx(v, rel=1e-12)
+    assert_allclose(gW, gW_ref, rtol=1e-12, atol=1e-14)
+    assert_allclose(gb, gb_ref, rtol=1e-12, atol=1e-14)
+    assert loss.null_model()[2] is gW  # computed once
+    assert loss.restrict(np.array([0, 1])).null_model()[2].shape == (2, loss.n_tasks)
+
+
+@pytest.mark.parametrize("layout", ["wide", "long", "gram"])
+def test_gradient_from_raw_is_the_gradient(layout):
+    if layout == "gram":
+        X, Y, sw = _complete_wide(seed=5)
+        loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), gram=True)
+    else:
+        loss = _make_loss(SquaredLoss, layout, False)
+    rng = np.random.RandomState(6)
+    W, b = rng.randn(loss.n_features, loss.n_tasks), rng.randn(loss.n_tasks)
+    raw = loss.raw_prediction(W, b)
+    _, gW, gb = loss.value_and_gradient_from_raw(raw)
+    gW2, gb2 = loss.gradient_from_raw(raw)
+    assert_allclose(gW2, gW, rtol=1e-12, atol=1e-14)
+    assert_allclose(gb2, gb, rtol=1e-12, atol=1e-14)

@@ -1,5 +1,6 @@
 """Tests of the solvers: optimality, references (sklearn, MALSAR), warm starts."""
 
+import os
 import csv
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
 from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm
 from skmtl.linear_model._solvers import PENALTY_REQUIRED, SolverResult, fista, solve, working_set_fista
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+# The MALSAR references sit next to the data home (../shared/{data,reference}).
+REFERENCE = Path(os.environ["SKMTL_DATA"]).resolve().parent / "reference"
 
 
 def _regression(n=60, d=25, T=4, seed=0, missing=False, offset=3.0):
@@ -495,3 +497,91 @@ def test_objective_at_most_malsar(case, filename, loss_name, penalty_name, rho1,
     assert ours <= malsar
     # And the solver's own objective is MALSAR's up to the mapping.
     assert result.objective == pytest.approx(ours, rel=1e-10)
+
+
+# ---------------------------------------------------------------- working sets through Gram blocks
+@pytest.mark.parametrize("shape", [(40, 150, 4), (300, 120, 5)], ids=["wide_n_lt_d", "tall_n_gt_d"])
+@pytest.mark.parametrize("factor", [0.5, 0.1, 0.01])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_working_sets_reach_the_fista_optimum(shape, factor, fit_intercept):
+    n, d, T = shape
+    rng = np.random.RandomState(0)
+    X = rng.randn(n, d)
+    W_true = np.zeros((d, T))
+    W_true[:6] = rng.randn(6, T)
+    Y = X @ W_true + 0.5 * rng.randn(n, T) + 1.0
+    data = check_task_data(X, Y)
+    loss = SquaredLoss(data, fit_intercept=fit_intercept, gram=False)
+    penalty = L21(factor * L21(1.0).alpha_max(_gradient_at_null(loss)))
+    reference = fista(loss, penalty, tol=1e-12, max_iter=100_000)
+    ws = working_set_fista(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-10, max_iter=100_000)
+    assert ws.converged and ws.stop_crit <= 1e-10
+    assert ws.objective <= reference.objective + 1e-10 * abs(reference.objective)
+    # n < d with a small alpha is badly conditioned: coefficients agree less
+    # tightly than objectives.
+    assert_allclose(ws.coef, reference.coef, rtol=1e-4, atol=1e-6 * np.abs(reference.coef).max())
+    assert_allclose(ws.intercept, reference.intercept, rtol=1e-6, atol=1e-6)
+    # The certificate holds for the full problem: KKT per row.
+    _, gW, _ = loss.value_and_gradient(ws.coef, ws.intercept)
+    assert penalty.subdiff_distance(ws.coef, gW) <= 1e-6 * np.linalg.norm(_gradient_at_null(loss))
+
+
+def test_working_sets_with_gram_blocks_spend_few_full_gradients():
+    # A sparse solution: the working sets settle in a few rounds and the
+    # restricted problems never touch X, so the full products stay few.
+    rng = np.random.RandomState(1)
+    X = rng.randn(200, 2000)
+    W_true = np.zeros((2000, 5))
+    W_true[:10] = rng.randn(10, 5)
+    Y = X @ W_true + 0.1 * rng.randn(200, 5)
+    loss = SquaredLoss(check_task_data(X, Y))
+    penalty = L21(0.1 * L21(1.0).alpha_max(_gradient_at_null(loss)))
+    result = working_set_fista(loss, penalty, tol=1e-8)
+    assert result.converged
+    assert result.n_products <= 16
+    # A warm restart at the solution is one full gradient and no iteration.
+    again = working_set_fista(loss, penalty, result.coef, result.intercept, tol=1e-8)
+    assert again.converged and again.n_iter == 0
+
+
+# ---------------------------------------------------------------- duality gap
+@pytest.mark.parametrize("penalty", _penalty_grid(0.05), ids=repr)
+@pytest.mark.parametrize("layout", ["wide", "wide_missing", "long", "gram"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_gap_certifies_and_vanishes(penalty, layout, fit_intercept):
+    X, Y = _regression(missing=layout == "wide_missing")
+    rng = np.random.RandomState(1)
+    sw = rng.uniform(0.5, 2.0, len(X))
+    if layout == "long":
+        T = Y.shape[1]
+        X_long = np.vstack([np.column_stack([X, np.full(len(X), t)]) for t in range(T)])
+        data = check_task_data(X_long, Y.T.ravel(), task_column=-1, sample_weight=np.tile(sw, T))
+    else:
+        data = check_task_data(X, Y, sample_weight=sw)
+    loss = SquaredLoss(data, fit_intercept=fit_intercept, gram=layout == "gram")
+    best = fista(loss, penalty, tol=1e-12, max_iter=100_000)
+    assert loss.dual_gap(best.coef, best.intercept, penalty) <= 1e-8 * max(1.0, abs(best.objective))
+    previous = np.inf
+    for tol in (1e-1, 1e-3, 1e-6):
+        result = fista(loss, penalty, tol=tol, max_iter=100_000)
+        gap = loss.dual_gap(result.coef, result.intercept, penalty)
+        # A certificate: never below the true suboptimality (nor below 0).
+        assert gap >= result.objective - best.objective - 1e-10 * abs(best.objective)
+        assert gap >= 0
+        assert gap <= previous * 1.5 + 1e-12
+        previous = gap
+    # Anywhere, e.g. at a random point, it bounds the suboptimality.
+    W = rng.randn(*best.coef.shape)
+    if penalty.positive:
+        W = np.abs(W)  # inside the domain
+    b = rng.randn(loss.n_tasks)
+    objective = loss.value(W, b) + penalty.value(W)
+    assert loss.dual_gap(W, b, penalty) >= objective - best.objective - 1e-9
+
+
+def test_dual_gap_matches_sklearn_multitask_lasso_at_its_optimum():
+    X, Y = _regression()
+    est = MultiTaskLasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, Y)
+    loss = SquaredLoss(check_task_data(X, Y))
+    gap = loss.dual_gap(est.coef_.T, est.intercept_, L21(0.05))
+    assert 0 <= gap <= 1e-9
