@@ -1,5 +1,6 @@
 """The network's pure functions: finite-difference gradients, sklearn's MLP loss."""
 
+import inspect
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
@@ -123,7 +124,9 @@ def _sklearn_backprop(mlp, X, Y):
     deltas = [None] * (len(activations) - 1)
     coef_grads = [np.empty((a, b)) for a, b in zip(layer_units[:-1], layer_units[1:])]
     intercept_grads = [np.empty(b) for b in layer_units[1:]]
-    return mlp._backprop(X, Y, None, activations, deltas, coef_grads, intercept_grads)
+    # scikit-learn 1.6 added a sample_weight argument to this private method.
+    weights = (None,) if "sample_weight" in inspect.signature(mlp._backprop).parameters else ()
+    return mlp._backprop(X, Y, *weights, activations, deltas, coef_grads, intercept_grads)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
