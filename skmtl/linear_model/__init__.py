@@ -17,9 +17,21 @@ from ._path import (
     group_lasso_path,
     trace_norm_path,
 )
+from ._task_graph import (
+    GraphRegularizedRegressor,
+    MeanRegularizedClassifier,
+    MeanRegularizedRegressor,
+    TaskRelationClassifier,
+    TaskRelationRegressor,
+)
 from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "MeanRegularizedRegressor",
+    "MeanRegularizedClassifier",
+    "GraphRegularizedRegressor",
+    "TaskRelationRegressor",
+    "TaskRelationClassifier",
     "alpha_max",
     "group_lasso_path",
     "trace_norm_path",

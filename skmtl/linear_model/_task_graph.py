@@ -1,0 +1,848 @@
+"""Task-coupling penalties: mean-regularized, graph-regularized and task-relation (MTRL) MTL.
+
+Both penalties are quadratic forms on the task axis of the coefficient
+matrix ``W`` (n_features, n_tasks)::
+
+    alpha / 2 * tr(W M W'),   M symmetric PSD of shape (n_tasks, n_tasks)
+
+* mean-regularized (Evgeniou & Pontil 2004):
+  ``M = I - mixing / T * 1 1'``, i.e.
+  ``alpha / 2 * (mixing * sum_t ||b_t - mean_b||^2 + (1 - mixing) * sum_t ||b_t||^2)``;
+* graph-regularized (MALSAR SRMTL with a ridge term instead of the L1 one):
+  ``M = L + ridge * I`` with ``L = diag(A 1) - A`` the Laplacian of the task
+  graph ``A``, i.e.
+  ``alpha / 2 * (sum_{s<t} A_st ||b_s - b_t||^2 + ridge * ||B||_F^2)``.
+
+MTRL (Zhang & Yeung 2010) learns the task covariance ``Omega`` jointly with
+``W``; minimizing ``Omega`` out leaves the squared nuclear norm
+(:class:`SquaredTraceNorm`), which is solved directly.
+
+The penalty classes live here (not in ``_penalties.py``) and follow the same
+interface as the solvers require (``value``, ``prox``, ``subdiff_distance``,
+``alpha_max``). Their prox is linear::
+
+    prox_{s * alpha/2 tr(. M .')}(V) = V (I + s * alpha * M)^{-1}
+
+computed from an eigendecomposition of ``M`` done once per fit (closed form
+for the mean penalty, no decomposition at all). ``B = 0`` is never optimal
+for a quadratic penalty unless the loss gradient vanishes there, so
+``alpha_max`` is ``inf``: these models have no finite ``alpha_max`` and the
+path helpers do not apply to them.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._base import (
+    _CLASSIFIER_ATTRIBUTES,
+    _LinearMultiTaskClassifier,
+    _LinearMultiTaskModel,
+    _LinearMultiTaskRegressor,
+)
+
+__all__ = [
+    "MeanRegularizedRegressor",
+    "MeanRegularizedClassifier",
+    "GraphRegularizedRegressor",
+    "TaskRelationRegressor",
+    "TaskRelationClassifier",
+]
+
+
+# --------------------------------------------------------------------- penalties
+class TaskQuadratic:
+    """``alpha / 2 * tr(W M W')`` for a symmetric PSD ``M`` (n_tasks, n_tasks).
+
+    Parameters
+    ----------
+    alpha : float
+        Strength, >= 0.
+    task_matrix : ndarray of shape (n_tasks, n_tasks)
+        ``M``, symmetric positive semi-definite (not re-validated here).
+    eig : tuple (eigenvalues, eigenvectors), default=None
+        A precomputed ``numpy.linalg.eigh(M)``, reused across alphas.
+    """
+
+    def __init__(self, alpha, task_matrix, *, eig=None):
+        self.alpha = float(alpha)
+        self.task_matrix = np.asarray(task_matrix, dtype=np.float64)
+        if eig is None:
+            eig = np.linalg.eigh(self.task_matrix)
+        eigvals, eigvecs = eig
+        # Rounding can make a PSD matrix's smallest eigenvalues slightly negative.
+        self._eigvals = np.clip(eigvals, 0.0, None)
+        self._eigvecs = eigvecs
+
+    def __repr__(self):
+        return f"{type(self).__name__}(alpha={self.alpha!r}, n_tasks={self.task_matrix.shape[0]})"
+
+    def _apply(self, W):
+        """``W M``."""
+        return np.asarray(W, dtype=np.float64) @ self.task_matrix
+
+    def value(self, W):
+        W = np.asarray(W, dtype=np.float64)
+        return 0.5 * self.alpha * float(np.einsum("ij,ij->", W, self._apply(W)))
+
+    def prox(self, W, step):
+        """``W (I + step * alpha * M)^{-1}`` (a new array, ``W``'s dtype)."""
+        W = np.asarray(W)
+        Z = (W.astype(np.float64, copy=False) @ self._eigvecs) / (1.0 + step * self.alpha * self._eigvals)
+        return (Z @ self._eigvecs.T).astype(W.dtype, copy=False)
+
+    def subdiff_distance(self, W, grad):
+        """``||grad + alpha W M||_F``: the penalty is differentiable."""
+        residual = np.asarray(grad, dtype=np.float64) + self.alpha * self._apply(W)
+        return float(np.sqrt(np.einsum("ij,ij->", residual, residual)))
+
+    def alpha_max(self, grad0):
+        """``inf``: no finite ``alpha`` makes ``W = 0`` optimal (unless ``grad0 = 0``)."""
+        return 0.0 if not np.any(np.asarray(grad0)) else np.inf
+
+
+class MeanQuadratic(TaskQuadratic):
+    """``alpha / 2 * (mixing * sum_t ||w_t - mean_w||^2 + (1 - mixing) * sum_t ||w_t||^2)``.
+
+    ``M = I - mixing / T * 1 1'``; its prox is in closed form: the task
+    mean is shrunk by ``1 + s alpha (1 - mixing)`` and the deviations from it
+    by ``1 + s alpha``, O(n_features * n_tasks) per call.
+    """
+
+    def __init__(self, alpha, mixing, n_tasks):
+        self.alpha = float(alpha)
+        self.mixing = float(mixing)
+        self.n_tasks = int(n_tasks)
+
+    def __repr__(self):
+        return f"MeanQuadratic(alpha={self.alpha!r}, mixing={self.mixing!r}, n_tasks={self.n_tasks})"
+
+    @property
+    def task_matrix(self):
+        T = self.n_tasks
+        return np.eye(T) - self.mixing / T * np.ones((T, T))
+
+    def _apply(self, W):
+        W = np.asarray(W, dtype=np.float64)
+        return W - self.mixing * W.mean(axis=1, keepdims=True)
+
+    def prox(self, W, step):
+        W = np.asarray(W)
+        W64 = W.astype(np.float64, copy=False)
+        mean = W64.mean(axis=1, keepdims=True)
+        out = (W64 - mean) / (1.0 + step * self.alpha) + mean / (1.0 + step * self.alpha * (1.0 - self.mixing))
+        return out.astype(W.dtype, copy=False)
+
+
+def _graph_laplacian(task_graph, n_tasks, name="task_graph"):
+    """Validate an adjacency matrix and return its Laplacian ``diag(A 1) - A``."""
+    A = _check_task_matrix(task_graph, n_tasks, name)
+    if np.any(A < 0):
+        i, j = np.argwhere(A < 0)[0]
+        raise ValueError(f"{name} must have non-negative weights; got {name}[{i}, {j}] = {float(A[i, j]):g}.")
+    A = A.copy()
+    np.fill_diagonal(A, 0.0)  # self-loops do not change the Laplacian
+    return np.diag(A.sum(axis=1)) - A
+
+
+def _check_task_matrix(matrix, n_tasks, name):
+    """Shape (n_tasks, n_tasks), finite, symmetric; returns a float64 copy."""
+    try:
+        M = np.array(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array of shape (n_tasks, n_tasks).") from exc
+    if M.shape != (n_tasks, n_tasks):
+        raise ValueError(
+            f"{name} must have shape (n_tasks, n_tasks) = ({n_tasks}, {n_tasks}), one row and "
+            f"column per task in the order of tasks_; got shape {M.shape}."
+        )
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    scale = max(float(np.max(np.abs(M), initial=0.0)), 1.0)
+    if not np.allclose(M, M.T, rtol=0.0, atol=1e-10 * scale):
+        i, j = np.unravel_index(np.argmax(np.abs(M - M.T)), M.shape)
+        raise ValueError(
+            f"{name} must be symmetric; got {name}[{i}, {j}] = {float(M[i, j]):g} != "
+            f"{name}[{j}, {i}] = {float(M[j, i]):g}."
+        )
+    return 0.5 * (M + M.T)
+
+
+def _check_laplacian(laplacian, n_tasks):
+    L = _check_task_matrix(laplacian, n_tasks, "laplacian")
+    eig = np.linalg.eigh(L)
+    scale = max(float(np.max(np.abs(eig[0]), initial=0.0)), 1.0)
+    if eig[0].min() < -1e-10 * scale:
+        raise ValueError(
+            f"laplacian must be positive semi-definite; its smallest eigenvalue is {eig[0].min():.3g}."
+        )
+    return L, eig
+
+
+# --------------------------------------------------------------------- estimators
+_BASE_CONSTRAINTS = {
+    k: v for k, v in _LinearMultiTaskModel._parameter_constraints.items() if k not in ("l1_ratio", "solver")
+}
+
+
+class _TaskQuadraticMixin:
+    """Builds ``M`` once per fit (after the tasks are known) and the penalties from it."""
+
+    # FISTA on all of W: the penalty couples the tasks of a feature but is
+    # not a sum over features with a sparsity-inducing part, so working sets
+    # do not apply.
+    solver = "fista"
+
+    def _task_matrix(self, n_columns):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _make_loss(self, X, y, sample_weight):
+        loss = super()._make_loss(X, y, sample_weight)
+        self._set_task_matrix(loss.n_tasks)
+        return loss
+
+    def _set_task_matrix(self, n_columns):
+        self._penalty_matrix, self._penalty_eig = self._task_matrix(n_columns)
+
+    def _penalty_for_alpha_max(self):
+        # alpha_max is inf for a quadratic penalty; the matrix size does not matter.
+        return TaskQuadratic(1.0, np.eye(1))
+
+
+class _MeanRegularizedMixin(_TaskQuadraticMixin):
+    _parameter_constraints = {
+        **_BASE_CONSTRAINTS,
+        "mixing": [Interval(numbers.Real, 0, 1, closed="both")],
+    }
+
+    def _set_task_matrix(self, n_columns):
+        # M = I - mixing / T 1 1' is never formed: its prox is in closed form.
+        self._n_penalty_columns = n_columns
+
+    def _make_penalty(self, alpha):
+        return MeanQuadratic(alpha, self.mixing, self._n_penalty_columns)
+
+
+_MEAN_OBJECTIVE = """\
+    Minimizes over the coefficients ``B`` (``coef_``, one row ``b_t`` per
+    {row}) and the unpenalized intercepts ``c`` (``intercept_``)::
+
+{loss}
+            + alpha / 2 * (mixing * sum_t ||b_t - b_mean||^2 + (1 - mixing) * sum_t ||b_t||^2)
+
+    with ``b_mean = (1 / T) sum_t b_t`` over the ``T`` {rows}. Equivalently the
+    penalty is ``alpha / 2 * tr(B' M B)`` with ``M = I - mixing / T * 1 1'``.
+    ``mixing=1`` pulls the tasks towards their mean only (huge ``alpha``
+    gives the pooled model, one ``b`` for all tasks, tiny ``alpha`` the
+    independent models), ``mixing=0`` is a plain ridge on every task."""
+
+_SQUARED_LOSS = """\
+        sum_t w_t / (2 n_t) * ||y_t - X_t b_t - c_t||^2"""
+
+_LOGISTIC_LOSS = """\
+        sum_k w_k / n_k * sum_{i in k} log(1 + exp(-y_ik (x_i' b_k + c_k)))"""
+
+_DATA_NOTE = """\
+    Task ``t`` has ``n_t`` labeled rows ``X_t, y_t`` (with sample weights,
+    ``1 / n_t`` becomes ``s_i / S_t``, ``S_t`` the task's total weight) and
+    task weight ``w_t``. With the wide layout, no missing label and
+    ``task_weights=None`` the data term is scikit-learn's
+    ``||Y - X B' - 1 c'||_F^2 / (2 n)``."""
+
+_COMMON = """\
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+
+    task_weights : None, "n_samples" or array-like of shape (n_tasks,), default=None
+        ``w_t``: 1 per task (None), proportional to the number of labeled
+        rows (``"n_samples"``, normalized to mean 1), or given.
+
+    task_column : int, str or None, default=None
+        None: wide layout, ``y`` of shape (n_samples, n_tasks) with NaN for
+        a missing label. Otherwise the column of ``X`` (position, or name
+        for a DataFrame) holding each row's task label; ``y`` is 1-D.
+
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+
+    tol : float, default=1e-4
+        Tolerance on the scale-free stopping criterion (the gradient
+        mapping relative to its value at ``B = 0``).
+
+    warm_start : bool, default=False
+        Start from the previous fit's ``coef_`` and ``intercept_`` (when the
+        tasks and features match)."""
+
+_ATTRIBUTES = """\
+    coef_ : ndarray of shape ({rows}, n_features)
+        Coefficients, one row per {row} (float32 for float32 ``X``).
+
+    intercept_ : ndarray of shape ({rows},)
+        Intercepts (zeros when ``fit_intercept=False``).
+
+    n_iter_ : int
+        Solver iterations run.
+
+    stop_crit_ : float
+        Final value of the stopping criterion; at most ``tol`` when the
+        solver converged.
+
+    objective_ : float
+        Value of the objective at the solution.
+
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels (sorted labels of the task column, or ``arange(n_tasks)``).
+
+    n_tasks_ : int
+        Number of tasks.
+
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit, the task column included.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X`` when it was a DataFrame with string names."""
+
+_QUAD_NOTES = """\
+    The penalty is a quadratic form on the task axis, so the problem is
+    solved by FISTA whose proximal step is linear,
+    ``V (I + step * alpha * M)^{-1}``; for the squared loss the solution is
+    also that of a linear system (see the tests). The penalty is smooth and
+    ``B = 0`` is never optimal for ``alpha < inf``: there is no finite
+    ``alpha_max`` (:func:`~skmtl.linear_model.alpha_max` returns ``inf``) and
+    no path helper for these models."""
+
+_MEAN_REFERENCES = """\
+    References
+    ----------
+    Evgeniou & Pontil, "Regularized multi-task learning", KDD 2004."""
+
+
+class MeanRegularizedRegressor(_MeanRegularizedMixin, _LinearMultiTaskRegressor):
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        mixing=0.5,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha = alpha
+        self.mixing = mixing
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+_MIXING_PARAMETERS = """\
+    alpha : float, default={alpha}
+        Regularization strength, >= 0.
+
+    mixing : float in [0, 1], default=0.5
+        Share of the penalty that pulls each task towards the tasks' mean
+        (``sum_t ||b_t - b_mean||^2``); the rest is a ridge on each task.
+
+{common}"""
+
+MeanRegularizedRegressor.__doc__ = f"""Multi-task linear regression regularized towards the tasks' mean.
+
+    Every task's coefficients are shrunk towards the mean of all tasks'
+    coefficients (and towards 0): the regularized MTL of Evgeniou & Pontil.
+
+{_MEAN_OBJECTIVE.format(row="task", rows="tasks", loss=_SQUARED_LOSS)}
+
+{_DATA_NOTE}
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+{_MIXING_PARAMETERS.format(alpha="1.0", common=_COMMON)}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_tasks", row="task")}
+
+    See Also
+    --------
+    GraphRegularizedRegressor : pull chosen pairs of tasks together.
+    skmtl.multitask.PooledTasks, skmtl.multitask.IndependentTasks : the two limits.
+
+    Notes
+    -----
+{_QUAD_NOTES}
+
+{_MEAN_REFERENCES}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model._task_graph import MeanRegularizedRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(50, 3)
+    >>> Y = X @ (np.array([[1.0], [2.0], [0.0]]) + 0.1 * rng.randn(3, 4))
+    >>> model = MeanRegularizedRegressor(alpha=0.1, mixing=1.0).fit(X, Y)
+    >>> model.coef_.shape
+    (4, 3)
+    """
+
+
+class MeanRegularizedClassifier(_MeanRegularizedMixin, _LinearMultiTaskClassifier):
+    def __init__(
+        self,
+        alpha=0.01,
+        *,
+        mixing=0.5,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha = alpha
+        self.mixing = mixing
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+MeanRegularizedClassifier.__doc__ = f"""Multi-task logistic regression regularized towards the tasks' mean.
+
+{_MEAN_OBJECTIVE.format(row="binary column", rows="columns", loss=_LOGISTIC_LOSS)}
+
+    Each task's labels are encoded per task: a binary task is one column
+    ``k`` with targets -1/+1 (its second class is +1); a task with ``K > 2``
+    classes is expanded one-vs-rest into ``K`` columns with the task's
+    weight each, and the mean is taken over all columns. ``n_k`` is the
+    number of labeled rows of column ``k``.
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+{_MIXING_PARAMETERS.format(alpha="0.01", common=_COMMON)}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_columns", row="binary column")}
+
+{_CLASSIFIER_ATTRIBUTES}
+
+    See Also
+    --------
+    MeanRegularizedRegressor : the squared-loss version.
+
+    Notes
+    -----
+{_QUAD_NOTES}
+
+{_MEAN_REFERENCES}
+    """
+
+
+class GraphRegularizedRegressor(_TaskQuadraticMixin, _LinearMultiTaskRegressor):
+    _parameter_constraints = {
+        **_BASE_CONSTRAINTS,
+        "task_graph": ["array-like", None],
+        "laplacian": ["array-like", None],
+        "ridge": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        task_graph=None,
+        laplacian=None,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha = alpha
+        self.task_graph = task_graph
+        self.laplacian = laplacian
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+    def _check_params(self):
+        if self.task_graph is not None and self.laplacian is not None:
+            raise ValueError("Give either task_graph (an adjacency matrix) or laplacian, not both.")
+
+    def _task_matrix(self, n_tasks):
+        if self.laplacian is not None:
+            L, (eigvals, eigvecs) = _check_laplacian(self.laplacian, n_tasks)
+        else:
+            if self.task_graph is None:
+                # The complete graph with unit weights.
+                L = n_tasks * np.eye(n_tasks) - np.ones((n_tasks, n_tasks))
+            else:
+                L = _graph_laplacian(self.task_graph, n_tasks)
+            eigvals, eigvecs = np.linalg.eigh(L)
+        M = L + self.ridge * np.eye(n_tasks)
+        self.laplacian_ = L
+        return M, (eigvals + self.ridge, eigvecs)
+
+    def _make_penalty(self, alpha):
+        return TaskQuadratic(alpha, self._penalty_matrix, eig=self._penalty_eig)
+
+
+GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task-graph penalty.
+
+    Tasks joined by an edge of the task graph are pulled towards each other,
+    with the edge's weight: MALSAR's SRMTL (``Least_SRMTL``) with a ridge term
+    in place of its L1 term.
+
+    Minimizes over the coefficients ``B`` (``coef_``, one row ``b_t`` per
+    task) and the unpenalized intercepts ``c`` (``intercept_``)::
+
+{_SQUARED_LOSS}
+            + alpha / 2 * (sum_{{s < t}} A_st ||b_s - b_t||^2 + ridge * ||B||_F^2)
+
+    where ``A`` is the task graph (adjacency). Equivalently the penalty is
+    ``alpha / 2 * tr(B' (L + ridge * I) B)`` with ``L = diag(A 1) - A`` the
+    graph Laplacian (``laplacian_``). MALSAR's ``rho1 * ||W R||_F^2`` with
+    the edge matrix ``R`` is ``rho1 * tr(W' R R' W)``: ``laplacian = R R'``
+    and ``alpha = 2 * rho1`` with its loss mapped by ``task_weights``.
+
+{_DATA_NOTE}
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularization strength, >= 0.
+
+    task_graph : array-like of shape (n_tasks, n_tasks), default=None
+        Symmetric non-negative adjacency matrix ``A`` of the tasks, rows and
+        columns in the order of ``tasks_`` (sorted task labels in the long
+        layout, the columns of ``y`` in the wide one); the diagonal is
+        ignored. None (and no ``laplacian``): the complete graph with unit
+        weights, every pair of tasks pulled together.
+
+    laplacian : array-like of shape (n_tasks, n_tasks), default=None
+        A symmetric positive semi-definite matrix used as ``L`` directly
+        (instead of ``task_graph``; at most one of the two may be given).
+
+    ridge : float, default=0.0
+        Weight of ``||B||_F^2`` relative to the graph term (``>= 0``). With
+        0, the mean of the tasks' coefficients over each connected
+        component is not penalized.
+
+{_COMMON}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_tasks", row="task")}
+
+    laplacian_ : ndarray of shape (n_tasks, n_tasks)
+        The Laplacian ``L`` used in fit.
+
+    See Also
+    --------
+    MeanRegularizedRegressor : the complete graph, plus a ridge.
+
+    Notes
+    -----
+{_QUAD_NOTES}
+
+    References
+    ----------
+    Zhou, Chen & Ye, "MALSAR: Multi-tAsk Learning via StructurAl
+    Regularization", Arizona State University, 2011 (SRMTL).
+    Evgeniou, Micchelli & Pontil, "Learning multiple tasks with kernel
+    methods", JMLR 2005 (graph regularization).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model._task_graph import GraphRegularizedRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 3)
+    >>> Y = X @ rng.randn(3, 3)
+    >>> chain = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    >>> model = GraphRegularizedRegressor(alpha=0.1, task_graph=chain).fit(X, Y)
+    >>> model.laplacian_.diagonal()
+    array([1., 2., 1.])
+    """
+
+
+# --------------------------------------------------------------------- MTRL
+def _task_covariance(W):
+    """``(W'W)^{1/2} / tr((W'W)^{1/2})``: the MTRL task covariance of ``W``.
+
+    It attains ``min_{Omega PSD, tr(Omega) = 1} tr(W Omega^+ W') = ||W||_*^2``
+    (Zhang & Yeung 2010); ``I / T`` for ``W = 0``.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    T = W.shape[1]
+    eigvals, eigvecs = np.linalg.eigh(W.T @ W)
+    root = np.sqrt(np.clip(eigvals, 0.0, None))
+    total = root.sum()
+    if total <= 0:
+        return np.eye(T) / T
+    omega = (eigvecs * (root / total)) @ eigvecs.T
+    return 0.5 * (omega + omega.T)
+
+
+def _squared_l1_shrink(sigma, c):
+    """``argmin_{s >= 0} ||s - sigma||^2 / 2 + c / 2 * (sum s)^2`` for sorted ``sigma >= 0``.
+
+    The active set is the ``k`` largest entries, ``s_i = sigma_i - c S``
+    with ``S = sum_{i <= k} sigma_i / (1 + c k)``; ``k`` is the largest with
+    ``sigma_k > c S_k``.
+    """
+    k = np.arange(1, len(sigma) + 1)
+    S = np.cumsum(sigma) / (1.0 + c * k)
+    active = np.flatnonzero(sigma - c * S > 0)
+    if len(active) == 0:
+        return np.zeros_like(sigma)
+    return np.clip(sigma - c * S[active[-1]], 0.0, None)
+
+
+class SquaredTraceNorm:
+    """``alpha / 2 * (||W||_*^2 + ridge * ||W||_F^2)``: the MTRL penalty with ``Omega`` minimized out.
+
+    ``min_{Omega PSD, tr(Omega) = 1} tr(W Omega^+ W') = ||W||_*^2``, so MTRL's
+    joint problem in ``(W, Omega)`` is this convex problem in ``W`` alone.
+    Its prox shrinks the singular values by a common amount (a thin SVD).
+    """
+
+    def __init__(self, alpha, ridge=0.0):
+        self.alpha = float(alpha)
+        self.ridge = float(ridge)
+
+    def __repr__(self):
+        return f"SquaredTraceNorm(alpha={self.alpha!r}, ridge={self.ridge!r})"
+
+    def value(self, W):
+        W = np.asarray(W, dtype=np.float64)
+        nuclear = float(np.linalg.svd(W, compute_uv=False).sum()) if W.size else 0.0
+        return 0.5 * self.alpha * (nuclear**2 + self.ridge * float(np.einsum("ij,ij->", W, W)))
+
+    def prox(self, W, step):
+        W = np.asarray(W)
+        shrink = 1.0 + step * self.alpha * self.ridge
+        V = W.astype(np.float64, copy=False) / shrink
+        U, sigma, Vt = np.linalg.svd(V, full_matrices=False)
+        s = _squared_l1_shrink(sigma, step * self.alpha / shrink)
+        return ((U * s) @ Vt).astype(W.dtype, copy=False)
+
+    def subdiff_distance(self, W, grad):
+        """Distance from ``-grad`` to ``alpha (||W||_* d||W||_* + ridge W)``."""
+        from ._penalties import TraceNorm
+
+        W = np.asarray(W, dtype=np.float64)
+        target = np.asarray(grad, dtype=np.float64) + self.alpha * self.ridge * W
+        nuclear = float(np.linalg.svd(W, compute_uv=False).sum())
+        if nuclear == 0.0:
+            # (1/2)||.||_*^2 is differentiable at 0 with gradient 0.
+            return float(np.linalg.norm(target))
+        return TraceNorm(self.alpha * nuclear).subdiff_distance(W, target)
+
+    def alpha_max(self, grad0):
+        """``inf``: ``W = 0`` is optimal only when ``grad0 = 0`` (then 0)."""
+        return 0.0 if not np.any(np.asarray(grad0)) else np.inf
+
+
+class _TaskRelationMixin(_TaskQuadraticMixin):
+    _parameter_constraints = {
+        **_BASE_CONSTRAINTS,
+        "ridge": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def _set_task_matrix(self, n_columns):
+        pass
+
+    def _make_penalty(self, alpha):
+        return SquaredTraceNorm(alpha, self.ridge)
+
+    def _penalty_for_alpha_max(self):
+        return SquaredTraceNorm(1.0, self.ridge)
+
+    def _fit(self, X, y, sample_weight):
+        super()._fit(X, y, sample_weight)
+        omega = _task_covariance(self.coef_.T)
+        self.task_covariance_ = omega
+        d = np.sqrt(np.diag(omega))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # A task with zero coefficients has no correlation with the others.
+            self.task_correlation_ = np.where(np.outer(d, d) > 0, omega / np.outer(d, d), 0.0)
+        np.fill_diagonal(self.task_correlation_, 1.0)
+        return self
+
+
+class TaskRelationRegressor(_TaskRelationMixin, _LinearMultiTaskRegressor):
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        ridge=0.1,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+TaskRelationRegressor.__doc__ = f"""Multi-task linear regression learning the task covariance (MTRL).
+
+    Minimizes jointly over the coefficients ``B`` (``coef_``, one row
+    ``b_t`` per task), the unpenalized intercepts ``c`` and the task
+    covariance ``Omega`` (``task_covariance_``, PSD, ``tr(Omega) = 1``)::
+
+{_SQUARED_LOSS}
+            + alpha / 2 * (tr(B' Omega^{{-1}} B) + ridge * ||B||_F^2)
+
+    (Zhang & Yeung 2010, with ``lambda_2 = alpha`` and
+    ``lambda_1 = alpha * ridge``; ``Omega^{{-1}}`` is the pseudo-inverse with
+    the rows of ``B`` in the range of ``Omega``). The minimum over
+    ``Omega`` is in closed form, ``Omega = (B B')^{{1/2}} / tr((B B')^{{1/2}})``,
+    with value ``||B||_*^2`` (the squared nuclear norm), so the problem is
+    solved exactly as the convex problem in ``B`` alone::
+
+{_SQUARED_LOSS}
+            + alpha / 2 * (||B||_*^2 + ridge * ||B||_F^2)
+
+    by FISTA (whose prox shrinks the singular values of ``B`` by a common
+    amount), then ``task_covariance_`` is computed from ``coef_``. This
+    avoids the slow alternating minimization (and the regularization of a
+    singular ``Omega``) of the original paper.
+
+{_DATA_NOTE}
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularization strength, >= 0.
+
+    ridge : float, default=0.1
+        Weight of ``||B||_F^2`` relative to the task-relation term.
+
+{_COMMON}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_tasks", row="task")}
+
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        The learned ``Omega`` (trace 1), rows and columns in the order of
+        ``tasks_``.
+
+    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
+        ``Omega`` normalized to unit diagonal: the learned task
+        correlations (negative for tasks that transfer negatively).
+
+    References
+    ----------
+    Zhang & Yeung, "A convex formulation for learning task relationships in
+    multi-task learning", UAI 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model._task_graph import TaskRelationRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(100, 4)
+    >>> b = rng.randn(4)
+    >>> Y = X @ np.column_stack([b, -b, rng.randn(4)]) + 0.1 * rng.randn(100, 3)
+    >>> model = TaskRelationRegressor(alpha=0.01).fit(X, Y)
+    >>> bool(model.task_correlation_[0, 1] < -0.5)
+    True
+    """
+
+
+class TaskRelationClassifier(_TaskRelationMixin, _LinearMultiTaskClassifier):
+    def __init__(
+        self,
+        alpha=0.01,
+        *,
+        ridge=0.1,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+TaskRelationClassifier.__doc__ = f"""Multi-task logistic regression learning the task covariance (MTRL).
+
+    Minimizes over ``B`` (``coef_``, one row ``b_k`` per binary column),
+    the intercepts ``c`` and ``Omega`` (PSD, ``tr(Omega) = 1``)::
+
+{_LOGISTIC_LOSS}
+            + alpha / 2 * (tr(B' Omega^{{-1}} B) + ridge * ||B||_F^2)
+
+    solved, as :class:`TaskRelationRegressor`, as the convex problem with
+    ``alpha / 2 * (||B||_*^2 + ridge * ||B||_F^2)`` and
+    ``Omega = (B B')^{{1/2}} / tr((B B')^{{1/2}})``. A task with ``K > 2``
+    classes is expanded one-vs-rest into ``K`` columns (task weight each);
+    ``Omega`` is then over the columns.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Regularization strength, >= 0.
+
+    ridge : float, default=0.1
+        Weight of ``||B||_F^2`` relative to the task-relation term.
+
+{_COMMON}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_columns", row="binary column")}
+
+{_CLASSIFIER_ATTRIBUTES}
+
+    task_covariance_ : ndarray of shape (n_columns, n_columns)
+        The learned ``Omega`` (trace 1).
+
+    task_correlation_ : ndarray of shape (n_columns, n_columns)
+        ``Omega`` normalized to unit diagonal.
+
+    References
+    ----------
+    Zhang & Yeung, "A convex formulation for learning task relationships in
+    multi-task learning", UAI 2010.
+    """

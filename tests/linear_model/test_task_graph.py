@@ -1,0 +1,490 @@
+"""Mean-, graph-regularized and task-relation (MTRL) models: prox, KKT, closed form, limits, errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import is_classifier
+
+from skmtl._data import check_task_data
+from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
+from skmtl.linear_model._task_graph import (
+    GraphRegularizedRegressor,
+    MeanQuadratic,
+    MeanRegularizedClassifier,
+    MeanRegularizedRegressor,
+    SquaredTraceNorm,
+    TaskQuadratic,
+    TaskRelationClassifier,
+    TaskRelationRegressor,
+    _task_covariance,
+)
+from skmtl.utils import stack_tasks
+
+CHAIN = np.array([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 0.5], [0.0, 0.0, 0.5, 0.0]])
+
+
+def _data(n=60, d=5, T=4, seed=0, noise=0.3):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, d)
+    B = rng.randn(d, 1) + 0.5 * rng.randn(d, T)
+    Y = X @ B + noise * rng.randn(n, T) + rng.randn(T)
+    return X, Y
+
+
+def _mean_matrix(T, mixing):
+    return np.eye(T) - mixing / T * np.ones((T, T))
+
+
+def _graph_matrix(A, ridge):
+    return np.diag(A.sum(axis=1)) - A + ridge * np.eye(len(A))
+
+
+def _closed_form(X, Y, alpha, M, fit_intercept=True):
+    """Solve (X'X/n) W + alpha W M = X'Y/n on the vectorized system (full Y, no weights)."""
+    if fit_intercept:
+        X = X - X.mean(axis=0)
+        Y = Y - Y.mean(axis=0)
+    n, d = X.shape
+    T = Y.shape[1]
+    G = X.T @ X / n
+    A = np.kron(np.eye(T), G) + alpha * np.kron(M, np.eye(d))
+    w = np.linalg.solve(A, (X.T @ Y / n).ravel(order="F"))
+    return w.reshape(d, T, order="F").T
+
+
+# --------------------------------------------------------------------- penalties
+def _penalties(T=4):
+    rng = np.random.RandomState(0)
+    C = rng.randn(T, T)
+    return [
+        MeanQuadratic(0.7, 0.8, T),
+        MeanQuadratic(0.7, 1.0, T),
+        TaskQuadratic(0.7, _graph_matrix(CHAIN, 0.1)),
+        TaskQuadratic(1.3, C @ C.T),
+    ]
+
+
+@pytest.mark.parametrize("penalty", _penalties(), ids=repr)
+def test_prox_three_point_inequality(penalty):
+    # P = prox_{s g}(V) iff for all U: s g(U) >= s g(P) + <V - P, U - P>.
+    rng = np.random.RandomState(1)
+    step = 0.37
+    for _ in range(20):
+        V = rng.randn(6, 4)
+        P = penalty.prox(V, step)
+        for _ in range(5):
+            U = P + rng.randn(6, 4) * rng.choice([1e-3, 1.0])
+            lhs = step * penalty.value(U)
+            rhs = step * penalty.value(P) + np.sum((V - P) * (U - P))
+            assert lhs >= rhs - 1e-12 * (1 + abs(lhs))
+
+
+@pytest.mark.parametrize("penalty", _penalties(), ids=repr)
+def test_prox_is_linear_solve_and_value_is_quadratic_form(penalty):
+    rng = np.random.RandomState(2)
+    V = rng.randn(6, 4)
+    M = penalty.task_matrix
+    assert_allclose(penalty.prox(V, 0.5), np.linalg.solve((np.eye(4) + 0.5 * penalty.alpha * M).T, V.T).T)
+    assert_allclose(penalty.value(V), 0.5 * penalty.alpha * np.trace(V @ M @ V.T))
+    grad = -penalty.alpha * V @ M
+    assert penalty.subdiff_distance(V, grad) <= 1e-12
+    assert_allclose(penalty.subdiff_distance(V, grad + 1.0), np.sqrt(V.size))
+    assert penalty.alpha_max(grad) == np.inf
+    assert penalty.prox(V.astype(np.float32), 0.5).dtype == np.float32
+
+
+def test_mean_penalty_formula():
+    rng = np.random.RandomState(3)
+    W = rng.randn(5, 4)
+    mixing, alpha = 0.3, 2.0
+    expected = alpha / 2 * (
+        mixing * np.sum((W - W.mean(axis=1, keepdims=True)) ** 2) + (1 - mixing) * np.sum(W**2)
+    )
+    assert_allclose(MeanQuadratic(alpha, mixing, 4).value(W), expected)
+
+
+def test_graph_penalty_formula():
+    rng = np.random.RandomState(4)
+    W = rng.randn(5, 4)
+    model = GraphRegularizedRegressor(2.0, task_graph=CHAIN, ridge=0.3).fit(*_data())
+    pairs = sum(CHAIN[s, t] * np.sum((W[:, s] - W[:, t]) ** 2) for s in range(4) for t in range(s + 1, 4))
+    assert_allclose(model._make_penalty(2.0).value(W), 2.0 / 2 * (pairs + 0.3 * np.sum(W**2)))
+
+
+# --------------------------------------------------------------------- solutions
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize(
+    "make, M",
+    [
+        (lambda: MeanRegularizedRegressor(0.3, mixing=0.7), _mean_matrix(4, 0.7)),
+        (lambda: MeanRegularizedRegressor(0.3, mixing=1.0), _mean_matrix(4, 1.0)),
+        (lambda: GraphRegularizedRegressor(0.3, task_graph=CHAIN, ridge=0.05), _graph_matrix(CHAIN, 0.05)),
+        (lambda: GraphRegularizedRegressor(0.3, laplacian=_graph_matrix(CHAIN, 0.0)), _graph_matrix(CHAIN, 0.0)),
+    ],
+    ids=["mean", "mean-mixing1", "graph", "laplacian"],
+)
+def test_closed_form(make, M, fit_intercept):
+    X, Y = _data()
+    model = make().set_params(fit_intercept=fit_intercept, tol=1e-12, max_iter=20000).fit(X, Y)
+    assert_allclose(model.coef_, _closed_form(X, Y, 0.3, M, fit_intercept), atol=1e-6, rtol=1e-6)
+    if fit_intercept:
+        assert_allclose(model.intercept_, Y.mean(axis=0) - X.mean(axis=0) @ model.coef_.T, atol=1e-6)
+    else:
+        assert np.all(model.intercept_ == 0)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [MeanRegularizedRegressor(0.2, mixing=0.9), GraphRegularizedRegressor(0.2, task_graph=CHAIN, ridge=0.01)],
+    ids=["mean", "graph"],
+)
+def test_kkt_with_missing_labels_and_weights(model):
+    X, Y = _data(seed=5)
+    Y[::7, 1] = np.nan
+    Y[::5, 3] = np.nan
+    weights = np.array([1.0, 2.0, 0.5, 1.5])
+    model.set_params(task_weights=weights, tol=1e-11, max_iter=20000).fit(X, Y)
+    loss = SquaredLoss(check_task_data(X, Y), task_weights=weights)
+    _, grad, grad_b = loss.value_and_gradient(model.coef_.T, model.intercept_)
+    assert model._make_penalty(0.2).subdiff_distance(model.coef_.T, grad) <= 1e-7
+    assert np.linalg.norm(grad_b) <= 1e-7
+
+
+def test_classifier_kkt():
+    rng = np.random.RandomState(6)
+    X = rng.randn(100, 4)
+    Y = (X @ (rng.randn(4, 1) + 0.3 * rng.randn(4, 3)) + 0.5 * rng.randn(100, 3) > 0).astype(int)
+    model = MeanRegularizedClassifier(0.05, mixing=0.8, tol=1e-10, max_iter=20000).fit(X, Y)
+    loss = LogisticLoss(check_task_data(X, 2.0 * Y - 1))
+    _, grad, grad_b = loss.value_and_gradient(model.coef_.T, model.intercept_)
+    assert model._make_penalty(0.05).subdiff_distance(model.coef_.T, grad) <= 1e-7
+    assert np.linalg.norm(grad_b) <= 1e-7
+    assert model.score(X, Y) > 0.8
+
+
+def test_classifier_mean_pull():
+    # Huge alpha with mixing=1: every column has the same coefficients.
+    rng = np.random.RandomState(7)
+    X = rng.randn(80, 3)
+    Y = (X @ rng.randn(3, 3) > 0).astype(int)
+    model = MeanRegularizedClassifier(1e6, mixing=1.0, tol=1e-10, max_iter=5000).fit(X, Y)
+    assert np.ptp(model.coef_, axis=0).max() < 1e-5 * (1 + np.abs(model.coef_).max())
+
+
+# --------------------------------------------------------------------- limits
+@pytest.mark.parametrize(
+    "model",
+    [MeanRegularizedRegressor(1e7, mixing=1.0), GraphRegularizedRegressor(1e7, task_graph=CHAIN)],
+    ids=["mean", "graph"],
+)
+def test_huge_alpha_gives_pooled_model(model):
+    X, Y = _data(seed=8)
+    model.set_params(tol=1e-12, max_iter=20000).fit(X, Y)
+    # Pooled model: one b for all tasks, one intercept per task:
+    # b = argmin sum_t ||y_t - c_t - X b||^2 (centered) = OLS on the tasks' mean target.
+    Xc = X - X.mean(axis=0)
+    b = np.linalg.lstsq(Xc, (Y - Y.mean(axis=0)).mean(axis=1), rcond=None)[0]
+    assert_allclose(model.coef_, np.tile(b, (4, 1)), atol=1e-5)
+    assert_allclose(model.intercept_, Y.mean(axis=0) - X.mean(axis=0) @ b, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [MeanRegularizedRegressor(1e-9, mixing=0.5), GraphRegularizedRegressor(1e-9, task_graph=CHAIN)],
+    ids=["mean", "graph"],
+)
+def test_tiny_alpha_gives_independent_models(model):
+    from sklearn.linear_model import LinearRegression
+
+    X, Y = _data(seed=9)
+    model.set_params(tol=1e-12, max_iter=20000).fit(X, Y)
+    ols = LinearRegression().fit(X, Y)
+    assert_allclose(model.coef_, ols.coef_, atol=1e-6)
+    assert_allclose(model.intercept_, ols.intercept_, atol=1e-6)
+
+
+def test_mixing_zero_is_ridge():
+    from sklearn.linear_model import Ridge
+
+    X, Y = _data(seed=10)
+    model = MeanRegularizedRegressor(0.4, mixing=0.0, tol=1e-12, max_iter=20000).fit(X, Y)
+    # sklearn's Ridge: ||y - Xb||^2 + a ||b||^2 = 2n * (ours with alpha = a / n).
+    ridge = Ridge(alpha=0.4 * len(X)).fit(X, Y)
+    assert_allclose(model.coef_, ridge.coef_, atol=1e-7)
+
+
+def test_default_graph_is_complete_graph():
+    X, Y = _data(seed=11)
+    complete = np.ones((4, 4)) - np.eye(4)
+    a = GraphRegularizedRegressor(0.5, tol=1e-12, max_iter=20000).fit(X, Y)
+    b = GraphRegularizedRegressor(0.5, task_graph=complete, tol=1e-12, max_iter=20000).fit(X, Y)
+    assert_allclose(a.coef_, b.coef_, atol=1e-9)
+    assert_allclose(a.laplacian_, 4 * np.eye(4) - np.ones((4, 4)))
+    # The complete graph with weight 1 is the mean penalty with mixing=1 and alpha*T.
+    c = MeanRegularizedRegressor(0.5 * 4, mixing=1.0, tol=1e-12, max_iter=20000).fit(X, Y)
+    assert_allclose(a.coef_, c.coef_, atol=1e-8)
+
+
+# --------------------------------------------------------------------- layouts, pickle, warm start
+@pytest.mark.parametrize(
+    "model",
+    [MeanRegularizedRegressor(0.3), GraphRegularizedRegressor(0.3, task_graph=CHAIN, ridge=0.1)],
+    ids=["mean", "graph"],
+)
+def test_wide_and_long_layouts_agree(model):
+    X, Y = _data(seed=12)
+    wide = model.set_params(tol=1e-11, max_iter=20000).fit(X, Y)
+    coef_wide = wide.coef_.copy()
+    Xs = [X] * 4
+    ys = [Y[:, t] for t in range(4)]
+    X_long, y_long = stack_tasks(Xs, ys)
+    long = model.set_params(task_column=-1).fit(X_long, y_long)
+    assert_allclose(long.coef_, coef_wide, atol=1e-8)
+    assert_allclose(long.predict(X_long), wide.set_params(task_column=None).fit(X, Y).predict(X).T.ravel(), atol=1e-7)
+
+
+def test_long_layout_unequal_tasks_kkt():
+    rng = np.random.RandomState(13)
+    sizes = [15, 40, 25]
+    Xs = [rng.randn(n, 3) for n in sizes]
+    ys = [x @ rng.randn(3) + rng.randn(n) for x, n in zip(Xs, sizes)]
+    X_long, y_long = stack_tasks(Xs, ys, tasks=["c", "a", "b"])
+    graph = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    model = GraphRegularizedRegressor(0.2, task_graph=graph, ridge=0.1, task_column=-1, tol=1e-11, max_iter=20000)
+    model.fit(X_long, y_long)
+    assert list(model.tasks_) == ["a", "b", "c"]
+    data = check_task_data(X_long, y_long, task_column=-1)
+    loss = SquaredLoss(data)
+    _, grad, _ = loss.value_and_gradient(model.coef_.T, model.intercept_)
+    assert model._make_penalty(0.2).subdiff_distance(model.coef_.T, grad) <= 1e-7
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        MeanRegularizedRegressor(0.3),
+        GraphRegularizedRegressor(0.3, task_graph=CHAIN),
+        MeanRegularizedClassifier(0.05),
+        TaskRelationRegressor(0.01),
+    ],
+    ids=["mean", "graph", "classifier", "relation"],
+)
+def test_pickle_round_trip_and_warm_start(model):
+    X, Y = _data(seed=14)
+    if is_classifier(model):
+        Y = (Y > Y.mean(axis=0)).astype(int)
+    model.set_params(tol=1e-9, max_iter=5000).fit(X, Y)
+    clone = pickle.loads(pickle.dumps(model))
+    assert_allclose(clone.predict(X), model.predict(X))
+    model.set_params(warm_start=True).fit(X, Y)
+    assert model.n_iter_ <= 2
+
+
+def test_float32_kept():
+    X, Y = _data(seed=15)
+    model = MeanRegularizedRegressor(0.3).fit(X.astype(np.float32), Y.astype(np.float32))
+    assert model.coef_.dtype == np.float32
+
+
+# --------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (
+            {"task_graph": np.ones((3, 3))},
+            r"task_graph must have shape \(n_tasks, n_tasks\) = \(4, 4\).*got shape \(3, 3\)",
+        ),
+        (
+            {"task_graph": np.triu(np.ones((4, 4)))},
+            r"task_graph must be symmetric; got task_graph\[0, 1\] = 1 != task_graph\[1, 0\] = 0",
+        ),
+        ({"task_graph": -CHAIN}, r"task_graph must have non-negative weights; got task_graph\[0, 1\] = -1\."),
+        ({"task_graph": np.where(CHAIN > 1, np.nan, CHAIN)}, "task_graph contains NaN or infinite values"),
+        ({"task_graph": [["a"] * 4] * 4}, "task_graph must be a numeric array"),
+        ({"laplacian": -np.eye(4)}, "laplacian must be positive semi-definite"),
+        ({"laplacian": np.eye(5)}, r"laplacian must have shape \(n_tasks, n_tasks\) = \(4, 4\)"),
+        ({"laplacian": np.full((4, 4), np.inf)}, "laplacian contains NaN or infinite values"),
+        ({"task_graph": CHAIN, "laplacian": np.eye(4)}, "either task_graph .* or laplacian, not both"),
+    ],
+)
+def test_graph_errors(params, match):
+    X, Y = _data()
+    graph = params.get("task_graph")
+    with pytest.raises(ValueError, match=match):
+        GraphRegularizedRegressor(**params).fit(X, Y)
+    if graph is not None:
+        # The user's graph is never modified.
+        assert np.asarray(params["task_graph"]).shape == np.asarray(graph).shape
+
+
+def test_graph_input_not_modified():
+    X, Y = _data()
+    graph = CHAIN + np.eye(4)  # self-loops are ignored, not removed from the input
+    before = graph.copy()
+    GraphRegularizedRegressor(0.1, task_graph=graph).fit(X, Y)
+    assert_allclose(graph, before)
+
+
+def test_bad_mixing():
+    X, Y = _data()
+    with pytest.raises(ValueError, match="mixing"):
+        MeanRegularizedRegressor(mixing=1.5).fit(X, Y)
+
+
+def test_alpha_max_is_inf():
+    from skmtl.linear_model import alpha_max
+
+    X, Y = _data()
+    assert alpha_max(MeanRegularizedRegressor(), X, Y) == np.inf
+    assert alpha_max(GraphRegularizedRegressor(), X, Y) == np.inf
+
+
+# --------------------------------------------------------------------- sklearn checks
+def test_sample_weight_equals_repeated_rows():
+    # What sklearn's sample-weight-equivalence checks test, at a tight tol.
+    rng = np.random.RandomState(16)
+    X, Y = _data(n=30, seed=16)
+    counts = rng.randint(0, 3, size=len(X))
+    kwargs = dict(tol=1e-12, max_iter=50000)
+    for model in (
+        MeanRegularizedRegressor(0.3, **kwargs),
+        GraphRegularizedRegressor(0.3, task_graph=CHAIN, **kwargs),
+        TaskRelationRegressor(0.01, **kwargs),
+    ):
+        weighted = model.fit(X, Y, sample_weight=counts).coef_.copy()
+        repeated = model.fit(np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0)).coef_
+        assert_allclose(weighted, repeated, rtol=1e-8, atol=1e-10)
+
+
+def test_sparse_X_matches_dense():
+    import scipy.sparse as sp
+
+    X, Y = _data(seed=17)
+    X[np.abs(X) < 0.5] = 0.0
+    kwargs = dict(tol=1e-10, max_iter=20000)
+    for model in (MeanRegularizedRegressor(0.3, **kwargs), GraphRegularizedRegressor(0.3, task_graph=CHAIN, **kwargs)):
+        dense = model.fit(X, Y).coef_.copy()
+        assert_allclose(model.fit(sp.csr_matrix(X), Y).coef_, dense, atol=1e-8)
+
+
+def test_classifier_multiclass_task_long_layout():
+    rng = np.random.RandomState(18)
+    Xs = [rng.randn(40, 3) for _ in range(3)]
+    ys = [(x[:, 0] > 0).astype(int) for x in Xs[:2]] + [np.digitize(Xs[2][:, 1], [-0.5, 0.5])]
+    X_long, y_long = stack_tasks(Xs, ys)
+    model = MeanRegularizedClassifier(0.01, task_column=-1).fit(X_long, y_long)
+    # Two binary tasks (one column each) and a 3-class task (three columns).
+    assert model.coef_.shape == (5, 3)
+    assert list(model.coef_indptr_) == [0, 1, 2, 5]
+    assert model.score(X_long, y_long) > 0.7
+
+
+# --------------------------------------------------------------------- MTRL (item 3)
+@pytest.mark.parametrize("penalty", [SquaredTraceNorm(0.7), SquaredTraceNorm(1.3, ridge=0.4)], ids=repr)
+def test_squared_trace_norm_prox_three_point(penalty):
+    rng = np.random.RandomState(20)
+    step = 0.45
+    for _ in range(20):
+        V = rng.randn(6, 4) @ np.diag([3.0, 1.0, 0.3, 0.05])
+        P = penalty.prox(V, step)
+        for _ in range(5):
+            U = P + rng.randn(6, 4) * rng.choice([1e-3, 1.0])
+            lhs = step * penalty.value(U)
+            rhs = step * penalty.value(P) + np.sum((V - P) * (U - P))
+            assert lhs >= rhs - 1e-10 * (1 + abs(lhs))
+        # prox optimality: (V - P) / step is a subgradient at P.
+        assert penalty.subdiff_distance(P, -(V - P) / step) <= 1e-9
+
+
+def test_squared_trace_norm_value_and_zero():
+    rng = np.random.RandomState(21)
+    W = rng.randn(5, 3)
+    penalty = SquaredTraceNorm(2.0, ridge=0.5)
+    nuclear = np.linalg.svd(W, compute_uv=False).sum()
+    assert_allclose(penalty.value(W), 2.0 / 2 * (nuclear**2 + 0.5 * np.sum(W**2)))
+    grad = rng.randn(5, 3)
+    assert_allclose(penalty.subdiff_distance(np.zeros((5, 3)), grad), np.linalg.norm(grad))
+    assert penalty.alpha_max(grad) == np.inf
+
+
+def test_task_covariance_minimizes_trace_term():
+    rng = np.random.RandomState(22)
+    W = rng.randn(6, 4)
+    omega = _task_covariance(W)
+    assert_allclose(np.trace(omega), 1.0)
+    best = np.trace(W @ np.linalg.inv(omega) @ W.T)
+    assert_allclose(best, np.linalg.svd(W, compute_uv=False).sum() ** 2)
+    for _ in range(20):
+        C = rng.randn(4, 4)
+        other = omega + 0.05 * C @ C.T
+        other /= np.trace(other)
+        assert np.trace(W @ np.linalg.inv(other) @ W.T) >= best - 1e-10
+    assert_allclose(_task_covariance(np.zeros((3, 4))), np.eye(4) / 4)
+
+
+def test_task_relation_kkt_and_joint_optimality():
+    X, Y = _data(seed=23)
+    model = TaskRelationRegressor(0.01, ridge=0.2, tol=1e-11, max_iter=20000).fit(X, Y)
+    loss = SquaredLoss(check_task_data(X, Y))
+    _, grad, grad_b = loss.value_and_gradient(model.coef_.T, model.intercept_)
+    assert model._make_penalty(0.01).subdiff_distance(model.coef_.T, grad) <= 1e-8
+    assert np.linalg.norm(grad_b) <= 1e-8
+    # alpha=0.01 keeps coef_ full rank here (0.05 drops a rank), so Omega is invertible.
+    assert np.linalg.svd(model.coef_, compute_uv=False).min() > 0.1
+    # With Omega fixed at task_covariance_, B is the solution of the quadratic
+    # (MTRL B-step) problem: the closed form with M = Omega^{-1} + ridge I.
+    M = np.linalg.inv(model.task_covariance_) + 0.2 * np.eye(4)
+    assert_allclose(model.coef_, _closed_form(X, Y, 0.01, M), atol=1e-6)
+    assert_allclose(np.diag(model.task_correlation_), 1.0)
+    # objective_ is MTRL's joint objective at (coef_, task_covariance_).
+    B = model.coef_
+    resid = Y - X @ B.T - model.intercept_
+    joint = np.sum(resid**2) / (2 * len(X)) + 0.01 / 2 * (
+        np.trace(B.T @ np.linalg.inv(model.task_covariance_) @ B) + 0.2 * np.sum(B**2)
+    )
+    assert_allclose(model.objective_, joint, rtol=1e-8)
+
+
+def test_task_relation_planted_structure():
+    rng = np.random.RandomState(24)
+    X = rng.randn(200, 6)
+    b1, b2 = rng.randn(6), rng.randn(6)
+    # Tasks 0-2 share b1, 3-4 share b2, task 5 is -b1 (negative transfer).
+    B = np.column_stack([b1, b1, b1, b2, b2, -b1]) + 0.05 * rng.randn(6, 6)
+    Y = X @ B + 0.1 * rng.randn(200, 6)
+    corr = TaskRelationRegressor(0.01).fit(X, Y).task_correlation_
+    within = [corr[0, 1], corr[0, 2], corr[1, 2], corr[3, 4]]
+    between = [corr[i, j] for i in range(3) for j in (3, 4)]
+    assert min(within) > 0.9
+    assert max(np.abs(between)) < min(within) - 0.3
+    assert np.all(corr[5, :3] < -0.9)
+
+
+def test_task_relation_limits_and_layouts():
+    from sklearn.linear_model import LinearRegression
+
+    X, Y = _data(seed=25)
+    tiny = TaskRelationRegressor(1e-9, tol=1e-12, max_iter=20000).fit(X, Y)
+    assert_allclose(tiny.coef_, LinearRegression().fit(X, Y).coef_, atol=1e-6)
+    wide = TaskRelationRegressor(0.1, tol=1e-11, max_iter=20000).fit(X, Y)
+    X_long, y_long = stack_tasks([X] * 4, [Y[:, t] for t in range(4)])
+    long = TaskRelationRegressor(0.1, tol=1e-11, max_iter=20000, task_column=-1).fit(X_long, y_long)
+    assert_allclose(long.coef_, wide.coef_, atol=1e-8)
+    assert_allclose(long.task_covariance_, wide.task_covariance_, atol=1e-7)
+    clone = pickle.loads(pickle.dumps(wide))
+    assert_allclose(clone.task_correlation_, wide.task_correlation_)
+
+
+def test_task_relation_classifier():
+    rng = np.random.RandomState(26)
+    X = rng.randn(150, 4)
+    b = rng.randn(4)
+    Y = (X @ np.column_stack([b, b, -b]) + 0.3 * rng.randn(150, 3) > 0).astype(int)
+    model = TaskRelationClassifier(0.01, tol=1e-9, max_iter=20000).fit(X, Y)
+    loss = LogisticLoss(check_task_data(X, 2.0 * Y - 1))
+    _, grad, _ = loss.value_and_gradient(model.coef_.T, model.intercept_)
+    assert model._make_penalty(0.01).subdiff_distance(model.coef_.T, grad) <= 1e-7
+    assert model.task_correlation_[0, 1] > 0.8
+    assert model.task_correlation_[0, 2] < -0.8
