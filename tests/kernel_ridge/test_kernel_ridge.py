@@ -409,3 +409,23 @@ def test_classifier_full_grid_eigen_equals_dense():
     assert eig.solver_ == "eigen"
     for a, b in zip(eig.decision_function(X), dense.decision_function(X)):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_linear_mean_regularized_equals_mean_regularized_regressor():
+    # K_task = (1 - lam) 11' + lam I has inverse (I - c 11') / lam with
+    # c = (1 - lam) / (lam + T (1 - lam)); the RKHS norm of a linear f is then
+    # tr(B' K_task^-1 B), MeanRegularizedRegressor's penalty with mixing = T c
+    # and alpha / lam, once its loss 1/(2 n_t) is rescaled by task_weights = n_t.
+    from skmtl.linear_model import MeanRegularizedRegressor
+
+    rng = np.random.RandomState(0)
+    n, d, T = 30, 4, 3
+    X = rng.randn(n, d)
+    Y = X @ rng.randn(d, T) + 0.1 * rng.randn(n, T)
+    alpha, lam = 2.0, 0.4
+    kernel = MultiTaskKernelRidge(alpha, kernel="linear", task_kernel="mean_regularized", task_mixing=lam)
+    c = (1 - lam) / (lam + T * (1 - lam))
+    linear = MeanRegularizedRegressor(
+        alpha / lam, mixing=T * c, fit_intercept=False, task_weights=np.full(T, float(n)), tol=1e-12, max_iter=100000
+    )
+    np.testing.assert_allclose(kernel.fit(X, Y).predict(X), linear.fit(X, Y).predict(X), rtol=1e-8, atol=1e-10)
