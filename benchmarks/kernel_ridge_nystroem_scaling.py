@@ -35,7 +35,9 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 50000])
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--components", type=int, default=200)
+    parser.add_argument("--plot", metavar="PNG", help="also save time and memory against N")
     args = parser.parse_args()
+    rows = []
     print(f"{'N':>7} {'T':>5} {'m':>5} {'time (s)':>9} {'CG iter':>8} {'peak MB':>8} {'test R^2':>9}")
     for N in args.sizes:
         X, y, _ = make_long(N, args.tasks)
@@ -53,6 +55,29 @@ def main():
         pred = model.predict(Xt)
         r2 = 1 - np.mean((pred - ft) ** 2) / np.var(ft)
         print(f"{N:>7} {args.tasks:>5} {args.components:>5} {elapsed:>9.2f} {model.n_iter_:>8} {peak:>8.1f} {r2:>9.4f}")
+        rows.append((N, elapsed, peak))
+    if args.plot:
+        _plot(np.array(rows), args)
+
+
+def _plot(rows, args):
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_time, ax_mem) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax_time.loglog(rows[:, 0], rows[:, 1], "o-")
+    ax_time.set(xlabel="rows N (long layout)", ylabel="fit time (s)")
+    ax_mem.loglog(rows[:, 0], rows[:, 2], "o-")
+    ax_mem.set(xlabel="rows N (long layout)", ylabel="peak traced memory (MB)")
+    for ax in (ax_time, ax_mem):
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    fig.suptitle(f"MultiTaskKernelRidge, Nystroem m={args.components}, CG, T={args.tasks}")
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":
