@@ -17,6 +17,7 @@ from ._path import (
     group_lasso_path,
     trace_norm_path,
 )
+from ._dirty import DirtyClassifier, DirtyRegressor, SparseLowRankRegressor
 from ._task_graph import (
     GraphRegularizedRegressor,
     MeanRegularizedClassifier,
@@ -27,6 +28,9 @@ from ._task_graph import (
 from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "DirtyRegressor",
+    "DirtyClassifier",
+    "SparseLowRankRegressor",
     "MeanRegularizedRegressor",
     "MeanRegularizedClassifier",
     "GraphRegularizedRegressor",

@@ -1,0 +1,598 @@
+"""Dirty and sparse + low-rank multi-task models: ``B = P + Q``, one penalty per part.
+
+* dirty model (Jalali et al. 2010; MALSAR ``Least_Dirty``):
+  ``alpha_shared * ||P||_{1,inf}`` (or the L21 norm) on the shared part
+  ``P`` (features used by all tasks) plus ``alpha_specific * ||Q||_1`` on the
+  task-specific part ``Q`` (entrywise sparse);
+* sparse + low-rank (Chen, Liu & Ye 2010; MALSAR ``Least_SparseTrace``):
+  ``alpha_sparse * ||P||_1`` plus ``alpha_rank * ||Q||_*`` (or the constraint
+  ``||Q||_* <= rank_constraint``).
+
+The solvers see the stacked variable ``Z = [P; Q]`` of shape
+(2 n_features, n_tasks) with the design ``[X, X]``: :class:`_StackedLoss`
+maps ``Z`` to ``W = P + Q`` for an existing loss (both blocks of the
+gradient are the loss gradient w.r.t. ``W``; the Lipschitz constant
+doubles), and :class:`BlockPenalty` applies one penalty to each block (its
+prox is block-separable, so it is exact).
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import (
+    _CLASSIFIER_ATTRIBUTES,
+    _LinearMultiTaskClassifier,
+    _LinearMultiTaskModel,
+    _LinearMultiTaskRegressor,
+)
+from ._penalties import L1, L21, L1Linf, TraceNorm
+
+__all__ = [
+    "DirtyRegressor",
+    "DirtyClassifier",
+    "SparseLowRankRegressor",
+    "BlockPenalty",
+    "NuclearBall",
+]
+
+
+# --------------------------------------------------------------------- loss wrapper
+class _StackedLoss:
+    """A loss of ``W`` seen as a loss of ``Z = [P; Q]`` with ``W = P + Q``.
+
+    Provides what :func:`~._solvers.fista` needs (``LOSS_REQUIRED`` plus the
+    optional ``bregman_from_raw``, ``gradient_from_raw`` and ``null_model``).
+    The raw predictions are those of the wrapped loss at ``W = P + Q``.
+    """
+
+    def __init__(self, loss):
+        self.loss = loss
+        self.n_base_features = loss.n_features
+        self.n_features = 2 * loss.n_features
+        self.n_tasks = loss.n_tasks
+        self.fit_intercept = loss.fit_intercept
+        self.dtype = loss.dtype
+        if hasattr(loss, "bregman_from_raw"):
+            self.bregman_from_raw = loss.bregman_from_raw
+        if hasattr(loss, "gradient_from_raw"):
+            self.gradient_from_raw = self._gradient_from_raw
+
+    def split(self, Z):
+        """``(P, Q)`` blocks of ``Z``."""
+        d = self.n_base_features
+        return Z[:d], Z[d:]
+
+    def _merge(self, Z):
+        P, Q = self.split(np.asarray(Z))
+        return P + Q
+
+    def _stack(self, grad_W):
+        return np.vstack([grad_W, grad_W])
+
+    def raw_prediction(self, Z, b):
+        return self.loss.raw_prediction(self._merge(Z), b)
+
+    def value_from_raw(self, raw):
+        return self.loss.value_from_raw(raw)
+
+    def value_and_gradient_from_raw(self, raw):
+        value, grad_W, grad_b = self.loss.value_and_gradient_from_raw(raw)
+        return value, self._stack(grad_W), grad_b
+
+    def _gradient_from_raw(self, raw):
+        grad_W, grad_b = self.loss.gradient_from_raw(raw)
+        return self._stack(grad_W), grad_b
+
+    def value(self, Z, b=None):
+        return self.loss.value(self._merge(Z), b)
+
+    def value_and_gradient(self, Z, b=None):
+        value, grad_W, grad_b = self.loss.value_and_gradient(self._merge(Z), b)
+        return value, self._stack(grad_W), grad_b
+
+    def lipschitz(self):
+        # The Hessian w.r.t. Z is [[H, H], [H, H]], of norm 2 ||H||.
+        return 2.0 * self.loss.lipschitz()
+
+    def null_intercept(self):
+        return self.loss.null_intercept()
+
+    def null_model(self):
+        raw, value, grad_W, grad_b = self.loss.null_model()
+        return raw, value, self._stack(grad_W), grad_b
+
+
+# --------------------------------------------------------------------- penalties
+class NuclearBall:
+    """The constraint ``||Q||_* <= radius`` as a penalty (its indicator).
+
+    ``value`` is 0 (the solvers only produce feasible points, through the
+    prox); ``prox`` is the Euclidean projection onto the nuclear-norm ball:
+    the singular values are projected onto the L1 ball of radius ``radius``
+    (exact, by sorting).
+    """
+
+    def __init__(self, radius):
+        self.radius = float(radius)
+
+    def __repr__(self):
+        return f"NuclearBall(radius={self.radius!r})"
+
+    def value(self, W):
+        return 0.0
+
+    def prox(self, W, step):
+        W = np.asarray(W)
+        U, s, Vt = np.linalg.svd(W.astype(np.float64, copy=False), full_matrices=False)
+        if s.sum() > self.radius:
+            from ._penalties import _linf_threshold
+
+            theta = _linf_threshold(s[None, :], self.radius)[0]
+            s = np.maximum(s - theta, 0.0)
+        return ((U * s) @ Vt).astype(W.dtype, copy=False)
+
+    def subdiff_distance(self, W, grad):
+        """Distance from ``-grad`` to the normal cone of the ball at ``W``.
+
+        Inside the ball the cone is ``{0}``; on the boundary it is
+        ``{lam * G : lam >= 0, G in d||W||_*}``, and the distance is
+        minimized over ``lam`` (a convex 1-D problem).
+        """
+        W = np.asarray(W, dtype=np.float64)
+        Z = -np.asarray(grad, dtype=np.float64)
+        nuclear = float(np.linalg.svd(W, compute_uv=False).sum()) if W.size else 0.0
+        if nuclear > self.radius * (1 + 1e-8):
+            return np.inf
+        if nuclear < self.radius * (1 - 1e-8):
+            return float(np.linalg.norm(Z))
+        from scipy.optimize import minimize_scalar
+
+        def dist(lam):
+            return TraceNorm(lam).subdiff_distance(W, -Z)
+
+        top = max(np.linalg.norm(Z, 2), 1e-300)
+        res = minimize_scalar(dist, bounds=(0.0, 2 * top), method="bounded", options={"xatol": 1e-12 * top})
+        return float(min(res.fun, dist(0.0)))
+
+
+class BlockPenalty:
+    """``first(P) + second(Q)`` on ``Z = [P; Q]`` of shape (2 n_features, n_tasks).
+
+    The prox of a block-separable function is the prox of each block;
+    ``subdiff_distance`` is the square root of the sum of the blocks'
+    squared distances.
+
+    Parameters
+    ----------
+    n_features : int
+        Rows of ``P`` (and of ``Q``).
+    first, second : penalty objects
+        Provide ``value``, ``prox`` and ``subdiff_distance`` (e.g.
+        :class:`~._penalties.L1Linf` and :class:`~._penalties.L1`).
+    """
+
+    def __init__(self, n_features, first, second):
+        self.n_features = int(n_features)
+        self.first = first
+        self.second = second
+
+    def __repr__(self):
+        return f"BlockPenalty({self.n_features}, {self.first!r}, {self.second!r})"
+
+    def _split(self, Z):
+        d = self.n_features
+        return Z[:d], Z[d:]
+
+    def value(self, Z):
+        P, Q = self._split(np.asarray(Z))
+        return float(self.first.value(P) + self.second.value(Q))
+
+    def prox(self, Z, step):
+        P, Q = self._split(np.asarray(Z))
+        return np.vstack([self.first.prox(P, step), self.second.prox(Q, step)])
+
+    def subdiff_distance(self, Z, grad):
+        P, Q = self._split(np.asarray(Z))
+        gP, gQ = self._split(np.asarray(grad))
+        return float(np.hypot(self.first.subdiff_distance(P, gP), self.second.subdiff_distance(Q, gQ)))
+
+
+# --------------------------------------------------------------------- estimators
+_BASE_CONSTRAINTS = {
+    k: v
+    for k, v in _LinearMultiTaskModel._parameter_constraints.items()
+    if k not in ("alpha", "l1_ratio", "solver")
+}
+_NONNEG = [Interval(numbers.Real, 0, None, closed="left")]
+
+
+class _TwoPartMixin:
+    """Fit over ``Z = [P; Q]``; publishes ``shared_coef_``, ``specific_coef_`` and ``coef_ = P' + Q'``."""
+
+    # The stacked loss has no ``restrict``: plain FISTA on all of Z.
+    solver = "fista"
+
+    def _make_block_penalty(self, n_features):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _make_penalty(self, alpha=None):
+        return self._make_block_penalty(self._n_base_features)
+
+    def _make_loss(self, X, y, sample_weight):
+        loss = super()._make_loss(X, y, sample_weight)
+        self._n_base_features = loss.n_features
+        return _StackedLoss(loss)
+
+    def _warm_start_point(self, loss):
+        if not self.warm_start or not hasattr(self, "shared_coef_"):
+            return None, None
+        if self.shared_coef_.shape != (loss.n_tasks, loss.n_base_features):
+            return None, None
+        b0 = self.intercept_ if self.fit_intercept else None
+        return np.vstack([self.shared_coef_.T, self.specific_coef_.T]), b0
+
+    def _fit(self, X, y, sample_weight):
+        self._check_params()
+        loss = self._make_loss(X, y, sample_weight)
+        W0, b0 = self._warm_start_point(loss)
+        result = self._solve(loss, None, W0, b0)
+        Z = np.ascontiguousarray(self.coef_)  # (n_tasks, 2 n_features) from _solve
+        d = loss.n_base_features
+        self.shared_coef_ = np.ascontiguousarray(Z[:, :d])
+        self.specific_coef_ = np.ascontiguousarray(Z[:, d:])
+        self.coef_ = self.shared_coef_ + self.specific_coef_
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: the stopping criterion "
+                f"reached {result.stop_crit:.3e} after max_iter={self.max_iter} "
+                f"iterations, above tol={self.tol:g}. Increase max_iter, increase "
+                "the regularization, or scale the features (e.g. StandardScaler).",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _alpha_max_of_loss(self, loss):  # pragma: no cover - no path helper
+        raise NotImplementedError(f"{type(self).__name__} has two strengths: no single alpha_max.")
+
+
+class _DirtyMixin(_TwoPartMixin):
+    _parameter_constraints = {
+        **_BASE_CONSTRAINTS,
+        "alpha_shared": _NONNEG,
+        "alpha_specific": _NONNEG,
+        "shared_norm": [StrOptions({"linf", "l2"})],
+    }
+
+    def _make_block_penalty(self, n_features):
+        shared = L1Linf(self.alpha_shared) if self.shared_norm == "linf" else L21(self.alpha_shared)
+        return BlockPenalty(n_features, shared, L1(self.alpha_specific))
+
+
+_COMMON = """\
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+
+    task_weights : None, "n_samples" or array-like of shape (n_tasks,), default=None
+        ``w_t``: 1 per task (None), proportional to the number of labeled
+        rows (``"n_samples"``, normalized to mean 1), or given.
+        ``task_weights = 2 n_t`` with ``fit_intercept=False`` gives MALSAR's
+        ``sum_t ||X_t b_t - y_t||^2`` (no 1/2) of ``Least_Dirty`` and
+        ``Least_SparseTrace``.
+
+    task_column : int, str or None, default=None
+        None: wide layout, ``y`` of shape (n_samples, n_tasks) with NaN for
+        a missing label. Otherwise the column of ``X`` (position, or name
+        for a DataFrame) holding each row's task label; ``y`` is 1-D.
+
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+
+    tol : float, default=1e-4
+        Tolerance on the scale-free stopping criterion (the gradient
+        mapping in ``(P, Q, c)`` relative to its value at 0).
+
+    warm_start : bool, default=False
+        Start from the previous fit's ``shared_coef_``, ``specific_coef_``
+        and ``intercept_`` (when the tasks and features match)."""
+
+_ATTRIBUTES = """\
+    coef_ : ndarray of shape ({rows}, n_features)
+        ``B = P + Q``, one row per {row}: the coefficients used to predict.
+
+    shared_coef_ : ndarray of shape ({rows}, n_features)
+        ``P``, the {shared} part.
+
+    specific_coef_ : ndarray of shape ({rows}, n_features)
+        ``Q``, the {specific} part.
+
+    intercept_ : ndarray of shape ({rows},)
+        Intercepts (zeros when ``fit_intercept=False``).
+
+    n_iter_ : int
+        Solver iterations run.
+
+    stop_crit_ : float
+        Final value of the stopping criterion; at most ``tol`` when the
+        solver converged.
+
+    objective_ : float
+        Value of the objective at the solution.
+
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels (sorted labels of the task column, or ``arange(n_tasks)``).
+
+    n_tasks_ : int
+        Number of tasks.
+
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit, the task column included."""
+
+_SQUARED = """\
+        sum_t w_t / (2 n_t) * ||y_t - X_t (p_t + q_t) - c_t||^2"""
+_LOGISTIC = """\
+        sum_k w_k / n_k * sum_{i in k} log(1 + exp(-y_ik (x_i' (p_k + q_k) + c_k)))"""
+
+_DIRTY_PENALTY = """\
+            + alpha_shared * Omega(P) + alpha_specific * sum_{t,j} |q_tj|
+
+    with ``Omega(P) = sum_j max_t |p_tj|`` (``shared_norm="linf"``, the
+    L1/L-infinity norm of Jalali et al.) or ``sum_j ||p_:j||_2``
+    (``shared_norm="l2"``, the group lasso norm), ``p_t, q_t`` the rows of
+    ``P`` (``shared_coef_``) and ``Q`` (``specific_coef_``), and
+    ``B = P + Q`` (``coef_``)."""
+
+_DIRTY_PARAMETERS = """\
+    alpha_shared : float, default={a}
+        Strength of the row-sparse norm on the shared part ``P``, >= 0.
+
+    alpha_specific : float, default={a}
+        Strength of the entrywise L1 norm on the specific part ``Q``, >= 0.
+
+    shared_norm : {{"linf", "l2"}}, default="linf"
+        Norm of the rows of ``P``: L-infinity (MALSAR ``Least_Dirty``) or L2.
+
+{common}"""
+
+_MALSAR_DIRTY = """
+
+    MALSAR ``Least_Dirty`` (``sum_t ||X_t (p_t + q_t) - y_t||^2 + lambda1
+    ||P||_{1,inf} + lambda2 ||Q||_1``) is ``task_weights = 2 n_t``,
+    ``fit_intercept=False``, ``alpha_shared = lambda1``,
+    ``alpha_specific = lambda2``."""
+
+_DIRTY_NOTES = """\
+    Solved by FISTA on the stacked ``Z = [P; Q]`` with the design
+    ``[X, X]``; the penalty is separable between the blocks, so its prox is
+    exact (the L1/L-infinity prox by Moreau's decomposition with an exact
+    L1-ball projection). The split between ``P`` and ``Q`` need not be
+    unique (with a single task both penalties are multiples of ``|b_j|``);
+    the solver returns one minimizer, certified by its stopping criterion.{malsar}
+
+    References
+    ----------
+    Jalali, Ravikumar, Sanghavi & Ruan, "A dirty model for multi-task
+    learning", NIPS 2010.
+    Zhou, Chen & Ye, "MALSAR: Multi-tAsk Learning via StructurAl
+    Regularization", Arizona State University, 2011."""
+
+
+class DirtyRegressor(_DirtyMixin, _LinearMultiTaskRegressor):
+    def __init__(
+        self,
+        alpha_shared=1.0,
+        alpha_specific=1.0,
+        *,
+        shared_norm="linf",
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha_shared = alpha_shared
+        self.alpha_specific = alpha_specific
+        self.shared_norm = shared_norm
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+DirtyRegressor.__doc__ = f"""Dirty multi-task linear regression: shared + task-specific coefficients.
+
+    ``B = P + Q``: the shared part ``P`` uses a set of features common to
+    all tasks (row-sparse), the specific part ``Q`` adds a few per-task
+    coefficients (entrywise sparse). Minimizes over ``P``, ``Q`` and the
+    unpenalized intercepts ``c`` (``intercept_``)::
+
+{_SQUARED}
+{_DIRTY_PENALTY}
+
+    Task ``t`` has ``n_t`` labeled rows ``X_t, y_t`` (with sample weights,
+    ``1 / n_t`` becomes ``s_i / S_t``) and task weight ``w_t``.
+
+    Parameters
+    ----------
+{_DIRTY_PARAMETERS.format(a="1.0", common=_COMMON)}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_tasks", row="task", shared="shared (row-sparse)", specific="task-specific (sparse)")}
+
+    See Also
+    --------
+    skmtl.linear_model.GroupLassoRegressor : the shared part alone.
+    skmtl.linear_model.MultiTaskLassoRegressor : the specific part alone.
+
+    Notes
+    -----
+{_DIRTY_NOTES.format(malsar=_MALSAR_DIRTY)}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model._dirty import DirtyRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(60, 5)
+    >>> Y = X @ rng.randn(5, 3)
+    >>> model = DirtyRegressor(0.1, 0.05).fit(X, Y)
+    >>> model.coef_.shape, model.shared_coef_.shape
+    ((3, 5), (3, 5))
+    """
+
+
+_CLASSIFIER_PARTS = _ATTRIBUTES.format(
+    rows="n_columns", row="binary column", shared="shared (row-sparse)", specific="column-specific (sparse)"
+)
+
+
+class DirtyClassifier(_DirtyMixin, _LinearMultiTaskClassifier):
+    def __init__(
+        self,
+        alpha_shared=0.01,
+        alpha_specific=0.01,
+        *,
+        shared_norm="linf",
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha_shared = alpha_shared
+        self.alpha_specific = alpha_specific
+        self.shared_norm = shared_norm
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+DirtyClassifier.__doc__ = f"""Dirty multi-task logistic regression: shared + task-specific coefficients.
+
+    Minimizes over ``P``, ``Q`` (one row per binary column) and the
+    unpenalized intercepts ``c``::
+
+{_LOGISTIC}
+{_DIRTY_PENALTY}
+
+    Each task's labels are encoded per task: a binary task is one column
+    ``k`` with targets -1/+1 (its second class is +1); a task with ``K > 2``
+    classes is expanded one-vs-rest into ``K`` columns with the task's
+    weight each; the penalties see all the columns as tasks.
+
+    Parameters
+    ----------
+{_DIRTY_PARAMETERS.format(a="0.01", common=_COMMON)}
+
+    Attributes
+    ----------
+{_CLASSIFIER_PARTS}
+
+{_CLASSIFIER_ATTRIBUTES}
+
+    Notes
+    -----
+{_DIRTY_NOTES.format(malsar="")}
+    """
+
+
+class SparseLowRankRegressor(_TwoPartMixin, _LinearMultiTaskRegressor):
+    _parameter_constraints = {
+        **_BASE_CONSTRAINTS,
+        "alpha_sparse": _NONNEG,
+        "alpha_rank": _NONNEG,
+        "rank_constraint": [Interval(numbers.Real, 0, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        alpha_sparse=1.0,
+        alpha_rank=1.0,
+        *,
+        rank_constraint=None,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha_sparse = alpha_sparse
+        self.alpha_rank = alpha_rank
+        self.rank_constraint = rank_constraint
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+    def _make_block_penalty(self, n_features):
+        second = TraceNorm(self.alpha_rank) if self.rank_constraint is None else NuclearBall(self.rank_constraint)
+        return BlockPenalty(n_features, L1(self.alpha_sparse), second)
+
+
+SparseLowRankRegressor.__doc__ = f"""Sparse + low-rank multi-task linear regression.
+
+    ``B = P + Q`` with an entrywise sparse ``P`` (the task-specific
+    outliers) and a low-rank ``Q`` (the subspace shared by the tasks). Minimizes over ``P``,
+    ``Q`` and the unpenalized intercepts ``c``::
+
+{_SQUARED}
+            + alpha_sparse * sum_{{t,j}} |p_tj| + alpha_rank * ||Q||_*
+
+    (``||.||_*`` the nuclear norm), or, with ``rank_constraint=tau``,
+    ``alpha_sparse * sum |p_tj|`` subject to ``||Q||_* <= tau``
+    (``alpha_rank`` is then ignored): MALSAR's ``Least_SparseTrace``,
+    ``sum_t ||X_t (p_t + q_t) - y_t||^2 + gamma ||P||_1`` s.t.
+    ``||Q||_* <= tau``, is ``task_weights = 2 n_t``, ``fit_intercept=False``,
+    ``alpha_sparse = gamma``, ``rank_constraint = tau``.
+
+    For uniformity with :class:`DirtyRegressor`, ``shared_coef_`` is the
+    sparse part ``P`` and ``specific_coef_`` the low-rank part ``Q``.
+
+    Parameters
+    ----------
+    alpha_sparse : float, default=1.0
+        Strength of the entrywise L1 norm on ``P``, >= 0.
+
+    alpha_rank : float, default=1.0
+        Strength of the nuclear norm on ``Q``, >= 0 (unused with
+        ``rank_constraint``).
+
+    rank_constraint : float or None, default=None
+        ``tau``: constrain ``||Q||_* <= tau`` instead of penalizing it.
+
+{_COMMON}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_tasks", row="task", shared="sparse", specific="low-rank")}
+
+    Notes
+    -----
+    Solved by FISTA on the stacked ``Z = [P; Q]`` with the design
+    ``[X, X]``; the block prox is exact: soft thresholding of ``P`` and
+    singular value thresholding of ``Q`` (or the projection of its singular
+    values onto the L1 ball of radius ``tau``). The L1 step is applied to
+    ``P`` alone, with threshold ``step * alpha_sparse`` (the prox's
+    three-point inequality is tested).
+
+    References
+    ----------
+    Chen, Liu & Ye, "Learning incoherent sparse and low-rank patterns from
+    multiple tasks", KDD 2010.
+    Zhou, Chen & Ye, "MALSAR: Multi-tAsk Learning via StructurAl
+    Regularization", Arizona State University, 2011.
+    """
