@@ -17,6 +17,7 @@ from ._path import (
     group_lasso_path,
     trace_norm_path,
 )
+from ._clustered import ClusteredRegressor
 from ._dirty import DirtyClassifier, DirtyRegressor, SparseLowRankRegressor
 from ._task_graph import (
     GraphRegularizedRegressor,
@@ -28,6 +29,7 @@ from ._task_graph import (
 from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "ClusteredRegressor",
     "DirtyRegressor",
     "DirtyClassifier",
     "SparseLowRankRegressor",
