@@ -167,7 +167,46 @@ _MODELS = {
         "{0.1, 1, 10} by exact leave-one-out (regression only)",
         lambda tc, clf, n, seed: _kernel_model(tc, n, seed),
     ),
+    "group-lasso": (
+        "GroupLassoRegressorCV / GroupLassoClassifierCV: shared feature support, "
+        "alpha by 3-fold CV on per-task standardized features",
+        lambda tc, clf, n, seed: _scaled(tc, _linear_cv("GroupLasso", clf, tc)),
+    ),
+    "trace-norm": (
+        "TraceNormRegressorCV: shared low-rank coefficients, alpha by 3-fold CV "
+        "(regression only)",
+        lambda tc, clf, n, seed: _scaled(tc, _linear_cv("TraceNorm", clf, tc)),
+    ),
+    "mlp": (
+        "MultiTaskMLPRegressor / Classifier: shared hidden layer (64), one head "
+        "per task, early stopping",
+        lambda tc, clf, n, seed: _scaled(tc, _mlp(tc, clf, seed)),
+    ),
 }
+_REGRESSION_ONLY = ("kernel", "trace-norm")
+
+
+def _scaled(task_column, model):
+    """Per-task standardized features in front of ``model`` (task column kept)."""
+    from sklearn.pipeline import make_pipeline
+
+    from .preprocessing import TaskwiseStandardScaler
+
+    return make_pipeline(TaskwiseStandardScaler(task_column=task_column), model)
+
+
+def _linear_cv(family, classification, task_column):
+    from . import linear_model
+
+    kind = "Classifier" if classification else "Regressor"
+    return getattr(linear_model, f"{family}{kind}CV")(n_alphas=10, cv=3, task_column=task_column)
+
+
+def _mlp(task_column, classification, seed):
+    from . import neural_network
+
+    cls = neural_network.MultiTaskMLPClassifier if classification else neural_network.MultiTaskMLPRegressor
+    return cls(hidden_layer_sizes=(64,), alpha=1.0, early_stopping=True, task_column=task_column, random_state=seed)
 _DEFAULT_MODELS = {
     "builtin": ["independent", "pooled", "pooled+onehot"],
     "csv": ["independent", "pooled", "pooled+onehot", "kernel"],
@@ -190,8 +229,9 @@ def _parse_models(text, default):
 
 
 def _build_models(names, task_column, classification, n_rows, seed):
-    if classification and "kernel" in names:
-        _fail("the 'kernel' model is for regression targets; drop it from --models")
+    for name in _REGRESSION_ONLY:
+        if classification and name in names:
+            _fail(f"the {name!r} model is for regression targets; drop it from --models")
     return {
         name: _MODELS[name][1](task_column, classification, n_rows, seed) for name in names
     }

@@ -389,8 +389,14 @@ class _LinearModelCV:
         if sample_weight is not None:
             # Already validated by _prepare; an array for indexing the folds.
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        cv = check_cv(self.cv, classifier=False)
-        folds = list(cv.split(X, y))
+        cv = self.cv
+        if self.task_column is not None and (cv is None or isinstance(cv, numbers.Integral)):
+            # Row-wise KFold on long data sorted by task would hold whole
+            # tasks out of the training folds; split within every task.
+            from ..model_selection import TaskStratifiedKFold
+
+            cv = TaskStratifiedKFold(5 if cv is None else cv, task_column=self.task_column)
+        folds = list(check_cv(cv, classifier=False).split(X, y))
         per_fold = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas) for train, test in folds
         )
@@ -430,8 +436,9 @@ _CV_PARAMETERS = """\
 
     cv : int, cross-validation generator or iterable, default=None
         Splitting strategy, as in scikit-learn (None: 5-fold). In the long
-        layout use a splitter that keeps every task in every training fold,
-        such as :class:`skmtl.model_selection.TaskStratifiedKFold`.
+        layout None or an int means
+        :class:`skmtl.model_selection.TaskStratifiedKFold` on the task column,
+        so that every task is in every training fold.
 
     n_jobs : int, default=None
         Folds run in parallel with joblib (``-1``: all cores).

@@ -136,3 +136,14 @@ def test_classifier_cv():
     ref = GroupLassoClassifier(model.alpha_).fit(X, Y)
     assert np.mean(ref.predict(X) == model.predict(X)) > 0.98
     assert_allclose(np.sum(model.predict_proba(X)[0], axis=1), 1.0)
+
+
+def test_cv_int_splits_within_tasks_in_long_layout():
+    # Rows sorted by task: a row-wise 3-fold split would hold whole tasks out.
+    from skmtl.datasets import make_sparse_multitask
+    from skmtl.linear_model import GroupLassoRegressorCV
+
+    X, y, _ = make_sparse_multitask(n_samples=30, n_features=8, n_tasks=6, layout="long", random_state=0)
+    model = GroupLassoRegressorCV(n_alphas=4, cv=3, task_column=-1).fit(X, y)
+    assert model.mse_path_.shape == (4, 3)
+    assert np.all(np.isfinite(model.mse_path_))
