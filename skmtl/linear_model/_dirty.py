@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import (
     _CLASSIFIER_ATTRIBUTES,
+    _COMMON_ATTRIBUTES,
     _LinearMultiTaskClassifier,
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
@@ -309,27 +310,7 @@ _ATTRIBUTES = """\
     specific_coef_ : ndarray of shape ({rows}, n_features)
         ``Q``, the {specific} part.
 
-    intercept_ : ndarray of shape ({rows},)
-        Intercepts (zeros when ``fit_intercept=False``).
-
-    n_iter_ : int
-        Solver iterations run.
-
-    stop_crit_ : float
-        Final value of the stopping criterion; at most ``tol`` when the
-        solver converged.
-
-    objective_ : float
-        Value of the objective at the solution.
-
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels (sorted labels of the task column, or ``arange(n_tasks)``).
-
-    n_tasks_ : int
-        Number of tasks.
-
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit, the task column included."""
+""" + _COMMON_ATTRIBUTES
 
 _SQUARED = """\
         sum_t w_t / (2 n_t) * ||y_t - X_t (p_t + q_t) - c_t||^2"""

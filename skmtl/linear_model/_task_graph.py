@@ -37,6 +37,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import (
     _CLASSIFIER_ATTRIBUTES,
+    _COMMON_ATTRIBUTES,
     _LinearMultiTaskClassifier,
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
@@ -278,30 +279,7 @@ _ATTRIBUTES = """\
     coef_ : ndarray of shape ({rows}, n_features)
         Coefficients, one row per {row} (float32 for float32 ``X``).
 
-    intercept_ : ndarray of shape ({rows},)
-        Intercepts (zeros when ``fit_intercept=False``).
-
-    n_iter_ : int
-        Solver iterations run.
-
-    stop_crit_ : float
-        Final value of the stopping criterion; at most ``tol`` when the
-        solver converged.
-
-    objective_ : float
-        Value of the objective at the solution.
-
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels (sorted labels of the task column, or ``arange(n_tasks)``).
-
-    n_tasks_ : int
-        Number of tasks.
-
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit, the task column included.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X`` when it was a DataFrame with string names."""
+""" + _COMMON_ATTRIBUTES
 
 _QUAD_NOTES = """\
     The penalty is a quadratic form on the task axis, so the problem is
