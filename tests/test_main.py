@@ -37,13 +37,20 @@ def test_demo_prints_per_task_table_and_flags_unrelated_tasks(tmp_path):
     # The paired test finds the negative transfer on an unrelated task, never on a related one.
     hurt = np.array(comparison["models"]["pooled+onehot"]["per_task"]["hurt"])
     assert hurt[12:].any() and not hurt[:12].any()
-    assert set(models) == {"independent", "pooled", "pooled+onehot"}
+    assert set(models) == {"independent", "pooled", "pooled+onehot", "mean-regularized", "clustered"}
     assert len(report["tasks"]) == 15
     # Pooling helps the twelve similar tasks and hurts the three unrelated ones.
     onehot = np.array(models["pooled+onehot"]["per_task_r2_mean"])
     alone = np.array(models["independent"]["per_task_r2_mean"])
     assert np.mean(onehot[:12]) > np.mean(alone[:12]) + 0.1
     assert np.all(onehot[12:] < alone[12:])
+    # The multi-task models, tuned by inner CV, keep most of pooling's gain on
+    # the similar tasks without pooling's damage to the unrelated ones.
+    for name in ("mean-regularized", "clustered"):
+        scores = np.array(models[name]["per_task_r2_mean"])
+        assert np.mean(scores[:12]) > np.mean(alone[:12]) + 0.1
+        assert np.mean(scores[12:]) > np.mean(onehot[12:]) + 1.0
+        assert np.mean(models[name]["explained_variance"]) > np.mean(models["independent"]["explained_variance"])
 
 
 def test_school_uses_the_official_splits():
@@ -231,7 +238,7 @@ def test_csv_class_labels_are_compared_with_logistic_baselines(tmp_path, capsys)
     assert "Per-task test accuracy (greater is better)" in stdout
     comparison = json.loads(out.read_text())["csv"]["comparison"]
     assert comparison["tasks"] == ["north", "south", "west"]
-    assert list(comparison["models"]) == ["independent", "pooled", "pooled+onehot"]  # no kernel
+    assert list(comparison["models"]) == ["independent", "pooled", "pooled+onehot", "mean-regularized"]  # no kernel
     assert comparison["models"]["pooled"]["summary"]["mean_score"] > 0.7
 
 
