@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import MultiTaskMixin
+from ..model_selection._split import check_task_cv
 from ._solvers import (
     DenseGram,
     LowRankGram,
@@ -820,7 +821,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         search = GridSearchCV(
             MultiTaskKernelRidge(**params),
             {"alpha": list(alphas)},
-            cv=5 if self.cv is None else self.cv,
+            cv=check_task_cv(self.cv, self.task_column),
             scoring=_masked_neg_mse,
         )
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._data import check_task_X
 from ..metrics._per_task import task_scores
+from ..model_selection._split import check_task_cv
 from ._base import _COMMON_PARAMETERS, _LinearMultiTaskModel
 from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
 from ._trace_norm import TraceNormRegressor
@@ -389,13 +390,7 @@ class _LinearModelCV:
         if sample_weight is not None:
             # Already validated by _prepare; an array for indexing the folds.
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        cv = self.cv
-        if self.task_column is not None and (cv is None or isinstance(cv, numbers.Integral)):
-            # Row-wise KFold on long data sorted by task would hold whole
-            # tasks out of the training folds; split within every task.
-            from ..model_selection import TaskStratifiedKFold
-
-            cv = TaskStratifiedKFold(5 if cv is None else cv, task_column=self.task_column)
+        cv = check_task_cv(self.cv, self.task_column)
         folds = list(check_cv(cv, classifier=False).split(X, y))
         per_fold = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas) for train, test in folds

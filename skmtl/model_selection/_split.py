@@ -497,3 +497,17 @@ class LeaveTasksOut(_TaskCrossValidator):
                 fold_of_task[t] = f
                 rows_in_fold[f] += sizes[t]
         return fold_of_task[codes]
+
+
+def check_task_cv(cv, task_column, default=5):
+    """The cross-validator of a multi-task ``*CV`` estimator.
+
+    In the long layout, rows are grouped by task, so scikit-learn's default
+    for an int (or None) ``cv``, an unshuffled ``KFold``, would hold whole
+    tasks out and leave tasks unseen at fit time: there, an int means a
+    :class:`TaskStratifiedKFold` on the task column (every fold holds rows
+    of every task). A splitter or an iterable is used as given.
+    """
+    if task_column is not None and (cv is None or isinstance(cv, numbers.Integral)):
+        return TaskStratifiedKFold(default if cv is None else cv, task_column=task_column)
+    return default if cv is None else cv

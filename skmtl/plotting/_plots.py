@@ -41,6 +41,9 @@ def _text(label):
 
 def _set_ticks(ax, axis, labels, rotation=0):
     if len(labels) > _MAX_TICK_LABELS:
+        # Too many to read; matplotlib's default numbers would be positions
+        # (ranks once sorted), easily mistaken for task labels.
+        (ax.set_xticks if axis == "x" else ax.set_yticks)([])
         return
     positions = np.arange(len(labels))
     texts = [_text(label) for label in labels]
@@ -135,7 +138,8 @@ def plot_task_gains(result, model=None, *, reference="independent", sort=False, 
     ax.axhline(0.0, color="black", linewidth=0.8)
     _set_ticks(ax, "x", result.tasks[order], rotation=90 if len(order) > 15 else 0)
     ax.set_xlim(-0.6, len(order) - 0.4)
-    ax.set_xlabel("task")
+    hidden = len(order) > _MAX_TICK_LABELS
+    ax.set_xlabel(f"{len(order)} tasks" + (", sorted by gain" if sort else "") if hidden else "task")
     ax.set_ylabel(f"gain in {result.scoring} over {ref_name}\n(positive = better)")
     n_hurt = int((colors == HURT_COLOR).sum())
     n_helped = int((colors == HELPED_COLOR).sum())

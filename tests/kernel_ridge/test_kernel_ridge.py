@@ -20,6 +20,7 @@ from skmtl.kernel_ridge import (
     MultiTaskKernelRidgeCV,
     mean_regularized_task_kernel,
 )
+from skmtl.model_selection import TaskStratifiedKFold
 
 
 def _wide(n=30, T=3, seed=0, missing=0.0):
@@ -331,6 +332,24 @@ def test_cv_missing_labels_long_layout_and_kfold():
     assert learned.task_covariance_.shape == (2, 2)
     with pytest.raises(ValueError, match="alphas must be"):
         MultiTaskKernelRidgeCV([0.0, 1.0]).fit(X, Y)
+
+
+
+def test_cv_grid_search_splits_within_tasks_in_the_long_layout():
+    # A learned task kernel is tuned by K-fold CV; on long data sorted by
+    # task, an unshuffled row-wise KFold would hold whole tasks out and every
+    # fold would fail. An int cv means per-task stratified folds there.
+    X, Y = _wide(n=24, T=3)
+    Xl, yl = _to_long(X, Y)
+    alphas = [0.05, 1.0]
+    kwargs = dict(task_kernel="learned", task_tol=1e-4, max_task_iter=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no failed-fold warning from GridSearchCV
+        long = MultiTaskKernelRidgeCV(alphas, task_column=-1, cv=3, **kwargs).fit(Xl, yl)
+    assert np.all(np.isfinite(long.cv_scores_))
+    folds = TaskStratifiedKFold(3, task_column=-1)
+    explicit = MultiTaskKernelRidgeCV(alphas, task_column=-1, cv=folds, **kwargs).fit(Xl, yl)
+    np.testing.assert_allclose(long.cv_scores_, explicit.cv_scores_, rtol=1e-10)
 
 
 # ----------------------------------------------------------- classifier

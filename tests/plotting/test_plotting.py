@@ -13,7 +13,11 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from sklearn.linear_model import RidgeCV  # noqa: E402
 
 from skmtl.datasets import make_clustered_multitask  # noqa: E402
-from skmtl.model_selection import ComparisonResult, compare_with_single_task  # noqa: E402
+from skmtl.model_selection import (  # noqa: E402
+    ComparisonResult,
+    TaskStratifiedShuffleSplit,
+    compare_with_single_task,
+)
 from skmtl.multitask import PooledTasks  # noqa: E402
 from skmtl.plotting import (  # noqa: E402
     plot_coef_sparsity,
@@ -95,6 +99,26 @@ def test_task_gains_of_a_real_comparison_with_a_lower_is_better_metric(tmp_path)
     assert hurt == res.hurt[res.models.index("onehot")].tolist()
     _save(ax, tmp_path, "rmse_gains.png")
 
+
+
+def test_many_tasks_hide_their_tick_labels(tmp_path):
+    # Past 60 tasks labels are unreadable; numbered default ticks would read
+    # as task labels although they are positions (ranks once sorted).
+    X, y, _ = make_clustered_multitask(
+        n_samples=8, n_features=3, n_tasks=70, n_clusters=1, layout="long", random_state=0
+    )
+    res = compare_with_single_task(
+        {"onehot": PooledTasks(RidgeCV(), task_column=-1, task_features="onehot")},
+        X, y, task_column=-1, cv=TaskStratifiedShuffleSplit(2, test_size=0.5, task_column=-1,
+                                                             random_state=0),
+    )
+    ax = plot_task_gains(res, "onehot", sort=True)
+    assert len(ax.patches) == 70
+    assert list(ax.get_xticks()) == []
+    assert ax.get_xlabel() == "70 tasks, sorted by gain"
+    ax = plot_task_similarity(np.eye(70))
+    assert list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
+    _save(ax, tmp_path, "many.png")
 
 def test_task_gains_errors(result):
     with pytest.raises(ValueError, match="No model 'lasso'"):
