@@ -47,11 +47,27 @@ PENALTIES = {"L21": L21, "Trace": TraceNorm, "Lasso": L1}
 
 
 def load_tasks(path):
+    """Per-task lists ``Xs``, ``ys`` of a MALSAR .mat input and the long layout (task id last)."""
     mat = scipy.io.loadmat(path, mat_dtype=True)
     Xs = [np.asarray(x, dtype=np.float64) for x in mat["X"].ravel()]
     ys = [np.asarray(y, dtype=np.float64).ravel() for y in mat["Y"].ravel()]
     X_long = np.vstack([np.column_stack([x, np.full(len(x), t)]) for t, x in enumerate(Xs)])
     return Xs, ys, X_long, np.concatenate(ys)
+
+
+def read_reference(reference):
+    """MALSAR's results, ``{case: row}`` from ``malsar_school.csv``."""
+    with open(Path(reference) / "malsar_school.csv") as f:
+        return {row["case"]: row for row in csv.DictReader(f)}
+
+
+def print_table(header, table):
+    """Print ``table`` (lists of strings) as an RST simple table."""
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
+    sep = "  ".join("=" * w for w in widths)
+    print("\n" + "\n".join([sep, "  ".join(h.ljust(w) for h, w in zip(header, widths)), sep]))
+    print("\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in table))
+    print(sep)
 
 
 def omega(name, W):
@@ -96,8 +112,7 @@ def main():
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with open(args.reference / "malsar_school.csv") as f:
-        rows = {row["case"]: row for row in csv.DictReader(f)}
+    rows = read_reference(args.reference)
     header = ["case", "skmtl s", "MALSAR Octave s", "speed-up", "skmtl objective", "MALSAR objective", "n_iter"]
     table = []
     with threadpool_limits(1):
@@ -120,11 +135,7 @@ def main():
                 ]
             )
             print(case, table[-1][1:], flush=True)
-    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
-    sep = "  ".join("=" * w for w in widths)
-    print("\n" + "\n".join([sep, "  ".join(h.ljust(w) for h, w in zip(header, widths)), sep]))
-    print("\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in table))
-    print(sep)
+    print_table(header, table)
 
 
 if __name__ == "__main__":

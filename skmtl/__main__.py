@@ -190,14 +190,17 @@ _MODELS = {
         ),
     ),
     "clustered": (
-        "ClusteredRegressor: convex clustered MTL with 3 task clusters, alpha and "
-        "beta by 3-fold grid search (regression only)",
+        "ClusteredRegressor / Classifier: convex clustered MTL with 3 task clusters, "
+        "alpha and beta by 3-fold grid search",
         lambda tc, clf, n, seed: _tuned(
-            "Clustered", clf, tc, n_clusters=(3,), alpha=(1.0, 10.0, 100.0), beta=(0.1, 1.0)
+            "Clustered", clf, tc, n_clusters=(3,),
+            # The logistic loss is bounded, so the classifier's scale is smaller.
+            **(dict(alpha=(0.01, 0.1, 1.0), beta=(0.001, 0.01)) if clf
+               else dict(alpha=(1.0, 10.0, 100.0), beta=(0.1, 1.0))),
         ),
     ),
 }
-_REGRESSION_ONLY = ("kernel", "trace-norm", "clustered")
+_REGRESSION_ONLY = ("kernel", "trace-norm")
 
 
 def _scaled(task_column, model):

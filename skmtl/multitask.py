@@ -137,7 +137,7 @@ class IndependentTasks(_BaselineMixin, BaseEstimator):
         a 1-D ``y``); long layout: the sorted union of all tasks' classes.
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, the task column included.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` when it was a DataFrame with string names.
 
     See Also
@@ -250,7 +250,7 @@ class IndependentTasks(_BaselineMixin, BaseEstimator):
         proba : ndarray or list of ndarray
             Wide layout: a list with one (n_samples, n_classes_t) array per
             task (one array for a 1-D ``y``). Long layout: (n_samples,
-            len(classes_)), zero for classes the row's task does not have.
+            ``len(classes_)``), zero for classes the row's task does not have.
         """
         outputs, codes = self._per_task(X, "predict_proba")
         return self._layout_output(outputs, codes, [e.classes_ for e in self.estimators_], 0.0)
@@ -304,7 +304,7 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
         Classifiers only: the pooled estimator's classes (one entry per task
         in the wide layout).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------

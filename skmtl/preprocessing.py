@@ -129,7 +129,7 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         weights are given).
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, task column included.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` (when a DataFrame with string column names),
         task column included.
 

@@ -240,6 +240,11 @@ def test_csv_class_labels_are_compared_with_logistic_baselines(tmp_path, capsys)
     assert comparison["tasks"] == ["north", "south", "west"]
     assert list(comparison["models"]) == ["independent", "pooled", "pooled+onehot", "mean-regularized"]  # no kernel
     assert comparison["models"]["pooled"]["summary"]["mean_score"] > 0.7
+    main(["compare", str(path), "--target", "result", "--task-column", "site", "-q",
+          "--n-splits", "2", "--models", "mean-regularized,clustered", "--json", str(out)])
+    comparison = json.loads(out.read_text())["csv"]["comparison"]
+    for name in ("mean-regularized", "clustered"):  # the logistic multi-task models
+        assert comparison["models"][name]["summary"]["mean_score"] > 0.7
 
 
 def test_plot_without_matplotlib_is_a_clear_error(capsys, monkeypatch):

@@ -522,7 +522,7 @@ default="mean_regularized"
     tasks_ : ndarray of shape (n_tasks,)
     n_tasks_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------
@@ -964,7 +964,7 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
             Wide layout: a list with one array per task, (n_samples,) for a
             binary task (positive = ``classes_[t][1]``) or (n_samples,
             n_classes_t); one array for a 1-D ``y``. Long layout: (n_samples,)
-            when every task is binary, else (n_samples, len(classes_)) with
+            when every task is binary, else (n_samples, ``len(classes_)``) with
             ``-inf`` for classes the row's task does not have.
         """
         _, codes, scores = self._decision(X)

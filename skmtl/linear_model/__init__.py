@@ -17,9 +17,10 @@ from ._path import (
     group_lasso_path,
     trace_norm_path,
 )
-from ._clustered import ClusteredRegressor
+from ._clustered import ClusteredClassifier, ClusteredRegressor
 from ._dirty import DirtyClassifier, DirtyRegressor, SparseLowRankRegressor
 from ._task_graph import (
+    GraphRegularizedClassifier,
     GraphRegularizedRegressor,
     MeanRegularizedClassifier,
     MeanRegularizedRegressor,
@@ -30,12 +31,14 @@ from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
     "ClusteredRegressor",
+    "ClusteredClassifier",
     "DirtyRegressor",
     "DirtyClassifier",
     "SparseLowRankRegressor",
     "MeanRegularizedRegressor",
     "MeanRegularizedClassifier",
     "GraphRegularizedRegressor",
+    "GraphRegularizedClassifier",
     "TaskRelationRegressor",
     "TaskRelationClassifier",
     "alpha_max",

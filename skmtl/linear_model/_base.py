@@ -402,7 +402,7 @@ class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTa
         proba : ndarray or list of ndarray
             Wide layout: a list with one (n_samples, n_classes_t) array per
             task (one array for a 1-D ``y``). Long layout: (n_samples,
-            len(classes_)), zero for classes the row's task does not have.
+            ``len(classes_)``), zero for classes the row's task does not have.
         """
         probas, codes = self._task_probas(X)
         if codes is None and self._single_output:
@@ -446,7 +446,7 @@ class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTa
             its second class) or (n_samples, n_classes_t) for a multiclass
             one; a list of them (one array for a 1-D ``y``). Long layout:
             (n_samples,) when every task is binary, else (n_samples,
-            len(classes_)) with ``-inf`` for classes the row's task lacks
+            ``len(classes_)``) with ``-inf`` for classes the row's task lacks
             (a binary task scores ``-s`` and ``s`` for its two classes).
         """
         scores, codes = self._linear_scores(X)
@@ -563,7 +563,7 @@ _COMMON_ATTRIBUTES = """\
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, the task column included.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` when it was a DataFrame with string names."""
 
 _CLASSIFIER_ATTRIBUTES = """\

@@ -1,42 +1,61 @@
-"""Clustered multi-task learning: the convex relaxation of k-cluster MTL (MALSAR CMTL).
+"""Clustered multi-task learning (CMTL): k-means-regularized MTL and its convex relaxation.
 
-Zhou, Chen & Ye (2011) relax the k-means clustering of the tasks'
-coefficient vectors into the jointly convex problem over ``W``
-(n_features, n_tasks) and a task matrix ``M`` (n_tasks, n_tasks)::
+Zhou, Chen & Ye (2011) write k-cluster MTL as a penalty on the task axis of
+``W`` (n_features, n_tasks) through the normalized cluster indicator ``F``
+(n_tasks, k), ``F_tj = 1 / sqrt(n_j)`` when task ``t`` is in cluster ``j``::
 
-    loss(W) + alpha * eta * (1 + eta) * tr(W (eta I + M)^{-1} W'),
-    eta = beta / alpha,   tr(M) = k,   0 <= M <= I  (eigenvalues in [0, 1]).
+    alpha * sum_t ||w_t - mu_g(t)||^2 + beta * ||W||_F^2 = tr(W P W'),
+    P = alpha (I - F F') + beta I = alpha eta (1 + eta) (eta I + F F')^{-1},
 
-It is solved here by alternating minimization:
+with ``eta = beta / alpha`` (``F F'`` is a projection, so both forms have
+the eigenvalue ``beta`` on the cluster subspace and ``alpha + beta``
+outside it). Two problems follow:
 
-* for fixed ``M`` the penalty is the quadratic task-axis form
-  ``tr(W P W')`` with ``P = alpha eta (1 + eta) (eta I + M)^{-1}``, solved
-  by FISTA (prox ``V (I + 2 step P)^{-1}``, :class:`TaskQuadratic`) warm
-  started from the previous ``W``;
-* for fixed ``W`` the optimal ``M`` is in closed form
+* ``method="kmeans"``: minimize over ``W`` and the assignment (non-convex).
+  Alternating minimization: for a fixed assignment the penalty is the
+  quadratic form above (:class:`_ClusterQuadratic`, a
+  :class:`TaskQuadratic` whose prox needs only the clusters' means); for a
+  fixed ``W`` the best assignment is the k-means clustering of the tasks'
+  coefficient vectors (scikit-learn's ``KMeans`` with restarts, plus
+  Lloyd's iterations from the current clusters, kept only when better);
+* ``method="convex"``: replace ``F F'`` by ``M`` with ``tr(M) = k`` and
+  ``0 <= M <= I`` (the convex hull of the ``F F'``): a jointly convex
+  problem. For fixed ``M``, ``P = alpha eta (1 + eta) (eta I + M)^{-1}``
+  (a :class:`TaskQuadratic` with the eigendecomposition of ``M``); for
+  fixed ``W`` the optimal ``M`` is in closed form
   (:func:`_cluster_matrix_update`): with ``W'W = U diag(s) U'``,
   ``M = U diag(m) U'`` where ``m`` minimizes ``sum_i s_i / (eta + m_i)``
   subject to ``sum_i m_i = k``, ``0 <= m_i <= 1``. Its KKT conditions give
   ``m_i = clip(sqrt(s_i) / g - eta, 0, 1)`` with the scalar ``g > 0`` set by
   a bisection so that ``sum_i m_i = k``.
 
-Each step can only lower the objective, which is jointly convex, so the
-objective values decrease monotonically to the minimum.
+In both, the ``W``-step is FISTA warm started from the previous ``W`` and
+never accepted when worse, and the structure step is exact (convex) or
+never worse (k-means), so the objective decreases monotonically; the
+convex one to its global minimum, which is a lower bound on the k-means
+objective.
 """
 
 import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _LinearMultiTaskModel, _LinearMultiTaskRegressor
+from ._base import (
+    _CLASSIFIER_ATTRIBUTES,
+    _LinearMultiTaskClassifier,
+    _LinearMultiTaskModel,
+    _LinearMultiTaskRegressor,
+)
 from ._solvers import solve
-from ._task_graph import TaskQuadratic
+from ._task_graph import _LOGISTIC_LOSS, _SQUARED_LOSS, MeanQuadratic, TaskQuadratic
 
-__all__ = ["ClusteredRegressor"]
+__all__ = ["ClusteredRegressor", "ClusteredClassifier"]
 
 
 def _eig_weights(s, eta, k):
@@ -133,6 +152,198 @@ def _penalty_eigvals(m, alpha, beta):
     return beta * (alpha + beta) / (beta + alpha * np.asarray(m, dtype=np.float64))
 
 
+
+
+# --------------------------------------------------------------------- k-means penalty
+def _canonical_labels(labels):
+    """Cluster codes ``0, 1, ...`` in order of first appearance (empty clusters dropped)."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    code = np.empty(len(first), dtype=np.intp)
+    code[np.argsort(first)] = np.arange(len(first))
+    return code[inverse.ravel()]
+
+
+def _cluster_average(labels):
+    """Sparse (n_tasks, n_clusters) ``A`` such that ``W @ A`` holds the clusters' mean columns."""
+    counts = np.bincount(labels)
+    n_tasks = len(labels)
+    return sp.csr_matrix((1.0 / counts[labels], (np.arange(n_tasks), labels)), shape=(n_tasks, len(counts)))
+
+
+def _indicator_projection(labels):
+    """``F F'`` of the normalized cluster indicator: ``1 / n_j`` within cluster ``j``, else 0."""
+    same = labels[:, None] == labels[None, :]
+    return same / np.bincount(labels)[labels][None, :]
+
+
+class _ClusterQuadratic(TaskQuadratic):
+    """``alpha * sum_t ||w_t - mu_g(t)||^2 + beta * ||W||_F^2`` for a fixed assignment ``g``.
+
+    ``= tr(W P W')`` with ``P = alpha (I - F F') + beta I`` (``F`` the
+    normalized cluster indicator, ``mu_j`` the mean of cluster ``j``), i.e.
+    ``TaskQuadratic(2, P)``. ``W F F'`` replaces each column by its
+    cluster's mean, so neither ``P`` nor an eigendecomposition is formed:
+    the prox shrinks the cluster means by ``1 + 2 step beta`` and the
+    deviations from them by ``1 + 2 step (alpha + beta)``, O(n_features *
+    n_tasks) per call.
+    """
+
+    def __init__(self, labels, alpha, beta):
+        self.alpha = 2.0  # TaskQuadratic's alpha / 2 * tr(W P W') = tr(W P W')
+        self.labels = np.asarray(labels, dtype=np.intp)
+        self.cluster_alpha = float(alpha)
+        self.beta = float(beta)
+        self._average = _cluster_average(self.labels)
+
+    def __repr__(self):
+        return (
+            f"_ClusterQuadratic(alpha={self.cluster_alpha!r}, beta={self.beta!r}, "
+            f"n_clusters={self._average.shape[1]}, n_tasks={len(self.labels)})"
+        )
+
+    @property
+    def task_matrix(self):
+        identity = np.eye(len(self.labels))
+        return self.cluster_alpha * (identity - _indicator_projection(self.labels)) + self.beta * identity
+
+    def _cluster_means(self, W):
+        """``W F F'``: every column replaced by its cluster's mean."""
+        means = np.asarray(self._average.T @ np.asarray(W, dtype=np.float64).T).T
+        return means[:, self.labels]
+
+    def _apply(self, W):
+        W = np.asarray(W, dtype=np.float64)
+        return self.cluster_alpha * (W - self._cluster_means(W)) + self.beta * W
+
+    def prox(self, W, step):
+        W = np.asarray(W)
+        W64 = W.astype(np.float64, copy=False)
+        mean = self._cluster_means(W64)
+        out = (W64 - mean) / (1.0 + 2.0 * step * (self.cluster_alpha + self.beta)) + mean / (
+            1.0 + 2.0 * step * self.beta
+        )
+        return out.astype(W.dtype, copy=False)
+
+
+# --------------------------------------------------------------------- structure steps
+class _ConvexStep:
+    """Task structure of the convex relaxation: ``M``, updated in closed form."""
+
+    def __init__(self, alpha, beta, n_clusters, n_tasks, n_init, rng):
+        self.alpha, self.beta, self.k = alpha, beta, n_clusters
+        self.n_init, self.rng = n_init, rng
+        # Start from M = k / T I (the centre of the feasible set).
+        self.m, self.U = np.full(n_tasks, n_clusters / n_tasks), np.eye(n_tasks)
+
+    def start(self, W0, labels0):
+        if W0 is not None and np.any(W0):
+            self.update(W0)
+
+    def penalty(self):
+        # tr(W P W') = TaskQuadratic(2, P): its value is 2 / 2 * tr(W P W').
+        q = _penalty_eigvals(self.m, self.alpha, self.beta)
+        P = (self.U * q) @ self.U.T
+        return TaskQuadratic(2.0, 0.5 * (P + P.T), eig=(q, self.U))
+
+    def update(self, W):
+        """Optimal ``M`` for ``W``; returns ``(penalty value, structure changed)``."""
+        _, (self.m, self.U), value = _cluster_matrix_update(W, self.alpha, self.beta, self.k)
+        return value, True
+
+    def similarity(self):
+        M = (self.U * self.m) @ self.U.T
+        return 0.5 * (M + M.T)
+
+    def labels(self):
+        """KMeans on the rows of ``U_k diag(m_k)`` (the top-k eigenvectors of ``M``)."""
+        m, U, k = self.m, self.U, self.k
+        T = len(m)
+        if k == 1:
+            return np.zeros(T, dtype=np.intp)
+        if k == T:
+            return np.arange(T, dtype=np.intp)
+        order = np.argsort(m)[::-1][:k]
+        embedding = U[:, order] * m[order]
+        # Eigenvectors are defined up to sign; fix it so the result is deterministic.
+        signs = np.sign(embedding[np.argmax(np.abs(embedding), axis=0), np.arange(k)])
+        embedding = embedding * np.where(signs == 0, 1.0, signs)
+        return _kmeans_labels(embedding, k, self.n_init, self.rng)
+
+
+def _kmeans_labels(points, k, n_init, rng, init=None):
+    """KMeans labels of the rows of ``points`` (canonical codes); fewer distinct points than ``k`` allowed."""
+    from sklearn.cluster import KMeans
+
+    distinct = np.unique(np.round(points, 12), axis=0)
+    if len(distinct) <= k:
+        # Fewer distinct tasks than clusters (e.g. W = 0): label by uniqueness.
+        _, labels = np.unique(np.round(points, 12), axis=0, return_inverse=True)
+        return _canonical_labels(labels.ravel())
+    if init is None:
+        kmeans = KMeans(n_clusters=k, n_init=n_init, random_state=rng)
+    else:
+        kmeans = KMeans(n_clusters=k, init=init, n_init=1, random_state=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _canonical_labels(kmeans.fit_predict(points))
+
+
+class _KMeansStep:
+    """Task structure of the k-means problem: a hard assignment of the tasks to clusters."""
+
+    def __init__(self, alpha, beta, n_clusters, n_tasks, n_init, rng):
+        self.alpha, self.beta, self.k = alpha, beta, n_clusters
+        self.n_tasks, self.n_init, self.rng = n_tasks, n_init, rng
+        self.assignment = None
+
+    def start(self, W0, labels0):
+        if labels0 is not None and len(labels0) == self.n_tasks:
+            self.assignment = _canonical_labels(labels0)
+        elif W0 is not None and np.any(W0):
+            self.update(W0)
+
+    def penalty(self):
+        if self.assignment is None:
+            # First W-step: the convex penalty at M = k / T I, an isotropic
+            # ridge q ||W||_F^2 (MeanQuadratic with mixing=0 is alpha / 2 ||W||^2).
+            q = float(_penalty_eigvals(self.k / self.n_tasks, self.alpha, self.beta))
+            return MeanQuadratic(2.0 * q, 0.0, self.n_tasks)
+        return _ClusterQuadratic(self.assignment, self.alpha, self.beta)
+
+    def update(self, W):
+        """Best of: the current assignment, KMeans restarts, Lloyd from the current clusters."""
+        points = np.asarray(W, dtype=np.float64).T
+        candidates = [_kmeans_labels(points, self.k, self.n_init, self.rng)]
+        if self.assignment is not None:
+            current = self.assignment
+            if current.max() + 1 == self.k:
+                centres = np.asarray(_cluster_average(current).T @ points)
+                candidates.append(_kmeans_labels(points, self.k, 1, self.rng, init=centres))
+            best = _ClusterQuadratic(current, self.alpha, self.beta).value(W)
+        else:
+            current, best = None, np.inf
+        chosen = current
+        for labels in candidates:
+            value = _ClusterQuadratic(labels, self.alpha, self.beta).value(W)
+            # Only a strict improvement moves the assignment, so that a
+            # stable assignment is detected (and rounding cannot cycle).
+            if chosen is None or value < best - 1e-12 * abs(best):
+                chosen, best = labels, value
+        changed = current is None or not np.array_equal(chosen, current)
+        self.assignment = chosen
+        return best, changed
+
+    def similarity(self):
+        return _indicator_projection(self.assignment)
+
+    def labels(self):
+        return self.assignment.copy()
+
+
+_STEPS = {"convex": _ConvexStep, "kmeans": _KMeansStep}
+
+
+# --------------------------------------------------------------------- estimators
 _BASE_CONSTRAINTS = {
     key: value
     for key, value in _LinearMultiTaskModel._parameter_constraints.items()
@@ -140,74 +351,54 @@ _BASE_CONSTRAINTS = {
 }
 
 
-class ClusteredRegressor(_LinearMultiTaskRegressor):
+class _ClusteredMixin:
+    """Alternating minimization over ``W`` and the task structure, for either loss."""
+
     _parameter_constraints = {
         **_BASE_CONSTRAINTS,
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
         "beta": [Interval(numbers.Real, 0, None, closed="neither")],
+        "method": [StrOptions({"convex", "kmeans"})],
+        "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
+    # FISTA on all of W: the penalty couples the tasks of every feature.
     solver = "fista"
 
-    def __init__(
-        self,
-        n_clusters=2,
-        alpha=1.0,
-        beta=1.0,
-        *,
-        fit_intercept=True,
-        task_weights=None,
-        task_column=None,
-        max_iter=1000,
-        tol=1e-4,
-        warm_start=False,
-        random_state=None,
-    ):
-        self.n_clusters = n_clusters
-        self.alpha = alpha
-        self.beta = beta
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.task_column = task_column
-        self.max_iter = max_iter
-        self.tol = tol
-        self.warm_start = warm_start
-        self.random_state = random_state
-
-    # ------------------------------------------------------------ penalty
-    def _penalty_from_eig(self, m, U):
-        # tr(W P W') = TaskQuadratic(2, P): its value is 2 / 2 * tr(W P W').
-        q = _penalty_eigvals(m, float(self.alpha), float(self.beta))
-        P = (U * q) @ U.T
-        return TaskQuadratic(2.0, 0.5 * (P + P.T), eig=(q, U))
-
     def _make_penalty(self, alpha):
-        # The penalty at the learned M (used after fit); before fit, M = k/T I.
-        m, U = getattr(self, "_m_eig", (None, None))
-        if m is None:  # pragma: no cover - only reached through alpha_max
+        # The W-penalty at the learned task structure (alpha is fixed by it).
+        penalty = getattr(self, "_structure_penalty", None)
+        if penalty is None:  # pragma: no cover - only reached through alpha_max
             return TaskQuadratic(1.0, np.eye(1))
-        return self._penalty_from_eig(m, U)
+        return penalty
 
     def _penalty_for_alpha_max(self):
+        # A quadratic penalty: alpha_max is inf whatever its matrix.
         return TaskQuadratic(1.0, np.eye(1))
 
-    # ------------------------------------------------------------ fit
+    def _check_n_clusters(self, n_columns):
+        k = int(self.n_clusters)
+        if k > n_columns:
+            what = (
+                " (binary columns: a task with K > 2 classes counts K)"
+                if is_classifier(self)
+                else ""
+            )
+            raise ValueError(
+                f"n_clusters={k} cannot exceed the number of tasks n_tasks={n_columns}{what}; "
+                "tr(M) = n_clusters needs n_clusters <= n_tasks."
+            )
+        return k
+
     def _fit(self, X, y, sample_weight):
         loss = self._make_loss(X, y, sample_weight)
         T = loss.n_tasks
-        k = int(self.n_clusters)
-        if k > T:
-            raise ValueError(
-                f"n_clusters={k} cannot exceed the number of tasks n_tasks={T}; "
-                "tr(M) = n_clusters needs n_clusters <= n_tasks."
-            )
+        k = self._check_n_clusters(T)
         alpha, beta = float(self.alpha), float(self.beta)
         W0, b0 = self._warm_start_point(loss)
-        if W0 is not None and np.any(W0):
-            _, (m, U), _ = _cluster_matrix_update(W0, alpha, beta, k)
-        else:
-            m, U = np.full(T, k / T), np.eye(T)
+        step = _STEPS[self.method](alpha, beta, k, T, self.n_init, check_random_state(self.random_state))
+        step.start(W0, getattr(self, "task_clusters_", None) if W0 is not None else None)
         W = None if W0 is None else np.asarray(W0, dtype=loss.dtype)
         b = b0
         objectives = []
@@ -216,7 +407,7 @@ class ClusteredRegressor(_LinearMultiTaskRegressor):
         inner_converged = True
         previous = np.inf
         for it in range(1, self.max_iter + 1):
-            penalty = self._penalty_from_eig(m, U)
+            penalty = step.penalty()
             result = solve(loss, penalty, W, b, solver="fista", max_iter=self.max_iter, tol=self.tol)
             n_inner += int(result.n_iter)
             inner_converged = bool(result.converged)
@@ -227,15 +418,17 @@ class ClusteredRegressor(_LinearMultiTaskRegressor):
                 if loss_old + penalty.value(W) <= result.objective:
                     W_new, b_new = W, b
             W, b = W_new, b_new
-            _, (m, U), pen = _cluster_matrix_update(W, alpha, beta, k)
+            pen, changed = step.update(W)
             value = float(loss.value_and_gradient(W, b)[0]) + pen
             objectives.append(value)
-            if np.isfinite(previous) and abs(previous - value) <= self.tol * max(abs(value), 1e-300):
+            # A k-means assignment that did not move leaves W optimal as is.
+            if not changed or (
+                np.isfinite(previous) and abs(previous - value) <= self.tol * max(abs(value), 1e-300)
+            ):
                 converged = True
                 break
             previous = value
-        M = (U * m) @ U.T
-        self._m_eig = (m, U)
+        self._structure_penalty = step.penalty()
         self.coef_ = np.ascontiguousarray(np.asarray(W).T)
         self.intercept_ = np.asarray(b, dtype=self.coef_.dtype)
         self.n_iter_ = it
@@ -247,11 +440,12 @@ class ClusteredRegressor(_LinearMultiTaskRegressor):
             if len(objectives) > 1
             else np.inf
         )
-        self.task_similarity_ = 0.5 * (M + M.T)
-        self.task_clusters_ = self._cluster_labels(m, U, k)
+        self.task_similarity_ = step.similarity()
+        self.task_clusters_ = step.labels()
+        name = type(self).__name__
         if not converged:
             warnings.warn(
-                f"ClusteredRegressor did not converge: the alternating minimization ran "
+                f"{name} did not converge: the alternating minimization ran "
                 f"max_iter={self.max_iter} iterations (relative objective change "
                 f"{self.stop_crit_:.3e}, tol={self.tol:g}). Increase max_iter or tol, "
                 "or scale the features (e.g. StandardScaler).",
@@ -259,73 +453,126 @@ class ClusteredRegressor(_LinearMultiTaskRegressor):
             )
         elif not inner_converged:
             warnings.warn(
-                f"ClusteredRegressor did not converge: the last W-step (FISTA) ran "
+                f"{name} did not converge: the last W-step (FISTA) ran "
                 f"max_iter={self.max_iter} iterations without reaching tol={self.tol:g}. "
                 "Increase max_iter or tol, or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
             )
         return self
 
-    def _cluster_labels(self, m, U, k):
-        """KMeans on the rows of ``U_k diag(m_k)`` (the top-k eigenvectors of ``M``)."""
-        T = len(m)
-        if k == 1:
-            return np.zeros(T, dtype=np.intp)
-        if k == T:
-            return np.arange(T, dtype=np.intp)
-        from sklearn.cluster import KMeans
 
-        order = np.argsort(m)[::-1][:k]
-        embedding = U[:, order] * m[order]
-        # Eigenvectors are defined up to sign; fix it so the result is deterministic.
-        signs = np.sign(embedding[np.argmax(np.abs(embedding), axis=0), np.arange(k)])
-        embedding = embedding * np.where(signs == 0, 1.0, signs)
-        n_distinct = len(np.unique(np.round(embedding, 12), axis=0))
-        if n_distinct < k:
-            # Fewer distinct tasks than clusters (e.g. W = 0): label by uniqueness.
-            _, labels = np.unique(np.round(embedding, 12), axis=0, return_inverse=True)
-            return labels.ravel().astype(np.intp)
-        kmeans = KMeans(n_clusters=k, n_init=10, random_state=check_random_state(self.random_state))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return kmeans.fit_predict(embedding).astype(np.intp)
+class ClusteredRegressor(_ClusteredMixin, _LinearMultiTaskRegressor):
+    def __init__(
+        self,
+        n_clusters=2,
+        alpha=1.0,
+        beta=1.0,
+        *,
+        method="convex",
+        n_init=10,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.alpha = alpha
+        self.beta = beta
+        self.method = method
+        self.n_init = n_init
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
 
 
-ClusteredRegressor.__doc__ = """Multi-task linear regression with clustered tasks (convex relaxation, CMTL).
+class ClusteredClassifier(_ClusteredMixin, _LinearMultiTaskClassifier):
+    def __init__(
+        self,
+        n_clusters=2,
+        alpha=0.01,
+        beta=0.01,
+        *,
+        method="convex",
+        n_init=10,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.alpha = alpha
+        self.beta = beta
+        self.method = method
+        self.n_init = n_init
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
 
-    The tasks' coefficient vectors are assumed to form ``n_clusters``
-    groups; the k-means penalty on them is relaxed into a convex one over
-    ``B`` (``coef_``, one row ``b_t`` per task, ``W = B'``) and a learned
-    task matrix ``M`` (``task_similarity_``). Minimizes jointly::
 
-        sum_t w_t / (2 n_t) * ||y_t - X_t b_t - c_t||^2
-            + alpha * eta * (1 + eta) * tr(W (eta I + M)^{-1} W')
+# --------------------------------------------------------------------- docstrings
+_CLUSTERED_OBJECTIVE = """\
+    Minimizes over the coefficients ``B`` (``coef_``, one row ``b_{t}`` per
+    {row}; ``W = B'``), the unpenalized intercepts ``c`` (``intercept_``)
+    and the clustering of the {rows}, as chosen by ``method``:
 
-    with ``eta = beta / alpha``, over ``W``, the unpenalized intercepts
-    ``c`` (``intercept_``) and ``M`` subject to ``tr(M) = n_clusters`` and
-    ``0 <= M <= I`` (eigenvalues in ``[0, 1]``). The penalty interpolates
-    between a ridge ``beta (1 + eta) ||W||_F^2`` on the part of ``W`` inside
-    the cluster subspace and a stronger one outside it.
+    * ``method="convex"`` (default; Zhou, Chen & Ye 2011, MALSAR
+      ``{malsar}_CMTL``), jointly convex, solved to its global minimum::
 
-    **Mapping to MALSAR** (``Least_CMTL(X, Y, rho1, rho2, k)``):
-    ``alpha = rho1``, ``beta = rho2``, ``n_clusters = k``; MALSAR's
-    ``0.5 * sum_t ||X_t w_t - y_t||^2`` is obtained with ``task_weights =
-    n_t`` (the per-task sample counts, as an array) and, since MALSAR's bias
-    is a penalized column of ones, ``fit_intercept=False``.
+{loss}
+                + alpha * eta * (1 + eta) * tr(W (eta I + M)^{{-1}} W'),   eta = beta / alpha
 
-    Task ``t`` has ``n_t`` labeled rows ``X_t, y_t`` (with sample weights,
-    ``1 / n_t`` becomes ``s_i / S_t``) and task weight ``w_t``.
+      also over the task matrix ``M`` (``task_similarity_``) subject to
+      ``tr(M) = n_clusters`` and ``0 <= M <= I`` (eigenvalues in ``[0, 1]``);
 
-    Parameters
-    ----------
+    * ``method="kmeans"``, k-means-regularized (non-convex, a local minimum)::
+
+{loss}
+                + alpha * sum_{t} ||b_{t} - mu_g({t})||^2 + beta * ||B||_F^2
+
+      also over the assignment ``g({t})`` of each {row} to one of
+      ``n_clusters`` clusters (``task_clusters_``) and the centroids
+      ``mu_j`` (at the optimum, the mean of cluster ``j``'s ``b_{t}``).
+
+    The two penalties agree on hard clusterings: with the normalized
+    cluster indicator ``F`` (``F_{t}j = 1 / sqrt(n_j)`` if ``g({t}) = j``,
+    ``n_j`` the cluster's size) the k-means penalty is ``tr(W P W')`` with
+    ``P = alpha (I - F F') + beta I``, which is the convex penalty at
+    ``M = F F'``. The convex method relaxes these ``M`` (eigenvalues 0 or
+    1) to their convex hull, so its minimum is a lower bound on the k-means
+    objective. Both act as a ridge ``beta ||.||^2`` on the part of ``W`` in
+    the cluster subspace and ``(alpha + beta) ||.||^2`` outside it."""
+
+_CLUSTERED_PARAMETERS = """\
     n_clusters : int, default=2
-        ``k``, the number of task clusters (``tr(M)``), ``1 <= k <= n_tasks``.
+        ``k``, the number of clusters (``tr(M)``), ``1 <= k <= {n_tasks}``.
 
-    alpha : float, default=1.0
+    alpha : float, default={alpha}
         ``rho1`` of MALSAR: strength of the clustering term, >= 0.
 
-    beta : float, default=1.0
+    beta : float, default={alpha}
         ``rho2`` of MALSAR: strength of the ridge-like term, > 0.
+
+    method : {{"convex", "kmeans"}}, default="convex"
+        The convex relaxation or the k-means-regularized problem (see the
+        objectives above).
+
+    n_init : int, default=10
+        KMeans restarts: at each assignment step of ``method="kmeans"``, and
+        for the final ``task_clusters_`` of ``method="convex"``.
 
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task.
@@ -345,32 +592,37 @@ ClusteredRegressor.__doc__ = """Multi-task linear regression with clustered task
 
     tol : float, default=1e-4
         The alternation stops when the relative change of the objective
-        between two outer iterations is at most ``tol``; each ``W``-step is
-        solved by FISTA to ``tol``.
+        between two outer iterations is at most ``tol`` (``"kmeans"``: also
+        when the assignment no longer changes); each ``W``-step is solved
+        by FISTA to ``tol``.
 
     warm_start : bool, default=False
         Start from the previous fit's ``coef_`` and ``intercept_`` (and the
-        ``M`` they imply) when the tasks and features match.
+        ``M`` they imply, or the previous ``task_clusters_`` for
+        ``"kmeans"``) when the tasks and features match.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the KMeans giving ``task_clusters_``.
+        Seeds the KMeans runs (assignment steps of ``"kmeans"``, final
+        ``task_clusters_`` of ``"convex"``): an int gives identical refits."""
 
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_tasks, n_features)
-        Coefficients, one row per task.
+_CLUSTERED_ATTRIBUTES = """\
+    coef_ : ndarray of shape ({rows}, n_features)
+        Coefficients, one row per {row}.
 
-    intercept_ : ndarray of shape (n_tasks,)
+    intercept_ : ndarray of shape ({rows},)
         Intercepts (zeros when ``fit_intercept=False``).
 
-    task_similarity_ : ndarray of shape (n_tasks, n_tasks)
-        The learned ``M`` (symmetric, trace ``n_clusters``, eigenvalues in
-        ``[0, 1]``), optimal for ``coef_``.
+    task_similarity_ : ndarray of shape ({rows}, {rows})
+        ``"convex"``: the learned ``M`` (symmetric, trace ``n_clusters``,
+        eigenvalues in ``[0, 1]``), optimal for ``coef_``. ``"kmeans"``:
+        ``F F'``, i.e. ``1 / n_j`` between two {rows} of cluster ``j`` and 0
+        otherwise.
 
-    task_clusters_ : ndarray of shape (n_tasks,)
-        Cluster label of each task: KMeans (``random_state``) on the rows of
-        the top-``n_clusters`` eigenvectors of ``M`` scaled by their
-        eigenvalues.
+    task_clusters_ : ndarray of shape ({rows},)
+        Cluster label of each {row}, numbered in order of first appearance:
+        the assignment for ``"kmeans"``; for ``"convex"``, KMeans
+        (``random_state``) on the rows of the top-``n_clusters``
+        eigenvectors of ``M`` scaled by their eigenvalues.
 
     n_iter_ : int
         Alternating (outer) iterations run.
@@ -379,16 +631,18 @@ ClusteredRegressor.__doc__ = """Multi-task linear regression with clustered task
         FISTA iterations summed over the ``W``-steps.
 
     objective_ : float
-        Objective at the solution (with ``M = task_similarity_``).
+        Objective at the solution (with ``task_similarity_``).
 
-    objective_path_ : ndarray of shape (n_iter_,)
-        Objective after each outer iteration (non-increasing).
+    objective_path_ : ndarray of shape (``n_iter_``,)
+        Objective after each outer iteration, i.e. after each structure
+        step (non-increasing).
 
     stop_crit_ : float
         Final relative objective change.
 
     tasks_ : ndarray of shape (n_tasks,)
-        Task labels.
+        Task labels: sorted labels of the task column (long layout) or
+        ``arange(n_tasks)`` (wide layout).
 
     n_tasks_ : int
         Number of tasks.
@@ -396,27 +650,74 @@ ClusteredRegressor.__doc__ = """Multi-task linear regression with clustered task
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, the task column included.
 
-    Notes
-    -----
-    Alternating minimization: for fixed ``M`` the ``W``-problem has the
-    quadratic task-axis penalty ``tr(W P W')``,
-    ``P = alpha eta (1 + eta) (eta I + M)^{-1}``, solved by warm-started
-    FISTA; for fixed ``W`` with ``W'W = U diag(s) U'``, the optimal ``M`` is
-    ``U diag(m) U'``, ``m_i = clip(sqrt(s_i) / g - eta, 0, 1)`` with ``g``
-    found by bisection so that ``sum_i m_i = n_clusters`` (Zhou, Chen & Ye
-    2011).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names of ``X`` when it was a DataFrame with string names."""
 
+_CLUSTERED_NOTES = """\
+    Alternating minimization. The ``W``-step has the quadratic task-axis
+    penalty ``tr(W P W')`` and is solved by warm-started FISTA (its prox is
+    linear, ``V (I + 2 step P)^{{-1}}``). ``"convex"``: for fixed ``W`` with
+    ``W'W = U diag(s) U'``, the optimal ``M`` is ``U diag(m) U'``,
+    ``m_i = clip(sqrt(s_i) / g - eta, 0, 1)`` with ``g`` found by bisection
+    so that ``sum_i m_i = n_clusters``. ``"kmeans"``: the first ``W``-step
+    uses ``M = n_clusters / T * I``, then the assignment is the best of the
+    current one, KMeans with ``n_init`` restarts and Lloyd's iterations
+    started from the current clusters (the objective never increases); it
+    stops when the assignment is stable. The result depends on the start:
+    compare ``objective_`` across ``random_state`` values, or use
+    ``"convex"`` for a unique minimum."""
+
+_CLUSTERED_REFERENCES = """\
     References
     ----------
     Zhou, Chen & Ye, "Clustered multi-task learning via alternating
     structure optimization", NIPS 2011.
     Jacob, Bach & Vert, "Clustered multi-task learning: a convex
-    formulation", NIPS 2008.
+    formulation", NIPS 2008."""
+
+
+ClusteredRegressor.__doc__ = f"""Multi-task linear regression with clustered tasks (CMTL).
+
+    The tasks' coefficient vectors are assumed to form ``n_clusters``
+    groups; each task is pulled towards its cluster's centre.
+
+{_CLUSTERED_OBJECTIVE.format(t="t", row="task", rows="tasks", malsar="Least", loss=_SQUARED_LOSS.replace("        ", "            ", 1))}
+
+    Task ``t`` has ``n_t`` labeled rows ``X_t, y_t`` (with sample weights,
+    ``1 / n_t`` becomes ``s_i / S_t``) and task weight ``w_t``.
+
+    **Mapping to MALSAR** (``Least_CMTL(X, Y, rho1, rho2, k)``, the convex
+    method): ``alpha = rho1``, ``beta = rho2``, ``n_clusters = k``;
+    MALSAR's ``0.5 * sum_t ||X_t w_t - y_t||^2`` is obtained with
+    ``task_weights = n_t`` (the per-task sample counts, as an array) and,
+    since MALSAR's bias is a penalized column of ones,
+    ``fit_intercept=False``.
+
+    Read more in the :ref:`User Guide <task_structure>`.
+
+    Parameters
+    ----------
+{_CLUSTERED_PARAMETERS.format(n_tasks="n_tasks", alpha="1.0")}
+
+    Attributes
+    ----------
+{_CLUSTERED_ATTRIBUTES.format(rows="n_tasks", row="task")}
+
+    See Also
+    --------
+    ClusteredClassifier : the logistic-loss version.
+    GraphRegularizedRegressor : a given task graph instead of learned clusters.
+
+    Notes
+    -----
+{_CLUSTERED_NOTES}
+
+{_CLUSTERED_REFERENCES}
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skmtl.linear_model._clustered import ClusteredRegressor
+    >>> from skmtl.linear_model import ClusteredRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(60, 3)
     >>> b1, b2 = rng.randn(3), rng.randn(3)
@@ -424,4 +725,64 @@ ClusteredRegressor.__doc__ = """Multi-task linear regression with clustered task
     >>> model = ClusteredRegressor(n_clusters=2, alpha=0.1, beta=0.01, random_state=0).fit(X, Y)
     >>> bool(model.task_clusters_[0] == model.task_clusters_[1] != model.task_clusters_[2])
     True
+    >>> ClusteredRegressor(2, 0.1, 0.01, method="kmeans", random_state=0).fit(X, Y).task_clusters_
+    array([0, 0, 1, 1])
+    """
+
+
+ClusteredClassifier.__doc__ = f"""Multi-task logistic regression with clustered tasks (CMTL).
+
+    The logistic-loss counterpart of :class:`ClusteredRegressor` (MALSAR's
+    ``Logistic_CMTL`` for the convex method).
+
+{_CLUSTERED_OBJECTIVE.format(t="k", row="binary column", rows="columns", malsar="Logistic", loss=_LOGISTIC_LOSS.replace("        ", "            ", 1))}
+
+    Each task's labels are encoded per task: a binary task is one column
+    ``k`` with targets -1/+1 (its second class is +1); a task with ``K > 2``
+    classes is expanded one-vs-rest into ``K`` columns with the task's
+    weight each, and the clusters are over these columns (so
+    ``n_clusters`` is at most their number). ``n_k`` is the number of
+    labeled rows of column ``k`` (with sample weights, ``1 / n_k`` becomes
+    ``s_i / S_k``) and ``w_k`` its task's weight.
+
+    **Mapping to MALSAR** (``Logistic_CMTL(X, Y, rho1, rho2, k)``, whose
+    loss is the per-task mean logistic loss with a free bias):
+    ``alpha = rho1``, ``beta = rho2``, ``n_clusters = k``, default task
+    weights. The defaults ``alpha = beta = 0.01`` follow the scale of the
+    mean logistic loss (its gradient at 0 is at most 1/2 per standardized
+    feature).
+
+    Read more in the :ref:`User Guide <task_structure>`.
+
+    Parameters
+    ----------
+{_CLUSTERED_PARAMETERS.format(n_tasks="n_columns", alpha="0.01")}
+
+    Attributes
+    ----------
+{_CLUSTERED_ATTRIBUTES.format(rows="n_columns", row="binary column")}
+
+{_CLASSIFIER_ATTRIBUTES}
+
+    See Also
+    --------
+    ClusteredRegressor : the squared-loss version.
+
+    Notes
+    -----
+{_CLUSTERED_NOTES}
+
+{_CLUSTERED_REFERENCES}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import ClusteredClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 3)
+    >>> b1, b2 = 3 * rng.randn(3), 3 * rng.randn(3)
+    >>> Y = (X @ np.column_stack([b1, b2, b1, b2]) > 0).astype(int)
+    >>> model = ClusteredClassifier(n_clusters=2, alpha=0.05, beta=0.001, random_state=0).fit(X, Y)
+    >>> model.task_clusters_
+    array([0, 1, 0, 1])
     """

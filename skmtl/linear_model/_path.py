@@ -513,7 +513,7 @@ _CV_ATTRIBUTES = """\
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, the task column included.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` when it was a DataFrame with string names."""
 
 _MSE_PATH = """\

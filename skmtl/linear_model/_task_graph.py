@@ -47,6 +47,7 @@ __all__ = [
     "MeanRegularizedRegressor",
     "MeanRegularizedClassifier",
     "GraphRegularizedRegressor",
+    "GraphRegularizedClassifier",
     "TaskRelationRegressor",
     "TaskRelationClassifier",
 ]
@@ -136,15 +137,35 @@ class MeanQuadratic(TaskQuadratic):
         return out.astype(W.dtype, copy=False)
 
 
-def _graph_laplacian(task_graph, n_tasks, name="task_graph"):
-    """Validate an adjacency matrix and return its Laplacian ``diag(A 1) - A``."""
+def _check_adjacency(task_graph, n_tasks, name="task_graph"):
+    """Validate an adjacency matrix; returns a float64 copy with a zero diagonal."""
     A = _check_task_matrix(task_graph, n_tasks, name)
     if np.any(A < 0):
         i, j = np.argwhere(A < 0)[0]
         raise ValueError(f"{name} must have non-negative weights; got {name}[{i}, {j}] = {float(A[i, j]):g}.")
-    A = A.copy()
     np.fill_diagonal(A, 0.0)  # self-loops do not change the Laplacian
+    return A
+
+
+def _laplacian_of(A):
+    """``diag(A 1) - A`` of a symmetric adjacency matrix with a zero diagonal."""
     return np.diag(A.sum(axis=1)) - A
+
+
+def _graph_laplacian(task_graph, n_tasks, name="task_graph"):
+    """Validate an adjacency matrix and return its Laplacian ``diag(A 1) - A``."""
+    return _laplacian_of(_check_adjacency(task_graph, n_tasks, name))
+
+
+def _expand_to_columns(matrix, column_task, same_class):
+    """Task matrix over the classifier's binary columns: ``(E S E') o C``.
+
+    ``E`` maps each column to its task (``column_task``) and ``C`` is
+    ``same_class``, 1 for two columns encoding the same class: the entry of
+    two tasks links their columns of the same class only. A Schur product of
+    PSD matrices is PSD, so a Laplacian stays PSD.
+    """
+    return matrix[np.ix_(column_task, column_task)] * same_class
 
 
 def _check_task_matrix(matrix, n_tasks, name):
@@ -429,7 +450,9 @@ MeanRegularizedClassifier.__doc__ = f"""Multi-task logistic regression regulariz
     """
 
 
-class GraphRegularizedRegressor(_TaskQuadraticMixin, _LinearMultiTaskRegressor):
+class _GraphRegularizedMixin(_TaskQuadraticMixin):
+    """``M = L + ridge * I`` from a task graph (or a given Laplacian) over the penalty's columns."""
+
     _parameter_constraints = {
         **_BASE_CONSTRAINTS,
         "task_graph": ["array-like", None],
@@ -437,6 +460,51 @@ class GraphRegularizedRegressor(_TaskQuadraticMixin, _LinearMultiTaskRegressor):
         "ridge": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
+    def _check_params(self):
+        if self.task_graph is not None and self.laplacian is not None:
+            raise ValueError("Give either task_graph (an adjacency matrix) or laplacian, not both.")
+
+    def _column_coupling(self):
+        """``(column_task, same_class)`` when a multiclass task was expanded, else None.
+
+        Regressors and all-binary classifiers have one penalty column per
+        task: the task graph applies as given. With one-vs-rest columns, two
+        tasks' columns are linked only when they encode the same class (a
+        binary task's column encodes its second class).
+        """
+        per_task = getattr(self, "_per_task_classes", None)
+        if per_task is None or all(len(classes) == 2 for classes in per_task):
+            return None
+        labels = np.empty(len(self._column_task), dtype=object)
+        labels[:] = [label for classes in per_task for label in (classes[1:] if len(classes) == 2 else classes)]
+        same_class = np.asarray(labels[:, None] == labels[None, :], dtype=np.float64)
+        return self._column_task, same_class
+
+    def _task_matrix(self, n_columns):
+        n_tasks = self.n_tasks_
+        coupling = self._column_coupling()
+        if self.laplacian is not None:
+            L, eig = _check_laplacian(self.laplacian, n_tasks)
+            if coupling is not None:
+                L, eig = _expand_to_columns(L, *coupling), None
+        else:
+            if self.task_graph is None:
+                # The complete graph with unit weights.
+                A = np.ones((n_tasks, n_tasks)) - np.eye(n_tasks)
+            else:
+                A = _check_adjacency(self.task_graph, n_tasks)
+            if coupling is not None:
+                A = _expand_to_columns(A, *coupling)
+            L, eig = _laplacian_of(A), None
+        eigvals, eigvecs = np.linalg.eigh(L) if eig is None else eig
+        self.laplacian_ = L
+        return L + self.ridge * np.eye(n_columns), (eigvals + self.ridge, eigvecs)
+
+    def _make_penalty(self, alpha):
+        return TaskQuadratic(alpha, self._penalty_matrix, eig=self._penalty_eig)
+
+
+class GraphRegularizedRegressor(_GraphRegularizedMixin, _LinearMultiTaskRegressor):
     def __init__(
         self,
         alpha=1.0,
@@ -462,27 +530,26 @@ class GraphRegularizedRegressor(_TaskQuadraticMixin, _LinearMultiTaskRegressor):
         self.tol = tol
         self.warm_start = warm_start
 
-    def _check_params(self):
-        if self.task_graph is not None and self.laplacian is not None:
-            raise ValueError("Give either task_graph (an adjacency matrix) or laplacian, not both.")
 
-    def _task_matrix(self, n_tasks):
-        if self.laplacian is not None:
-            L, (eigvals, eigvecs) = _check_laplacian(self.laplacian, n_tasks)
-        else:
-            if self.task_graph is None:
-                # The complete graph with unit weights.
-                L = n_tasks * np.eye(n_tasks) - np.ones((n_tasks, n_tasks))
-            else:
-                L = _graph_laplacian(self.task_graph, n_tasks)
-            eigvals, eigvecs = np.linalg.eigh(L)
-        M = L + self.ridge * np.eye(n_tasks)
-        self.laplacian_ = L
-        return M, (eigvals + self.ridge, eigvecs)
+_GRAPH_PARAMETERS = """\
+    task_graph : array-like of shape (n_tasks, n_tasks), default=None
+        Symmetric non-negative adjacency matrix ``A`` of the tasks, rows and
+        columns in the order of ``tasks_`` (sorted task labels in the long
+        layout, the columns of ``y`` in the wide one); the diagonal is
+        ignored. None (and no ``laplacian``): the complete graph with unit
+        weights, every pair of tasks pulled together.
 
-    def _make_penalty(self, alpha):
-        return TaskQuadratic(alpha, self._penalty_matrix, eig=self._penalty_eig)
+    laplacian : array-like of shape (n_tasks, n_tasks), default=None
+        A symmetric positive semi-definite matrix used as ``L`` directly
+        (instead of ``task_graph``; at most one of the two may be given)."""
 
+_GRAPH_REFERENCES = """\
+    References
+    ----------
+    Zhou, Chen & Ye, "MALSAR: Multi-tAsk Learning via StructurAl
+    Regularization", Arizona State University, 2011 (SRMTL).
+    Evgeniou, Micchelli & Pontil, "Learning multiple tasks with kernel
+    methods", JMLR 2005 (graph regularization)."""
 
 GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task-graph penalty.
 
@@ -511,16 +578,7 @@ GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task
     alpha : float, default=1.0
         Regularization strength, >= 0.
 
-    task_graph : array-like of shape (n_tasks, n_tasks), default=None
-        Symmetric non-negative adjacency matrix ``A`` of the tasks, rows and
-        columns in the order of ``tasks_`` (sorted task labels in the long
-        layout, the columns of ``y`` in the wide one); the diagonal is
-        ignored. None (and no ``laplacian``): the complete graph with unit
-        weights, every pair of tasks pulled together.
-
-    laplacian : array-like of shape (n_tasks, n_tasks), default=None
-        A symmetric positive semi-definite matrix used as ``L`` directly
-        (instead of ``task_graph``; at most one of the two may be given).
+{_GRAPH_PARAMETERS}
 
     ridge : float, default=0.0
         Weight of ``||B||_F^2`` relative to the graph term (``>= 0``). With
@@ -539,17 +597,13 @@ GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task
     See Also
     --------
     MeanRegularizedRegressor : the complete graph, plus a ridge.
+    GraphRegularizedClassifier : the logistic-loss version.
 
     Notes
     -----
 {_QUAD_NOTES}
 
-    References
-    ----------
-    Zhou, Chen & Ye, "MALSAR: Multi-tAsk Learning via StructurAl
-    Regularization", Arizona State University, 2011 (SRMTL).
-    Evgeniou, Micchelli & Pontil, "Learning multiple tasks with kernel
-    methods", JMLR 2005 (graph regularization).
+{_GRAPH_REFERENCES}
 
     Examples
     --------
@@ -562,6 +616,115 @@ GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task
     >>> model = GraphRegularizedRegressor(alpha=0.1, task_graph=chain).fit(X, Y)
     >>> model.laplacian_.diagonal()
     array([1., 2., 1.])
+    """
+
+
+class GraphRegularizedClassifier(_GraphRegularizedMixin, _LinearMultiTaskClassifier):
+    def __init__(
+        self,
+        alpha=0.01,
+        *,
+        task_graph=None,
+        laplacian=None,
+        ridge=0.1,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.alpha = alpha
+        self.task_graph = task_graph
+        self.laplacian = laplacian
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+
+GraphRegularizedClassifier.__doc__ = f"""Multi-task logistic regression with a task-graph penalty.
+
+    The logistic-loss counterpart of :class:`GraphRegularizedRegressor`
+    (MALSAR's ``Logistic_SRMTL`` with a ridge term in place of its L1 term):
+    tasks joined by an edge of the task graph are pulled towards each other.
+    Minimizes over the coefficients ``B`` (``coef_``, one row ``b_k`` per
+    binary column) and the unpenalized intercepts ``c`` (``intercept_``)::
+
+{_LOGISTIC_LOSS}
+            + alpha / 2 * (sum_{{k < l}} A_kl ||b_k - b_l||^2 + ridge * ||B||_F^2)
+
+    i.e. ``alpha / 2 * tr(B' (L + ridge * I) B)`` with ``L = diag(A 1) - A``
+    (``laplacian_``). When every task is binary, each task is one column
+    ``k`` with targets -1/+1 (its second class is +1) and ``A`` is the task
+    graph. A task with ``K > 2`` classes is expanded one-vs-rest into ``K``
+    columns (with the task's weight each); the graph is then expanded to the
+    columns: the column of class ``a`` of task ``s`` and the column of class
+    ``a`` of task ``t`` are linked with weight ``A_st`` (a binary task's
+    column encodes its second class), other pairs are not. A given
+    ``laplacian`` is expanded the same way (entry ``L_st`` between the
+    same-class columns of tasks ``s`` and ``t``, which keeps it PSD).
+    ``n_k`` is the number of labeled rows of column ``k`` (with sample
+    weights, ``1 / n_k`` becomes ``s_i / S_k``) and ``w_k`` its task's
+    weight.
+
+    **Mapping to MALSAR** (``Logistic_SRMTL(X, Y, R, rho1, 0)``, whose loss
+    is the per-task mean logistic loss with default task weights):
+    ``laplacian = R R'``, ``alpha = 2 * rho1``, ``ridge = 0``.
+
+    The default ``ridge=0.1`` keeps the problem strongly convex: with
+    ``ridge=0`` nothing penalizes the tasks' common coefficients, which
+    diverge on linearly separable data.
+
+    Read more in the :ref:`User Guide <task_structure>`.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Regularization strength, >= 0 (the scale of the mean logistic loss,
+        see :class:`MeanRegularizedClassifier`).
+
+{_GRAPH_PARAMETERS}
+
+    ridge : float, default=0.1
+        Weight of ``||B||_F^2`` relative to the graph term (``>= 0``).
+
+{_COMMON}
+
+    Attributes
+    ----------
+{_ATTRIBUTES.format(rows="n_columns", row="binary column")}
+
+{_CLASSIFIER_ATTRIBUTES}
+
+    laplacian_ : ndarray of shape (n_columns, n_columns)
+        The Laplacian ``L`` used in fit, over the binary columns.
+
+    See Also
+    --------
+    GraphRegularizedRegressor : the squared-loss version.
+    MeanRegularizedClassifier : pull every column towards the mean.
+
+    Notes
+    -----
+{_QUAD_NOTES}
+
+{_GRAPH_REFERENCES}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model._task_graph import GraphRegularizedClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(80, 3)
+    >>> Y = (X @ rng.randn(3, 3) > 0).astype(int)
+    >>> chain = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    >>> model = GraphRegularizedClassifier(alpha=0.1, task_graph=chain).fit(X, Y)
+    >>> model.coef_.shape, model.laplacian_.diagonal()
+    ((3, 3), array([1., 2., 1.]))
     """
 
 

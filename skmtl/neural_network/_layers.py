@@ -39,6 +39,8 @@ __all__ = [
     "backward",
     "init_params",
     "penalty",
+    "weighted_task_losses",
+    "data_term_gradients",
 ]
 
 
@@ -93,20 +95,30 @@ def init_params(layer_sizes, n_trunk, n_tasks, activation, dtype, rng):
     return coefs, intercepts
 
 
-def task_indicator(codes, n_tasks, dtype=np.float64):
-    """Sparse (n_tasks, n) matrix with a one at (codes[i], i): segment sums."""
-    n = len(codes)
-    order = np.argsort(codes, kind="stable")
-    indptr = np.searchsorted(codes[order], np.arange(n_tasks + 1))
-    return sp.csr_matrix((np.ones(n, dtype=dtype), order, indptr), shape=(n_tasks, n))
+def task_scatter(values, codes, n_tasks):
+    """Sparse (n, n_tasks * k) matrix holding row i's ``values[i]`` in task codes[i]'s k columns.
+
+    ``D.T @ A`` is then the per-task sum of the outer products
+    ``A[i] values[i]^T`` (segment sums) without forming them.
+    """
+    n, k = values.shape
+    columns = (codes[:, None] * k + np.arange(k)).ravel()
+    return sp.csr_matrix(
+        (values.ravel(), columns, np.arange(0, n * k + 1, k)), shape=(n, n_tasks * k)
+    )
+
+
+def _gather_heads(W, codes):
+    """(n, fan_in, fan_out): the head weights of each row's own task."""
+    return W.transpose(1, 0, 2)[codes]
 
 
 def _head_linear(A, W, b, codes):
     """One head layer for every task: wide (codes None) or gathered (long)."""
     fan_in, n_tasks, fan_out = W.shape
     if codes is not None:
-        # Long layout: row i through task codes[i] only.
-        return np.einsum("ni,nio->no", A, W[:, codes].transpose(1, 0, 2)) + b[codes]
+        # Long layout: row i through task codes[i] only (batched matrix-vector).
+        return np.matmul(A[:, None, :], _gather_heads(W, codes))[:, 0] + b[codes]
     if A.ndim == 2:
         # Shared input: all heads in one BLAS-3 product.
         Z = A @ W.reshape(fan_in, n_tasks * fan_out)
@@ -236,6 +248,85 @@ def task_sums(values, codes, n_tasks):
     return np.bincount(codes, weights=values, minlength=n_tasks)
 
 
+def weighted_task_losses(Z, target, observed, problem, codes, n_tasks, sample_weight=None):
+    """Per-task (weighted) mean losses and the per-entry gradient of their sums.
+
+    ``L_t = sum_{i in t} s_i l_it / S_t`` with ``S_t = sum_{i in t} s_i`` over
+    the labeled rows of task ``t`` (``s_i = 1`` without ``sample_weight``,
+    so ``S_t`` is the label count ``n_t``). In the wide layout a row's weight
+    applies to each of its observed labels.
+
+    Parameters
+    ----------
+    Z, target, observed, problem, codes
+        As in :func:`output_loss`.
+    n_tasks : int
+    sample_weight : ndarray of shape (n,) or None
+
+    Returns
+    -------
+    task_losses : ndarray of shape (n_tasks,)
+        ``L_t`` (0 for a task with ``S_t = 0``).
+    totals : ndarray of shape (n_tasks,)
+        ``S_t`` (float64).
+    dZ : ndarray like Z
+        Gradient of ``s_i l_it`` with respect to the logits (not yet divided
+        by ``S_t``).
+    """
+    loss, dZ = output_loss(Z, target, observed, problem, codes)
+    if sample_weight is None:
+        if codes is not None:
+            totals = np.bincount(codes, minlength=n_tasks).astype(np.float64)
+        elif observed is not None:
+            totals = observed.sum(axis=0).astype(np.float64)
+        else:
+            totals = np.full(n_tasks, float(Z.shape[0]))
+    else:
+        s = sample_weight
+        if codes is not None:
+            totals = np.bincount(codes, weights=s, minlength=n_tasks)
+        elif observed is not None:
+            totals = s @ observed
+        else:
+            totals = np.full(n_tasks, s.sum())
+        loss = loss * (s[:, None] if codes is None else s)
+        dZ *= (s[:, None, None] if codes is None else s[:, None]).astype(dZ.dtype, copy=False)
+    sums = task_sums(loss, codes, n_tasks)
+    task_losses = np.where(totals > 0, sums / np.where(totals > 0, totals, 1), 0.0)
+    return task_losses, totals, dZ
+
+
+def data_term_gradients(
+    coefs, intercepts, n_trunk, X, target, observed, codes, problem, activation, task_weights,
+    sample_weight=None, *, per_task_trunk=False,
+):
+    """Value and gradients of the data term ``sum_t w_t L_t`` (no penalty).
+
+    ``L_t`` is the (weighted) mean loss of task ``t`` from
+    :func:`weighted_task_losses`; the gradient of each entry is scaled by
+    ``w_t / S_t`` before backpropagation. The L2 penalty, whose scale is
+    ``alpha / (2 sum_i s_i)`` (scikit-learn's convention), is added by the
+    caller after any gradient surgery of the per-task shared gradients.
+
+    Returns
+    -------
+    value : float
+    task_losses, totals : ndarray of shape (n_tasks,)
+    coef_grads, intercept_grads, task_grads
+        As in :func:`backward`.
+    """
+    n_tasks = len(task_weights)
+    activations = forward(coefs, intercepts, n_trunk, X, codes, activation)
+    task_losses, totals, dZ = weighted_task_losses(
+        activations[-1], target, observed, problem, codes, n_tasks, sample_weight
+    )
+    scale = np.where(totals > 0, task_weights / np.where(totals > 0, totals, 1), 0.0)
+    scale = scale.astype(dZ.dtype)
+    dZ *= scale[codes][:, None] if codes is not None else scale[:, None]
+    grads = backward(coefs, activations, n_trunk, dZ, codes, activation, per_task_trunk=per_task_trunk)
+    return (float(task_weights @ task_losses), task_losses, totals, *grads)
+
+
 def penalty(coefs):
     """Sum of squared weights (intercepts excluded)."""
     return sum(float(np.vdot(W, W)) for W in coefs)
@@ -264,7 +355,6 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
     n_tasks = coefs[-1].shape[1]
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
-    indicator = task_indicator(codes, n_tasks, dZ.dtype) if codes is not None else None
     delta = dZ
     for layer in range(n_layers - 1, n_trunk - 1, -1):
         A = activations[layer]
@@ -272,11 +362,18 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
         fan_in, _, fan_out = W.shape
         if codes is not None:
             # Segment sums of per-row outer products: task t gets its rows only.
-            outer = (A[:, :, None] * delta[:, None, :]).reshape(len(codes), -1)
-            grad = np.asarray(indicator @ outer).reshape(n_tasks, fan_in, fan_out)
-            coef_grads[layer] = np.ascontiguousarray(grad.transpose(1, 0, 2))
-            intercept_grads[layer] = np.asarray(indicator @ delta)
-            back = np.einsum("no,nio->ni", delta, W[:, codes].transpose(1, 0, 2))
+            scatter = task_scatter(delta, codes, n_tasks)
+            grad = np.asarray(scatter.T @ A).reshape(n_tasks, fan_out, fan_in)
+            coef_grads[layer] = np.ascontiguousarray(grad.transpose(2, 0, 1))
+            # (bincount: scipy's sum has a fixed cost larger than this work)
+            sums = np.bincount(scatter.indices, scatter.data, n_tasks * fan_out)
+            intercept_grads[layer] = sums.reshape(n_tasks, fan_out).astype(delta.dtype)
+            heads = _gather_heads(W, codes)
+            if fan_out == 1:
+                # A stack of one-column products costs more than a broadcast.
+                back = heads[:, :, 0] * delta
+            else:
+                back = np.matmul(heads, delta[:, :, None])[..., 0]
             if layer == n_trunk and per_task_trunk:
                 # A row's gradient belongs to its own task only.
                 back = back[None] * (codes == np.arange(n_tasks)[:, None])[:, :, None]

@@ -29,10 +29,9 @@ from .._data import _encode_tasks, check_task_data
 from ..base import MultiTaskMixin
 from ..utils._compat import check_n_features_and_names
 from ._layers import (
-    backward,
+    data_term_gradients,
     forward,
     init_params,
-    output_loss,
     output_probabilities,
     penalty,
     predict_logits,
@@ -51,6 +50,23 @@ def _check_layer_sizes(sizes, name, *, allow_empty):
     if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
         raise ValueError(f"{name} must contain only positive integers; got {tuple(sizes)}.")
     return [int(s) for s in sizes]
+
+
+def _check_mlp_sample_weight(sample_weight):
+    """Reject negative weights (shape, NaN, inf and all-zero: check_task_data)."""
+    if sample_weight is not None and np.any(sample_weight < 0):
+        raise ValueError(
+            f"sample_weight must be non-negative; got {int((sample_weight < 0).sum())} "
+            f"negative value(s), the smallest {sample_weight.min()}."
+        )
+
+
+def _entry_weights(shape, observed, sample_weight):
+    """Weight of each (row, task) entry: the row's weight where labeled, else 0."""
+    weight = np.ones(shape) if observed is None else observed.astype(np.float64)
+    if sample_weight is not None:
+        weight *= sample_weight if len(shape) == 1 else sample_weight[:, None]
+    return weight
 
 
 class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin):
@@ -140,10 +156,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             raise ValueError(f"dtype must be float32 or float64; got {self.dtype!r}.")
         return dtype
 
-    def _validate_training_data(self, X, y, reset):
+    def _validate_training_data(self, X, y, sample_weight, reset):
         """TaskData plus row task codes in the fitted ``tasks_`` (long layout)."""
         if reset:
-            data = self._validate_fit(X, y)
+            data = self._validate_fit(X, y, sample_weight)
+            _check_mlp_sample_weight(data.sample_weight)
             return data, data.task_codes
         check_n_features_and_names(self, X, reset=False)
         data = check_task_data(
@@ -151,9 +168,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             y,
             task_column=self.task_column,
             target_type="classification" if self._kind == "classification" else "continuous",
+            sample_weight=sample_weight,
             accept_sparse=self._accept_sparse,
             estimator_name=type(self).__name__,
         )
+        _check_mlp_sample_weight(data.sample_weight)
         if data.task_codes is not None:
             return data, _encode_tasks(data.tasks, self.tasks_)[data.task_codes]
         if data.n_tasks != self.n_tasks_:
@@ -201,12 +220,12 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         return [*self.coefs_, *self.intercepts_, *self._weighting.params]
 
     # -------------------------------------------------------------- training
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, sample_weight=None, *, incremental, classes=None):
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)
         if fitted and not first:
             previous = (self.n_features_in_, self.n_tasks_, self.tasks_)
-        data, codes = self._validate_training_data(X, y, reset=first or not incremental)
+        data, codes = self._validate_training_data(X, y, sample_weight, reset=first or not incremental)
         dtype = self._check_dtype() if first else self._dtype
         if first:
             self._set_problem(data, classes)
@@ -225,11 +244,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             self._initialize(Xd.shape[1], dtype)
         if self._kind == "regression":
             target = target.astype(dtype, copy=False)
-        self._train(Xd, target, observed, codes, incremental)
+        self._train(Xd, target, observed, codes, data.sample_weight, incremental)
         self.task_weights_ = np.asarray(self._weighting.weights(), dtype=np.float64).copy()
         return self
 
-    def _train(self, X, target, observed, codes, incremental):
+    def _train(self, X, target, observed, codes, sample_weight, incremental):
         n = X.shape[0]
         rng = self._random_state
         early_stopping = self.early_stopping and not incremental
@@ -242,8 +261,10 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 )
             perm = rng.permutation(n)
             val, train = perm[:n_val], perm[n_val:]
-            val_data = self._take(X, target, observed, codes, val)
-            X, target, observed, codes = self._take(X, target, observed, codes, train)
+            val_data = self._take(X, target, observed, codes, sample_weight, rows=val)
+            X, target, observed, codes, sample_weight = self._take(
+                X, target, observed, codes, sample_weight, rows=train
+            )
             n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
         n_epochs = 1 if incremental else self.max_iter
@@ -259,7 +280,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 # Overflow is caught below as a non-finite loss, with advice.
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss, task_losses, counts = self._step(
-                        *self._take(X, target, observed, codes, idx)
+                        *self._take(X, target, observed, codes, sample_weight, rows=idx)
                     )
                 loss_sum += loss * len(idx)
                 task_sum += task_losses * counts
@@ -322,42 +343,27 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         return False
 
     @staticmethod
-    def _take(X, target, observed, codes, rows):
-        return (
-            X[rows],
-            target[rows],
-            None if observed is None else observed[rows],
-            None if codes is None else codes[rows],
-        )
+    def _take(*arrays, rows):
+        """Rows of each array (None stays None)."""
+        return tuple(None if a is None else a[rows] for a in arrays)
 
-    def _step(self, X, target, observed, codes):
-        """One minibatch: objective, per-task losses, label counts; updates params."""
+    def _step(self, X, target, observed, codes, sample_weight):
+        """One minibatch: objective, per-task losses, label totals; updates params."""
         n_tasks = self.n_tasks_
-        n_batch = X.shape[0]
-        dtype = self._dtype
         weighting = self._weighting
-        weights = weighting.weights()
-        activations = forward(self.coefs_, self.intercepts_, self._n_trunk, X, codes, self.activation)
-        entry_loss, dZ = output_loss(activations[-1], target, observed, self._problem, codes)
-        if codes is not None:
-            counts = np.bincount(codes, minlength=n_tasks).astype(np.float64)
-        elif observed is not None:
-            counts = observed.sum(axis=0).astype(np.float64)
-        else:
-            counts = np.full(n_tasks, float(n_batch))
-        task_losses = task_sums(entry_loss, codes, n_tasks) / np.maximum(counts, 1)
-        present = counts > 0
-        # d(sum_t w_t L_t)/dZ: each entry scaled by its task's w_t / n_t.
-        scale = (weights / np.maximum(counts, 1)).astype(dtype)
-        dZ *= scale[codes][:, None] if codes is not None else scale[:, None]
-        sq = penalty(self.coefs_)
-        objective = float(weights @ task_losses) + weighting.extra_objective()
-        objective += 0.5 * self.alpha * sq / n_batch
+        # scikit-learn's MLP divides the penalty by the batch's total weight.
+        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        if total == 0:
+            # Only zero-weight rows: the batch is as good as absent.
+            return 0.0, np.zeros(n_tasks), np.zeros(n_tasks)
         per_task = weighting.needs_task_grads or self.gradient_surgery is not None
-        coef_grads, intercept_grads, task_grads = backward(
-            self.coefs_, activations, self._n_trunk, dZ, codes, self.activation,
-            per_task_trunk=per_task,
+        data_value, task_losses, counts, coef_grads, intercept_grads, task_grads = data_term_gradients(
+            self.coefs_, self.intercepts_, self._n_trunk, X, target, observed, codes, self._problem,
+            self.activation, weighting.weights(), sample_weight, per_task_trunk=per_task,
         )
+        present = counts > 0
+        objective = data_value + weighting.extra_objective()
+        objective += 0.5 * self.alpha * penalty(self.coefs_) / total
         grad_norms = None
         if per_task:
             last = task_grads[-2:]  # weights and biases of the last shared layer
@@ -365,7 +371,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             if self.gradient_surgery == "pcgrad":
                 self._apply_pcgrad(task_grads, coef_grads, intercept_grads)
         for layer, W in enumerate(self.coefs_):
-            coef_grads[layer] += (self.alpha / n_batch) * W
+            coef_grads[layer] += (self.alpha / total) * W
         weight_grads = weighting.param_grads(task_losses, present, grad_norms)
         self._optimizer.update(self._params(), [*coef_grads, *intercept_grads, *weight_grads])
         weighting.after_update()
@@ -440,14 +446,17 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     .. math::
 
         \sum_t w_t L_t + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2,
-        \qquad L_t = \frac{1}{2 n_{t}} \sum_{i \in t} (y_{it} - f_t(x_i))^2,
+        \qquad L_t = \frac{1}{2 n_{t}} \sum_{i \in t} s_i (y_{it} - f_t(x_i))^2,
 
-    per minibatch of ``n_b`` rows, where ``n_t`` is the number of labeled rows
-    of task ``t`` in the batch (a NaN label in the wide layout is masked out
-    of that task only), the penalty runs over all weights of trunk and heads
-    (not intercepts) and ``w_t`` comes from ``task_weighting``. With one task
-    and no head layers this is exactly scikit-learn's ``MLPRegressor``
-    objective (half mean squared error plus ``alpha / 2 ||W||^2 / n``).
+    per minibatch, where ``s_i`` is the row's ``sample_weight`` (1 by
+    default), ``n_t = sum_{i in t} s_i`` runs over the labeled rows of task
+    ``t`` in the batch (a NaN label in the wide layout is masked out of that
+    task only; without weights ``n_t`` is their number), ``n_b`` is the
+    batch's total weight (its number of rows without weights), the penalty
+    runs over all weights of trunk and heads (not intercepts) and ``w_t``
+    comes from ``task_weighting``. With one task and no head layers this is
+    exactly scikit-learn's ``MLPRegressor`` objective, weighted or not (half
+    the weighted mean squared error plus ``alpha / 2 ||W||^2 / sum_i s_i``).
 
     Read more in the :ref:`User Guide <neural_network>`.
 
@@ -531,7 +540,7 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     n_tasks_ : int
     n_features_in_ : int
         Columns of ``X`` in fit, the task column included.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------
@@ -582,51 +591,55 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         return np.where(data.mask, data.y, 0.0), observed
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to the data.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights: a row's weight multiplies its loss in
+            every task it is labeled for, and ``n_t`` and ``n_b`` in the
+            objective become sums of weights (integer weights are the same
+            as repeating rows within a minibatch).
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)`` (initializes the network on the first call).
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, as in :meth:`fit`.
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
-    def _validation_score(self, X, target, observed, codes):
-        """Mean over tasks of R^2 on the held-out rows."""
+    def _validation_score(self, X, target, observed, codes, sample_weight):
+        """Mean over tasks of the (weighted) R^2 on the held-out rows."""
         pred = self._logits(X, codes)[..., 0].astype(np.float64)
         target = target.astype(np.float64)
-        mask = np.ones(target.shape, bool) if observed is None else observed
+        weight = _entry_weights(target.shape, observed, sample_weight)
         n_tasks = self.n_tasks_
-        if codes is None:
-            count = mask.sum(0)
-            mean = (target * mask).sum(0) / np.maximum(count, 1)
-            res = task_sums(mask * (target - pred) ** 2, None, n_tasks)
-            tot = task_sums(mask * (target - mean) ** 2, None, n_tasks)
-        else:
-            count = np.bincount(codes, minlength=n_tasks)
-            mean = np.bincount(codes, target, n_tasks) / np.maximum(count, 1)
-            res = np.bincount(codes, (target - pred) ** 2, n_tasks)
-            tot = np.bincount(codes, (target - mean[codes]) ** 2, n_tasks)
+        count = task_sums(weight > 0, codes, n_tasks)
+        mean = task_sums(weight * target, codes, n_tasks) / np.maximum(
+            task_sums(weight, codes, n_tasks), np.finfo(np.float64).tiny
+        )
+        res = task_sums(weight * (target - pred) ** 2, codes, n_tasks)
+        centered = target - (mean if codes is None else mean[codes])
+        tot = task_sums(weight * centered**2, codes, n_tasks)
         usable = (count > 1) & (tot > 0)
         if not usable.any():
             return float(-res.sum())
@@ -661,7 +674,9 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         \sum_t w_t L_t + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2,
 
     with ``L_t`` the mean cross-entropy over the labeled rows of task ``t``
-    in the minibatch (scikit-learn's ``MLPClassifier`` loss for one task).
+    in the minibatch, weighted by ``sample_weight`` as in
+    :class:`MultiTaskMLPRegressor` (scikit-learn's ``MLPClassifier`` loss for
+    one task).
 
     Read more in the :ref:`User Guide <neural_network>`.
 
@@ -706,7 +721,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     tasks_ : ndarray of shape (n_tasks,)
     n_tasks_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------
@@ -789,28 +804,35 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         return target, None
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to the data.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights: a row's weight multiplies its loss in
+            every task it is labeled for, and ``n_t`` and ``n_b`` in the
+            objective become sums of weights (integer weights are the same
+            as repeating rows within a minibatch).
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)`` (initializes the network on the first call).
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, as in :meth:`fit`.
         classes : array-like or list of array-like, default=None
             First call only: the classes of every task (one array for all
             tasks, or one per task); None takes those present in ``y``.
@@ -819,7 +841,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _class_proba(self, Z, codes):
         """(n, T, C) or (n, C) probabilities over each task's own classes."""
@@ -836,10 +858,10 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         Q[..., 1] = np.where(binary, p1, Q[..., 1])
         return Q
 
-    def _validation_score(self, X, target, observed, codes):
-        """Mean over tasks of the accuracy on the held-out rows."""
+    def _validation_score(self, X, target, observed, codes, sample_weight):
+        """Mean over tasks of the (weighted) accuracy on the held-out rows."""
         correct = (self._class_proba(self._logits(X, codes), codes).argmax(-1) == target).astype(float)
-        mask = np.ones(target.shape) if observed is None else observed.astype(float)
+        mask = _entry_weights(target.shape, observed, sample_weight)
         hits = task_sums(correct * mask, codes, self.n_tasks_)
         count = task_sums(mask, codes, self.n_tasks_)
         return float(np.mean(hits[count > 0] / count[count > 0]))
@@ -856,7 +878,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         proba : ndarray or list of ndarray
             Wide layout: a list with one (n_samples, n_classes_t) array per
             task (one array for a 1-D ``y``). Long layout: (n_samples,
-            len(classes_)) over the union of classes, zero for classes the
+            ``len(classes_)``) over the union of classes, zero for classes the
             row's task does not have.
         """
         Z, codes = self._raw_predict(X)

@@ -31,18 +31,31 @@ class AdamOptimizer:
         self.t = 0
         self.ms = [np.zeros_like(p) for p in params]
         self.vs = [np.zeros_like(p) for p in params]
+        self._scratch = [np.empty_like(p) for p in params]
 
     def update(self, params, grads):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        # lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t): bias-corrected step size.
-        lr = self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for p, g, m, v in zip(params, grads, self.ms, self.vs):
+        # lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t): bias-corrected step size. A
+        # Python float, so that float32 parameters are not updated through
+        # float64 temporaries (NumPy 2 promotes arrays to a NumPy scalar's dtype).
+        lr = float(self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
+        for p, g, m, v, step in zip(params, grads, self.ms, self.vs, self._scratch):
+            # In place through a kept scratch array: the head weights of many
+            # tasks make these arrays large, and fresh temporaries of that
+            # size cost more than the arithmetic.
+            np.multiply(g, 1 - b1, out=step)
             m *= b1
-            m += (1 - b1) * g
+            m += step
+            np.multiply(g, g, out=step)
+            step *= 1 - b2
             v *= b2
-            v += (1 - b2) * (g * g)
-            p -= lr * m / (np.sqrt(v) + self.epsilon)
+            v += step
+            np.sqrt(v, out=step)
+            step += self.epsilon
+            np.divide(m, step, out=step)
+            step *= lr
+            p -= step
 
 
 class SGDOptimizer:

@@ -1,6 +1,7 @@
-"""ClusteredRegressor: the convex clustered MTL (MALSAR Least_CMTL) by alternating minimization."""
+"""ClusteredRegressor/Classifier: convex (MALSAR CMTL) and k-means clustered MTL by alternating minimization."""
 
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -10,8 +11,12 @@ import scipy.io
 from scipy.optimize import minimize
 from sklearn.metrics import adjusted_rand_score
 
+from skmtl._data import check_task_data
 from skmtl.datasets import make_clustered_multitask
-from skmtl.linear_model._clustered import ClusteredRegressor, _cluster_matrix_update, _eig_weights
+from skmtl.linear_model import ClusteredClassifier, ClusteredRegressor
+from skmtl.linear_model._clustered import _cluster_matrix_update, _ClusterQuadratic, _eig_weights
+from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
+from skmtl.utils import stack_tasks
 from skmtl.utils._compat import parametrize_with_checks
 
 REFERENCE = Path(os.environ["SKMTL_DATA"]).resolve().parent / "reference"
@@ -227,6 +232,279 @@ def test_n_clusters_extremes():
     assert len(np.unique(every.task_clusters_)) == 4
 
 
+# ---------------------------------------------------------------- k-means penalty
+def _indicator_projection(labels):
+    """``F F'`` from cluster labels: 1 / n_j within cluster j."""
+    labels = np.asarray(labels)
+    same = labels[:, None] == labels[None, :]
+    return same / same.sum(axis=1, keepdims=True)
+
+
+def test_cluster_quadratic_value_prox_and_convex_penalty_at_hard_clusters():
+    rng = np.random.RandomState(30)
+    labels = np.array([0, 1, 0, 2, 1, 0])
+    alpha, beta = 0.7, 0.2
+    W = rng.randn(4, 6)
+    penalty = _ClusterQuadratic(labels, alpha, beta)
+    FFt = _indicator_projection(labels)
+    P = alpha * (np.eye(6) - FFt) + beta * np.eye(6)
+    np.testing.assert_allclose(penalty.task_matrix, P)
+    centres = {j: W[:, labels == j].mean(axis=1) for j in range(3)}
+    kmeans_value = alpha * sum(np.sum((W[:, t] - centres[labels[t]]) ** 2) for t in range(6)) + beta * np.sum(W**2)
+    assert penalty.value(W) == pytest.approx(kmeans_value, rel=1e-12)
+    assert penalty.value(W) == pytest.approx(np.trace(W @ P @ W.T), rel=1e-12)
+    # The convex penalty at M = F F' (a feasible M: trace k, eigenvalues 0/1) is the k-means one.
+    assert _penalty_direct(W, FFt, alpha, beta) == pytest.approx(kmeans_value, rel=1e-10)
+    # prox of step * tr(W P W') is V (I + 2 step P)^-1; the gradient is 2 W P.
+    np.testing.assert_allclose(penalty.prox(W, 0.3), np.linalg.solve(np.eye(6) + 0.6 * P, W.T).T, atol=1e-12)
+    assert penalty.subdiff_distance(W, -2 * W @ P) <= 1e-12
+    assert penalty.prox(W.astype(np.float32), 0.3).dtype == np.float32
+
+
+# ---------------------------------------------------------------- method="kmeans"
+@pytest.mark.parametrize("random_state", [0, 1])
+def test_kmeans_planted_clusters_recovered(random_state):
+    X, y, truth = _clustered_data(random_state)
+    params = dict(n_clusters=3, alpha=1.0, beta=0.01, method="kmeans", task_column=-1, random_state=0)
+    model = ClusteredRegressor(**params).fit(X, y)
+    assert adjusted_rand_score(truth.task_clusters, model.task_clusters_) >= 0.9
+    # task_similarity_ = F F': trace k, a projection, 1 / n_j within a cluster.
+    M = model.task_similarity_
+    np.testing.assert_allclose(M, _indicator_projection(model.task_clusters_))
+    assert np.trace(M) == pytest.approx(3)
+    np.testing.assert_allclose(M @ M, M, atol=1e-12)
+
+
+KMEANS_CASES = [
+    # (random_state of the data, alpha, n_init): the alternation moves the assignment at least once.
+    (1, 0.3, 3),
+    (3, 0.03, 1),
+]
+
+
+def _fuzzy_clusters(random_state):
+    return make_clustered_multitask(
+        n_samples=20,
+        n_features=5,
+        n_tasks=30,
+        n_clusters=3,
+        cluster_std=1.0,
+        noise=1.0,
+        layout="long",
+        random_state=random_state,
+    )
+
+
+def _kmeans_objective(X, y, coef, intercept, labels, alpha, beta):
+    """Mean squared loss / 2 per task + alpha * k-means inertia + beta * ||B||_F^2, from the definition."""
+    feats, codes = X[:, :-1], X[:, -1].astype(int)
+    data = sum(
+        0.5 * np.mean((feats[codes == t] @ coef[t] + intercept[t] - y[codes == t]) ** 2) for t in range(len(coef))
+    )
+    inertia = sum(np.sum((coef[labels == j] - coef[labels == j].mean(axis=0)) ** 2) for j in np.unique(labels))
+    return data + alpha * inertia + beta * np.sum(coef**2)
+
+
+@pytest.mark.parametrize("data_state, alpha, n_init", KMEANS_CASES)
+def test_kmeans_objective_decreases_monotonically(data_state, alpha, n_init):
+    X, y, _ = _fuzzy_clusters(data_state)
+    model = ClusteredRegressor(
+        3, alpha, 0.01, method="kmeans", n_init=n_init, task_column=-1, random_state=0, tol=1e-12, max_iter=500
+    ).fit(X, y)
+    path = model.objective_path_
+    assert len(path) >= 3  # the assignment moved at least twice
+    assert np.all(np.diff(path) <= 1e-12 * np.abs(path[:-1]))
+    assert path[-1] < path[0] * (1 - 1e-3)
+    assert model.n_iter_ == len(path)
+    assert model.objective_ == pytest.approx(
+        _kmeans_objective(X, y, model.coef_, model.intercept_, model.task_clusters_, alpha, 0.01), rel=1e-10
+    )
+
+
+@pytest.mark.parametrize("data_state, alpha, n_init", KMEANS_CASES)
+def test_kmeans_solution_is_a_fixed_point_and_convex_bounds_it(data_state, alpha, n_init):
+    X, y, _ = _fuzzy_clusters(data_state)
+    beta = 0.01
+    model = ClusteredRegressor(
+        3, alpha, beta, method="kmeans", n_init=n_init, task_column=-1, random_state=0, tol=1e-12, max_iter=500
+    ).fit(X, y)
+    B, labels = model.coef_, model.task_clusters_
+    # W-step: gradient of loss + tr(W P W'), P = alpha (I - F F') + beta I, vanishes.
+    P = alpha * (np.eye(30) - _indicator_projection(labels)) + beta * np.eye(30)
+    loss = SquaredLoss(check_task_data(X, y, task_column=-1))
+    _, grad, grad_b = loss.value_and_gradient(B.T, model.intercept_)
+    assert np.abs(grad + 2 * B.T @ P).max() < 1e-8
+    assert np.abs(grad_b).max() < 1e-8
+    # Assignment step: every task is nearest to its own cluster's mean (a k-means fixed point).
+    centres = np.array([B[labels == j].mean(axis=0) for j in range(3)])
+    distances = ((B[:, None, :] - centres[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(np.argmin(distances, axis=1), labels)
+    # The convex relaxation's minimum is a lower bound on the k-means objective.
+    convex = ClusteredRegressor(3, alpha, beta, task_column=-1, tol=1e-10, max_iter=2000).fit(X, y)
+    assert convex.objective_ <= model.objective_
+
+
+def test_kmeans_reproducible_with_random_state():
+    X, y, _ = _fuzzy_clusters(2)
+    params = dict(n_clusters=3, alpha=0.3, beta=0.01, method="kmeans", n_init=1, task_column=-1)
+    first = ClusteredRegressor(**params, random_state=7).fit(X, y)
+    again = ClusteredRegressor(**params, random_state=7).fit(X, y)
+    from_instance = ClusteredRegressor(**params, random_state=np.random.RandomState(7)).fit(X, y)
+    for other in (again, from_instance):
+        np.testing.assert_array_equal(other.task_clusters_, first.task_clusters_)
+        np.testing.assert_array_equal(other.coef_, first.coef_)
+        np.testing.assert_array_equal(other.objective_path_, first.objective_path_)
+    # The seed matters with a single KMeans start per step (distinct local minima).
+    objectives = {ClusteredRegressor(**params, random_state=seed).fit(X, y).objective_ for seed in range(4)}
+    assert len(objectives) > 1
+
+
+def test_kmeans_warm_start_keeps_assignment():
+    X, y, _ = _clustered_data(0)
+    model = ClusteredRegressor(3, 1.0, 0.01, method="kmeans", task_column=-1, random_state=0, warm_start=True)
+    labels = model.fit(X, y).task_clusters_.copy()
+    first = model.objective_
+    model.fit(X, y)
+    assert model.n_iter_ == 1
+    np.testing.assert_array_equal(model.task_clusters_, labels)
+    assert model.objective_ <= first * (1 + 1e-8)
+
+
+def test_kmeans_extremes():
+    rng = np.random.RandomState(31)
+    X = rng.randn(40, 3)
+    Y = X @ rng.randn(3, 4)
+    one = ClusteredRegressor(1, 0.5, 0.1, method="kmeans", fit_intercept=False, tol=1e-12).fit(X, Y)
+    np.testing.assert_array_equal(one.task_clusters_, 0)
+    # One cluster: alpha * sum_t ||b_t - b_mean||^2 + beta ||B||^2, i.e. the closed form below.
+    P = 0.5 * (np.eye(4) - np.ones((4, 4)) / 4) + 0.1 * np.eye(4)
+    n = len(X)
+    A = np.kron(np.eye(4), X.T @ X / n) + 2 * np.kron(P, np.eye(3))
+    expected = np.linalg.solve(A, (X.T @ Y / n).ravel(order="F")).reshape(3, 4, order="F").T
+    np.testing.assert_allclose(one.coef_, expected, atol=1e-7)
+    # As many clusters as tasks: a plain ridge beta ||B||^2.
+    every = ClusteredRegressor(4, 0.5, 0.1, method="kmeans", fit_intercept=False, tol=1e-12).fit(X, Y)
+    np.testing.assert_array_equal(np.sort(every.task_clusters_), np.arange(4))
+    ridge = np.linalg.solve(X.T @ X / n + 0.2 * np.eye(3), X.T @ Y / n)
+    np.testing.assert_allclose(every.coef_.T, ridge, atol=1e-7)
+
+
+# ---------------------------------------------------------------- ClusteredClassifier
+def _clustered_classification(random_state, layout="long"):
+    return make_clustered_multitask(
+        n_samples=100,
+        n_features=5,
+        n_tasks=12,
+        n_clusters=3,
+        task_sizes="unequal" if layout == "long" else None,
+        layout=layout,
+        classification=True,
+        random_state=random_state,
+    )
+
+
+@pytest.mark.parametrize("method", ["convex", "kmeans"])
+@pytest.mark.parametrize("random_state", [0, 1])
+def test_classifier_planted_clusters_recovered(random_state, method):
+    X, y, truth = _clustered_classification(random_state)
+    assert len(np.unique(truth.task_sizes)) > 1
+    params = dict(n_clusters=3, alpha=0.05, beta=0.001, method=method, task_column=-1, random_state=0)
+    model = ClusteredClassifier(**params).fit(X, y)
+    assert adjusted_rand_score(truth.task_clusters, model.task_clusters_) >= 0.9
+    assert np.trace(model.task_similarity_) == pytest.approx(3)
+    assert model.score(X, y) > 0.8
+    again = ClusteredClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(again.task_clusters_, model.task_clusters_)
+    np.testing.assert_array_equal(again.coef_, model.coef_)
+
+
+def test_classifier_stationary_and_m_optimal():
+    X, y, _ = _clustered_classification(2)
+    alpha, beta = 0.05, 0.002
+    model = ClusteredClassifier(3, alpha, beta, task_column=-1, tol=1e-10, max_iter=3000).fit(X, y)
+    W, M = model.coef_.T, model.task_similarity_
+    eta = beta / alpha
+    P = alpha * eta * (1 + eta) * np.linalg.inv(eta * np.eye(12) + M)
+    loss = LogisticLoss(check_task_data(X, 2.0 * y - 1, task_column=-1))
+    value, grad, grad_b = loss.value_and_gradient(W, model.intercept_)
+    # W minimizes the smooth objective for M = task_similarity_ (by Danskin,
+    # grad + 2 W P is also the gradient of the objective with M minimized
+    # out). The alternation stops on the objective change (1e-10), which
+    # bounds the squared gradient: the residual is ~ sqrt(tol) relative.
+    assert np.linalg.norm(grad + 2 * W @ P) <= 2e-4 * np.linalg.norm(grad)
+    assert np.abs(grad_b).max() < 1e-9
+    # ... and M minimizes the penalty for W: a fixed point of the jointly convex problem.
+    _, _, optimal = _cluster_matrix_update(W, alpha, beta, 3)
+    assert _penalty_direct(W, M, alpha, beta) == pytest.approx(optimal, rel=1e-8)
+    assert model.objective_ == pytest.approx(value + optimal, rel=1e-8)
+    assert np.all(np.diff(model.objective_path_) <= 1e-12 * np.abs(model.objective_path_[:-1]))
+
+
+@pytest.mark.parametrize("method", ["convex", "kmeans"])
+def test_classifier_wide_and_long_layouts_agree(method):
+    X, Y, _ = _clustered_classification(3, layout="wide")
+    params = dict(n_clusters=3, alpha=0.05, beta=0.001, method=method, random_state=0, tol=1e-7, max_iter=3000)
+    wide = ClusteredClassifier(**params).fit(X, Y)
+    X_long, y_long = stack_tasks([X] * Y.shape[1], [Y[:, t] for t in range(Y.shape[1])])
+    long = ClusteredClassifier(**params, task_column=-1).fit(X_long, y_long)
+    # The same problem, so the same iterates up to rounding (not only the same minimum).
+    np.testing.assert_allclose(long.coef_, wide.coef_, atol=1e-8)
+    np.testing.assert_allclose(long.intercept_, wide.intercept_, atol=1e-8)
+    np.testing.assert_array_equal(long.task_clusters_, wide.task_clusters_)
+    np.testing.assert_allclose(long.task_similarity_, wide.task_similarity_, atol=1e-8)
+    np.testing.assert_array_equal(long.predict(X_long), wide.predict(X).T.ravel())
+    clone = pickle.loads(pickle.dumps(long))
+    np.testing.assert_allclose(clone.predict_proba(X_long), long.predict_proba(X_long))
+
+
+def test_classifier_multiclass_task_clusters_columns():
+    rng = np.random.RandomState(32)
+    Xs = [rng.randn(60, 3) for _ in range(3)]
+    ys = [(x[:, 0] > 0).astype(int) for x in Xs[:2]] + [np.digitize(Xs[2][:, 1], [-0.5, 0.5])]
+    X_long, y_long = stack_tasks(Xs, ys)
+    model = ClusteredClassifier(2, task_column=-1, random_state=0).fit(X_long, y_long)
+    # Two binary tasks (one column each) and a 3-class task (three columns): 5 columns clustered.
+    assert list(model.coef_indptr_) == [0, 1, 2, 5]
+    assert model.task_clusters_.shape == (5,)
+    assert model.task_similarity_.shape == (5, 5)
+    # The two binary tasks share their coefficients: same cluster.
+    assert model.task_clusters_[0] == model.task_clusters_[1]
+    assert model.score(X_long, y_long) > 0.7
+
+
+def test_classifier_default_n_clusters_on_single_task():
+    rng = np.random.RandomState(33)
+    X = rng.randn(30, 2)
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(
+        ValueError, match=r"n_clusters=2 cannot exceed the number of tasks n_tasks=1 \(binary columns"
+    ):
+        ClusteredClassifier().fit(X, y)
+    assert ClusteredClassifier(n_clusters=1).fit(X, y).score(X, y) > 0.9
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"method": "spectral"}, "'method' parameter of ClusteredRegressor must be a str among"),
+        ({"n_init": 0}, "'n_init' parameter of ClusteredRegressor must be an int in the range"),
+        ({"n_clusters": 4, "method": "kmeans"}, "n_clusters=4 cannot exceed the number of tasks n_tasks=3"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, Y = np.random.RandomState(0).randn(10, 2), np.random.RandomState(1).randn(10, 3)
+    with pytest.raises(ValueError, match=match):
+        ClusteredRegressor(**params).fit(X, Y)
+
+
+def test_classifier_n_clusters_above_n_columns():
+    rng = np.random.RandomState(34)
+    X = rng.randn(40, 2)
+    Y = (rng.randn(40, 3) > 0).astype(int)
+    with pytest.raises(ValueError, match=r"n_clusters=4 cannot exceed the number of tasks n_tasks=3"):
+        ClusteredClassifier(n_clusters=4).fit(X, Y)
+
+
 # ---------------------------------------------------------------- MALSAR
 @pytest.mark.skipif(
     not (REFERENCE / "school_prepared.mat").exists(),
@@ -290,6 +568,34 @@ for _name in (
 # 1-D y, i.e. a single task, and n_clusters=2 > n_tasks=1 is a ValueError by
 # design (tr(M) = n_clusters needs n_clusters <= n_tasks). With one cluster the
 # model is still the full alternating solver (M = 1 x 1, the W-step by FISTA).
-@parametrize_with_checks([ClusteredRegressor(n_clusters=1)], expected_failed_checks=lambda est: _EXPECTED_FAILURES)
+# The classifier meets the same solver-accuracy limit, and follows
+# MultiOutputClassifier's per-task classes (as in test_common_linear.py);
+# its checks fit up to 3 one-vs-rest columns, so n_clusters=2 is allowed there.
+_CLASSIFIER_EXPECTED_FAILURES = {
+    "check_classifier_multioutput": "per-task classes_ and predict_proba are lists "
+    "(MultiOutputClassifier convention), not one multilabel array",
+    **{
+        name: "solved to tol=1e-4, compared at rtol=1e-7; equivalence tested at tight tol"
+        for name in (
+            "check_sample_weight_equivalence_on_dense_data",
+            "check_sample_weight_equivalence_on_sparse_data",
+            "check_sample_weights_invariance",
+        )
+    },
+}
+
+
+def _expected_failures(estimator):
+    return _CLASSIFIER_EXPECTED_FAILURES if isinstance(estimator, ClusteredClassifier) else _EXPECTED_FAILURES
+
+
+@parametrize_with_checks(
+    [
+        ClusteredRegressor(n_clusters=1),
+        ClusteredRegressor(n_clusters=1, method="kmeans"),
+        ClusteredClassifier(n_clusters=1),
+    ],
+    expected_failed_checks=_expected_failures,
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -10,6 +10,7 @@ from sklearn.base import is_classifier
 from skmtl._data import check_task_data
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
 from skmtl.linear_model._task_graph import (
+    GraphRegularizedClassifier,
     GraphRegularizedRegressor,
     MeanQuadratic,
     MeanRegularizedClassifier,
@@ -21,6 +22,7 @@ from skmtl.linear_model._task_graph import (
     _task_covariance,
 )
 from skmtl.utils import stack_tasks
+from skmtl.utils._compat import parametrize_with_checks
 
 CHAIN = np.array([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 0.5], [0.0, 0.0, 0.5, 0.0]])
 
@@ -268,8 +270,9 @@ def test_long_layout_unequal_tasks_kkt():
         GraphRegularizedRegressor(0.3, task_graph=CHAIN),
         MeanRegularizedClassifier(0.05),
         TaskRelationRegressor(0.01),
+        GraphRegularizedClassifier(0.05, task_graph=CHAIN),
     ],
-    ids=["mean", "graph", "classifier", "relation"],
+    ids=["mean", "graph", "classifier", "relation", "graph-classifier"],
 )
 def test_pickle_round_trip_and_warm_start(model):
     X, Y = _data(seed=14)
@@ -309,11 +312,14 @@ def test_float32_kept():
         ({"task_graph": CHAIN, "laplacian": np.eye(4)}, "either task_graph .* or laplacian, not both"),
     ],
 )
-def test_graph_errors(params, match):
+@pytest.mark.parametrize("estimator", [GraphRegularizedRegressor, GraphRegularizedClassifier])
+def test_graph_errors(params, match, estimator):
     X, Y = _data()
+    if is_classifier(estimator()):
+        Y = (Y > Y.mean(axis=0)).astype(int)
     graph = params.get("task_graph")
     with pytest.raises(ValueError, match=match):
-        GraphRegularizedRegressor(**params).fit(X, Y)
+        estimator(**params).fit(X, Y)
     if graph is not None:
         # The user's graph is never modified.
         assert np.asarray(params["task_graph"]).shape == np.asarray(graph).shape
@@ -379,6 +385,139 @@ def test_classifier_multiclass_task_long_layout():
     assert model.coef_.shape == (5, 3)
     assert list(model.coef_indptr_) == [0, 1, 2, 5]
     assert model.score(X_long, y_long) > 0.7
+
+
+# --------------------------------------------------------------------- graph classifier
+def _binary_tasks(n=120, seed=40, noise=1.0, shared=True):
+    """Non-separable binary tasks (logistic noise), related through a common direction."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3)
+    B = (rng.randn(3, 1) if shared else 0) + 0.5 * rng.randn(3, 4)
+    scores = X @ B + 0.3 * rng.randn(4)
+    return X, (scores + noise * rng.logistic(size=scores.shape) > 0).astype(int)
+
+
+@pytest.mark.parametrize("graph", [CHAIN, None], ids=["chain", "complete"])
+def test_graph_classifier_huge_alpha_ties_the_tasks(graph):
+    X, Y = _binary_tasks()
+    model = GraphRegularizedClassifier(1e6, task_graph=graph, ridge=0.0, tol=1e-10, max_iter=20000).fit(X, Y)
+    B = model.coef_
+    # A connected graph with a huge weight: every task has the same coefficients ...
+    assert np.ptp(B, axis=0).max() < 1e-5 * np.abs(B).max()
+    assert np.abs(B).max() > 0.1
+    # ... which are the pooled model's: the tasks' gradients cancel in sum
+    # (the stationarity of sum_t loss_t(b, c_t) in the common b).
+    loss = LogisticLoss(check_task_data(X, 2.0 * Y - 1))
+    _, grad, grad_b = loss.value_and_gradient(B.T, model.intercept_)
+    assert np.abs(grad.sum(axis=1)).max() < 1e-7
+    assert np.abs(grad_b).max() < 1e-7
+
+
+def test_graph_classifier_without_edges_is_independent_l2_logistic():
+    # No edge: alpha / 2 * ridge * ||b_t||^2 + mean logistic loss per task, i.e.
+    # scikit-learn's 1/2 ||b||^2 + C sum_i log(...) with C = 1 / (n alpha ridge).
+    from sklearn.linear_model import LogisticRegression
+
+    X, Y = _binary_tasks(seed=41)
+    alpha, ridge = 0.05, 0.4
+    model = GraphRegularizedClassifier(alpha, task_graph=np.zeros((4, 4)), ridge=ridge, tol=1e-12, max_iter=20000)
+    model.fit(X, Y)
+    C = 1.0 / (len(X) * alpha * ridge)
+    for t in range(4):
+        ref = LogisticRegression(C=C, tol=1e-12, max_iter=10000).fit(X, Y[:, t])
+        assert_allclose(model.coef_[t], ref.coef_[0], atol=1e-7)
+        assert_allclose(model.intercept_[t], ref.intercept_[0], atol=1e-7)
+
+
+def test_graph_classifier_tiny_alpha_is_independent_logistic():
+    from sklearn.linear_model import LogisticRegression
+
+    X, Y = _binary_tasks(seed=42)
+    model = GraphRegularizedClassifier(1e-9, task_graph=CHAIN, ridge=0.0, tol=1e-12, max_iter=50000).fit(X, Y)
+    for t in range(4):
+        # C = 1e12: the unpenalized maximum likelihood fit (the data are not separable).
+        ref = LogisticRegression(C=1e12, tol=1e-12, max_iter=10000).fit(X, Y[:, t])
+        assert_allclose(model.coef_[t], ref.coef_[0], atol=1e-5)
+        assert_allclose(model.intercept_[t], ref.intercept_[0], atol=1e-5)
+
+
+def test_graph_classifier_optimality_with_missing_labels_and_weights():
+    X, Y = _binary_tasks(seed=43)
+    Y = Y.astype(float)
+    Y[::7, 1] = np.nan
+    Y[::5, 3] = np.nan
+    weights = np.array([1.0, 2.0, 0.5, 1.5])
+    alpha, ridge = 0.05, 0.2
+    model = GraphRegularizedClassifier(
+        alpha, task_graph=CHAIN, ridge=ridge, task_weights=weights, tol=1e-11, max_iter=20000
+    ).fit(X, Y)
+    assert_allclose(model.laplacian_, _graph_matrix(CHAIN, 0.0))
+    loss = LogisticLoss(check_task_data(X, 2.0 * Y - 1), task_weights=weights)
+    _, grad, grad_b = loss.value_and_gradient(model.coef_.T, model.intercept_)
+    # The objective is smooth: its gradient grad + alpha W (L + ridge I) vanishes.
+    assert np.abs(grad + alpha * model.coef_.T @ _graph_matrix(CHAIN, ridge)).max() < 1e-8
+    assert np.abs(grad_b).max() < 1e-8
+
+
+def test_graph_classifier_multiclass_links_same_class_columns():
+    rng = np.random.RandomState(44)
+    Xs = [rng.randn(50, 3) for _ in range(3)]
+    ys = [(x[:, 0] > 0).astype(int) for x in Xs[:2]] + [np.digitize(Xs[2][:, 0], [-0.5, 0.5])]
+    X_long, y_long = stack_tasks(Xs, ys)
+    graph = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    model = GraphRegularizedClassifier(0.1, task_graph=graph, task_column=-1).fit(X_long, y_long)
+    assert list(model.coef_indptr_) == [0, 1, 2, 5]
+    # Columns: task 0 (class 1), task 1 (class 1), task 2 (classes 0, 1, 2).
+    # Edges: 0-1 (weight 1), 0 and task 2's class-1 column (weight 2).
+    A = np.zeros((5, 5))
+    A[0, 1] = A[1, 0] = 1.0
+    A[0, 3] = A[3, 0] = 2.0
+    assert_allclose(model.laplacian_, np.diag(A.sum(axis=1)) - A)
+    # A given Laplacian is expanded the same way and stays PSD.
+    L = _graph_matrix(graph, 0.0)
+    given = GraphRegularizedClassifier(0.1, laplacian=L, task_column=-1).fit(X_long, y_long)
+    expected = np.zeros((5, 5))
+    tasks, classes = np.array([0, 1, 2, 2, 2]), np.array([1, 1, 0, 1, 2])
+    for k in range(5):
+        for j in range(5):
+            if classes[k] == classes[j]:
+                expected[k, j] = L[tasks[k], tasks[j]]
+    assert_allclose(given.laplacian_, expected)
+    assert np.linalg.eigvalsh(given.laplacian_).min() >= -1e-12
+    assert model.score(X_long, y_long) > 0.8
+
+
+def test_graph_classifier_layouts_agree():
+    X, Y = _binary_tasks(seed=45)
+    params = dict(alpha=0.05, task_graph=CHAIN, tol=1e-10, max_iter=20000)
+    wide = GraphRegularizedClassifier(**params).fit(X, Y)
+    X_long, y_long = stack_tasks([X] * 4, [Y[:, t] for t in range(4)])
+    long = GraphRegularizedClassifier(**params, task_column=-1).fit(X_long, y_long)
+    assert_allclose(long.coef_, wide.coef_, atol=1e-8)
+    assert_allclose(long.predict_proba(X_long)[:, 1], np.concatenate([p[:, 1] for p in wide.predict_proba(X)]))
+
+
+# --------------------------------------------------------------------- sklearn checks (new estimators)
+# As in test_common_linear.py: per-task classes (MultiOutputClassifier
+# convention) and a logistic fit solved to tol=1e-4, compared at rtol=1e-7
+# (the equivalence is tested at a tight tol in test_base.py).
+_CLASSIFIER_EXPECTED_FAILURES = {
+    "check_classifier_multioutput": "per-task classes_ and predict_proba are lists "
+    "(MultiOutputClassifier convention), not one multilabel array",
+    **{
+        name: "solved to tol=1e-4, compared at rtol=1e-7; equivalence tested at tight tol"
+        for name in (
+            "check_sample_weight_equivalence_on_dense_data",
+            "check_sample_weight_equivalence_on_sparse_data",
+            "check_sample_weights_invariance",
+        )
+    },
+}
+
+
+@parametrize_with_checks([GraphRegularizedClassifier()], expected_failed_checks=lambda est: _CLASSIFIER_EXPECTED_FAILURES)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
 
 
 # --------------------------------------------------------------------- MTRL (item 3)

@@ -1,15 +1,55 @@
 """scikit-learn's estimator checks on the multi-task MLPs (default settings).
 
-To be merged into tests/test_common.py by the lead.
+Same layout as tests/linear_model/test_common_linear.py: one ``ESTIMATORS``
+list, the expected failures with their reasons, one parametrized test.
 """
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import (
+    check_sample_weight_equivalence_on_dense_data,
+    check_sample_weight_equivalence_on_sparse_data,
+)
 
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from skmtl.utils._compat import parametrize_with_checks
 
-# No expected failures: with scikit-learn 1.9 every check passes, including
-# check_classifier_multioutput (per-task list of predict_proba arrays).
+ESTIMATORS = [MultiTaskMLPRegressor(), MultiTaskMLPClassifier()]
+
+# The default training precision is float32. Weighted and repeated rows give
+# the same objective and gradients, but summed in a different order, so the
+# two fits differ by float32 rounding (measured: 4e-7 relative on predict of
+# the regressor, 7e-5 on predict_proba of the classifier after 200 Adam
+# steps), and the check compares at rtol=1e-7. In float64 the same checks
+# pass: test_sample_weight_equivalence_float64 below runs them.
+_FLOAT32_ROUNDING = {
+    name: "float32 training: weighted vs repeated rows agree to float32 rounding, "
+    "compared at rtol=1e-7; passes in float64 (test_sample_weight_equivalence_float64)"
+    for name in (
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+    )
+}
 
 
-@parametrize_with_checks([MultiTaskMLPRegressor(), MultiTaskMLPClassifier()])
+def _expected_failures(estimator):
+    return _FLOAT32_ROUNDING
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "check", [check_sample_weight_equivalence_on_dense_data, check_sample_weight_equivalence_on_sparse_data]
+)
+def test_sample_weight_equivalence_float64(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(type(estimator).__name__, clone(estimator).set_params(dtype=np.float64))

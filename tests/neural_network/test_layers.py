@@ -7,12 +7,11 @@ from scipy.optimize import approx_fprime
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from skmtl.neural_network._layers import (
-    backward,
+    data_term_gradients,
     forward,
     init_params,
-    output_loss,
     penalty,
-    task_sums,
+    weighted_task_losses,
 )
 
 
@@ -54,22 +53,18 @@ def _data(kind, layout, n=12, d=4, n_tasks=3, seed=0):
     return X, target, observed, codes, problem, K
 
 
-def _objective(coefs, intercepts, n_trunk, X, target, observed, codes, problem, weights, alpha, activation):
-    """sum_t w_t L_t + alpha/2 ||W||^2 / n and its gradient (the estimator's step)."""
-    n_tasks = len(weights)
-    acts = forward(coefs, intercepts, n_trunk, X, codes, activation)
-    loss, dZ = output_loss(acts[-1], target, observed, problem, codes)
-    if codes is not None:
-        counts = np.bincount(codes, minlength=n_tasks)
-    else:
-        counts = observed.sum(0)
-    L = task_sums(loss, codes, n_tasks) / np.maximum(counts, 1)
-    scale = weights / np.maximum(counts, 1)
-    dZ = dZ * (scale[codes][:, None] if codes is not None else scale[:, None])
-    n = X.shape[0]
-    value = weights @ L + 0.5 * alpha * penalty(coefs) / n
-    gw, gb, task_grads = backward(coefs, acts, n_trunk, dZ, codes, activation, per_task_trunk=True)
-    gw = [g + alpha / n * W for g, W in zip(gw, coefs)]
+def _objective(
+    coefs, intercepts, n_trunk, X, target, observed, codes, problem, weights, alpha, activation,
+    sample_weight=None,
+):
+    """sum_t w_t L_t + alpha/2 ||W||^2 / sum(s) and its gradient (the estimator's step)."""
+    value, L, _, gw, gb, task_grads = data_term_gradients(
+        coefs, intercepts, n_trunk, X, target, observed, codes, problem, activation, weights,
+        sample_weight, per_task_trunk=True,
+    )
+    total = X.shape[0] if sample_weight is None else sample_weight.sum()
+    value += 0.5 * alpha * penalty(coefs) / total
+    gw = [g + alpha / total * W for g, W in zip(gw, coefs)]
     return value, gw, gb, L, task_grads
 
 
@@ -118,21 +113,78 @@ def test_gradient_finite_differences(kind, layout, heads, activation):
             np.testing.assert_allclose(task_grads[2 * layer + 1][t], gb_t[layer], rtol=1e-10, atol=1e-12)
 
 
-def _sklearn_backprop(mlp, X, Y):
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_gradient_finite_differences_with_sample_weight(kind, layout):
+    X, target, observed, codes, problem, K = _data(kind, layout)
+    sample_weight = np.random.RandomState(2).uniform(0, 3, X.shape[0])
+    sample_weight[3] = 0.0
+    rng = np.random.RandomState(1)
+    coefs, intercepts = init_params([X.shape[1], 5, 4, 3, K], 2, 3, "tanh", np.float64, rng)
+    args = (X, target, observed, codes, problem, np.array([1.0, 0.5, 2.0]), 0.3, "tanh", sample_weight)
+    params = coefs + intercepts
+
+    def f(theta):
+        p = _unflatten(theta, params)
+        return _objective(p[: len(coefs)], p[len(coefs) :], 2, *args)[0]
+
+    _, gw, gb, _, _ = _objective(coefs, intercepts, 2, *args)
+    numeric = approx_fprime(_flatten(params), f, 1e-6)
+    np.testing.assert_allclose(_flatten(gw + gb), numeric, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_integer_sample_weight_is_row_repetition(kind, layout):
+    """Weights 0..3 give the objective and gradients of the repeated rows (0: dropped)."""
+    X, target, observed, codes, problem, K = _data(kind, layout, n=15)
+    sample_weight = np.random.RandomState(3).randint(0, 4, X.shape[0])
+    sample_weight[:2] = [0, 3]
+    rng = np.random.RandomState(1)
+    coefs, intercepts = init_params([X.shape[1], 5, 3, K], 1, 3, "relu", np.float64, rng)
+
+    def rows(a):
+        return None if a is None else np.repeat(a, sample_weight, axis=0)
+
+    common = (problem, np.array([1.0, 0.5, 2.0]), 0.3, "relu")
+    weighted = _objective(coefs, intercepts, 1, X, target, observed, codes, *common, sample_weight.astype(float))
+    repeated = _objective(coefs, intercepts, 1, rows(X), rows(target), rows(observed), rows(codes), *common)
+    assert weighted[0] == pytest.approx(repeated[0], rel=1e-12)
+    np.testing.assert_allclose(weighted[3], repeated[3], rtol=1e-12)  # per-task L_t
+    for a, b in zip(weighted[1] + weighted[2], repeated[1] + repeated[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+    # A row's weight applies to each of its observed labels: the totals S_t.
+    Z = forward(coefs, intercepts, 1, X, codes, "relu")[-1]
+    _, totals, _ = weighted_task_losses(Z, target, observed, problem, codes, 3, sample_weight.astype(float))
+    if layout == "wide":
+        np.testing.assert_array_equal(totals, sample_weight @ observed)
+    else:
+        np.testing.assert_array_equal(totals, np.bincount(codes, sample_weight, 3))
+
+
+def _sklearn_backprop(mlp, X, Y, sample_weight=None):
+    # scikit-learn 1.6 added a sample_weight argument to this private method;
+    # before, integer weights are passed as the repeated rows they stand for.
+    if "sample_weight" in inspect.signature(mlp._backprop).parameters:
+        weights = (sample_weight,)
+    else:
+        weights = ()
+        if sample_weight is not None:
+            X, Y = np.repeat(X, sample_weight, axis=0), np.repeat(Y, sample_weight, axis=0)
     layer_units = [X.shape[1], *mlp.hidden_layer_sizes, Y.shape[1]]
     activations = [X] + [None] * (len(layer_units) - 1)
     deltas = [None] * (len(activations) - 1)
     coef_grads = [np.empty((a, b)) for a, b in zip(layer_units[:-1], layer_units[1:])]
     intercept_grads = [np.empty(b) for b in layer_units[1:]]
-    # scikit-learn 1.6 added a sample_weight argument to this private method.
-    weights = (None,) if "sample_weight" in inspect.signature(mlp._backprop).parameters else ()
     return mlp._backprop(X, Y, *weights, activations, deltas, coef_grads, intercept_grads)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_single_task_matches_sklearn_regressor(activation):
+def test_single_task_matches_sklearn_regressor(activation, weighted):
     rng = np.random.RandomState(0)
     X, y = rng.randn(30, 4), rng.randn(30)
+    sw = rng.randint(0, 4, 30) if weighted else None
     mlp = MLPRegressor(hidden_layer_sizes=(6, 5), activation=activation, alpha=0.7, max_iter=1, random_state=0)
     import warnings
 
@@ -143,9 +195,9 @@ def test_single_task_matches_sklearn_regressor(activation):
     intercepts = mlp.intercepts_[:-1] + [mlp.intercepts_[-1][None, :]]
     ours, gw, gb, _, _ = _objective(
         coefs, intercepts, 2, X, y[:, None], np.ones((30, 1), bool), None, {"kind": "regression"},
-        np.ones(1), 0.7, activation,
+        np.ones(1), 0.7, activation, None if sw is None else sw.astype(float),
     )
-    loss, sk_gw, sk_gb = _sklearn_backprop(mlp, X, y[:, None])
+    loss, sk_gw, sk_gb = _sklearn_backprop(mlp, X, y[:, None], sw)
     assert ours == pytest.approx(loss, rel=1e-12)
     for a, b in zip(gw, sk_gw):
         np.testing.assert_allclose(a.reshape(b.shape), b, rtol=1e-10, atol=1e-12)
@@ -156,12 +208,14 @@ def test_single_task_matches_sklearn_regressor(activation):
     )
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_single_task_matches_sklearn_classifier(n_classes):
+def test_single_task_matches_sklearn_classifier(n_classes, weighted):
     import warnings
 
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 4), np.arange(40) % n_classes
+    sw = rng.randint(0, 4, 40) if weighted else None
     mlp = MLPClassifier(hidden_layer_sizes=(6,), alpha=0.2, max_iter=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -172,10 +226,11 @@ def test_single_task_matches_sklearn_classifier(n_classes):
     coefs = mlp.coefs_[:-1] + [mlp.coefs_[-1][:, None, :]]
     intercepts = mlp.intercepts_[:-1] + [mlp.intercepts_[-1][None, :]]
     ours, gw, _, _, _ = _objective(
-        coefs, intercepts, 1, X, y[:, None], np.ones((40, 1), bool), None, problem, np.ones(1), 0.2, "relu"
+        coefs, intercepts, 1, X, y[:, None], np.ones((40, 1), bool), None, problem, np.ones(1), 0.2, "relu",
+        None if sw is None else sw.astype(float),
     )
     Y = y[:, None].astype(float) if n_classes == 2 else np.eye(3)[y]
-    loss, sk_gw, _ = _sklearn_backprop(mlp, X, Y)
+    loss, sk_gw, _ = _sklearn_backprop(mlp, X, Y, sw)
     assert ours == pytest.approx(loss, rel=1e-10)
     for a, b in zip(gw, sk_gw):
         np.testing.assert_allclose(a.reshape(b.shape), b, rtol=1e-8, atol=1e-12)

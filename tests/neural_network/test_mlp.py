@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import make_pipeline
 
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
@@ -24,10 +25,10 @@ def shared_problem():
     return X, Y
 
 
-def _fit(model, X, y):
+def _fit(model, X, y, **fit_params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
+        return model.fit(X, y, **fit_params)
 
 
 def test_wide_fit_predict_shapes_and_attributes(shared_problem):
@@ -253,3 +254,128 @@ def test_classifier_one_class_task_and_partial_fit_classes():
     assert list(model.classes_) == [0, 1, 2]
     with pytest.raises(ValueError, match="not in classes"):
         model.partial_fit(X[:10], np.arange(10) % 2 + 5)
+
+
+# ------------------------------------------------------------------ sample_weight
+def _weighted_problem(layout, seed=0):
+    """Small problem with integer weights 0..3 (a few zeros) in either layout."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(40, 4)
+    sw = rng.randint(0, 4, 40)
+    if layout == "wide":
+        Y = np.column_stack([np.sin(X[:, 0]), X[:, 1] - X[:, 0]])
+        Y[::7, 1] = np.nan
+        return X, Y, sw, {}
+    tasks = np.arange(40) % 3
+    y = np.sin(X[:, 0]) + tasks * X[:, 1]
+    return np.column_stack([X, tasks]), y, sw, {"task_column": -1}
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_integer_sample_weight_fit_equals_repeated_rows(layout, solver):
+    """Full-batch float64 training: weights are repetitions, zeros are dropped rows."""
+    X, y, sw, layout_params = _weighted_problem(layout)
+    est = MultiTaskMLPRegressor(
+        (8,), head_layer_sizes=(3,), solver=solver, batch_size=1000, max_iter=25, tol=0.0,
+        learning_rate_init=1e-2, dtype=np.float64, random_state=0, **layout_params,
+    )
+    weighted = _fit(clone(est), X, y, sample_weight=sw)
+    repeated = _fit(clone(est), np.repeat(X, sw, axis=0), np.repeat(y, sw, axis=0))
+    assert weighted.n_iter_ == repeated.n_iter_ == 25
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
+    for a, b in zip(weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    # partial_fit takes the same weights
+    partial = clone(est)
+    for _ in range(3):
+        partial.partial_fit(X, y, sample_weight=sw)
+    dropped = clone(est).set_params(max_iter=3)
+    _fit(dropped, np.repeat(X, sw, axis=0), np.repeat(y, sw, axis=0))
+    np.testing.assert_allclose(partial.coefs_[0], dropped.coefs_[0], rtol=1e-9, atol=1e-12)
+
+
+def test_zero_sample_weight_drops_rows_classifier():
+    X, sentiment, topic = _two_heads(n=60)
+    Y = np.column_stack([sentiment, topic]).astype(object)
+    sw = np.ones(60)
+    sw[::4] = 0.0
+    est = MultiTaskMLPClassifier((8,), batch_size=1000, max_iter=20, tol=0.0, dtype=np.float64, random_state=0)
+    weighted = _fit(clone(est), X, Y, sample_weight=sw)
+    dropped = _fit(clone(est), X[sw > 0], Y[sw > 0])
+    for a, b in zip(weighted.predict_proba(X), dropped.predict_proba(X)):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+    # partial_fit(X, y, sample_weight, classes): scikit-learn's argument order
+    partial = MultiTaskMLPClassifier((8,), random_state=0)
+    partial.partial_fit(X, sentiment, np.ones(60), ["neg", "pos"])
+    assert list(partial.classes_) == ["neg", "pos"]
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_zero_weight_rows_are_never_read_with_minibatches(layout):
+    """Labels of zero-weight rows cannot change a minibatch fit (batches of only such rows included)."""
+    X, y, sw, layout_params = _weighted_problem(layout)
+    sw = (sw > 0).astype(float)
+    est = MultiTaskMLPRegressor((8,), batch_size=2, max_iter=3, random_state=0, **layout_params)
+    a = _fit(clone(est), X, y, sample_weight=sw)
+    y_changed = y.copy()
+    y_changed[sw == 0] = 1e6
+    b = _fit(clone(est), X, y_changed, sample_weight=sw)
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(p, q)
+    assert np.all(np.isfinite(a.loss_curve_))
+
+
+def test_sample_weight_changes_the_fit_towards_heavy_rows():
+    """Two groups of rows with contradicting labels: the heavier group wins."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 2)
+    y = np.where(np.arange(100) < 50, 1.0, -1.0)  # same inputs distribution, opposite targets
+    sw = np.where(np.arange(100) < 50, 9.0, 1.0)
+    model = _fit(MultiTaskMLPRegressor((4,), max_iter=200, learning_rate_init=1e-2, random_state=0), X, y, sample_weight=sw)
+    # weighted mean of the labels: (9 - 1) / 10 = 0.8
+    assert model.predict(X).mean() == pytest.approx(0.8, abs=0.1)
+
+
+def test_validation_score_is_weighted(shared_problem):
+    """Early stopping scores held-out rows with their weights: sklearn's weighted R^2 / accuracy."""
+    X, Y = shared_problem
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, len(X))
+    model = _fit(
+        MultiTaskMLPRegressor((16,), max_iter=30, early_stopping=True, random_state=0), X, Y, sample_weight=sw
+    )
+    assert len(model.validation_scores_) == model.n_iter_
+    observed = ~np.isnan(Y)
+    score = model._validation_score(X.astype(np.float32), np.where(observed, Y, 0), observed, None, sw)
+    pred = model.predict(X)
+    expected = np.mean([r2_score(Y[o, t], pred[o, t], sample_weight=sw[o]) for t, o in enumerate(observed.T)])
+    assert score == pytest.approx(expected, rel=1e-5)
+    # long layout, classifier: weighted accuracy per task, averaged over tasks
+    X2, sentiment, _ = _two_heads(n=120)
+    tasks = np.arange(120) % 2
+    clf = _fit(MultiTaskMLPClassifier((8,), max_iter=20, random_state=0, task_column=-1), np.column_stack([X2, tasks]), sentiment)
+    target = (sentiment == "pos").astype(int)
+    w = np.random.RandomState(1).uniform(0.5, 2.0, 120)
+    acc = clf._validation_score(X2.astype(np.float32), target, None, tasks, w)
+    pred = clf.predict(np.column_stack([X2, tasks]))
+    expected = np.mean([accuracy_score(sentiment[tasks == t], pred[tasks == t], sample_weight=w[tasks == t]) for t in (0, 1)])
+    assert acc == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (np.ones(3), r"sample_weight.shape == \(3,\), expected \(200,\)"),
+        (np.r_[np.nan, np.ones(199)], "sample_weight contains NaN"),
+        (np.r_[-1.0, np.ones(199)], "sample_weight must be non-negative; got 1 negative"),
+        (np.zeros(200), "at least one non-zero"),
+    ],
+)
+def test_bad_sample_weight(shared_problem, sample_weight, match):
+    X, Y = shared_problem
+    for model in (MultiTaskMLPRegressor(max_iter=1), MultiTaskMLPClassifier(max_iter=1)):
+        y = Y if model._kind == "regression" else (X[:, :2] > 0).astype(int)
+        with pytest.raises(ValueError, match=match):
+            model.fit(X, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match=match):
+        MultiTaskMLPRegressor().partial_fit(X, Y, sample_weight=sample_weight)
