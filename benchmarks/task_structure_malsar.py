@@ -178,7 +178,7 @@ def explain_malsar_cmtl(Xs, ys, row):
     changes = np.abs(np.diff(values)) / np.asarray(values[:-1])
     for i in (10, 50, 100, 229, 500, 1000, len(values)):
         print(f"  re-run, no stop test: iteration {i:>4}: {values[i - 1]:.10g} (relative change {changes[i - 2]:.1e})")
-    _, _, penalty = _cluster_matrix_update(W, rho1, rho2, k)
+    _, penalty = _cluster_matrix_update(W, rho1, rho2, k)
     value = 0.5 * squared_errors(Xs, ys, W) + penalty
     print(f"  its last W with the optimal M for that W: {value:.10g}; 1/gamma = {1 / gamma:.1e}")
 

@@ -93,8 +93,12 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     position, so the output has the same columns as the input and can be
     fed to a long-layout estimator with the same ``task_column``.
 
-    Wide layout (``task_column=None``): all rows form one task and the
-    transform is that of :class:`sklearn.preprocessing.StandardScaler`.
+    Wide layout (``task_column=None``), or ``by_task=False``: all rows form
+    one group and the transform is that of
+    :class:`sklearn.preprocessing.StandardScaler` (the task column, if any,
+    passed through). Use it in front of a model that shares or pulls
+    together coefficients across tasks: a coefficient then means the same
+    in every task, which per-task scaling would break.
 
     Parameters
     ----------
@@ -107,6 +111,9 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         ``X`` (it would densify it): pass ``with_mean=False`` there.
     with_std : bool, default=True
         Scale each feature to its task's unit variance.
+    by_task : bool, default=True
+        False: one mean and standard deviation over all rows, whatever
+        their task (tasks unseen in fit are then accepted by transform).
     copy : bool, default=True
         If False, the wide layout standardizes a float ``X`` in place, as
         ``StandardScaler`` does. The long layout always returns a new array
@@ -115,7 +122,8 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     Attributes
     ----------
     tasks_ : ndarray of shape (n_tasks,)
-        Sorted task labels seen in fit; ``[0]`` in the wide layout.
+        Sorted task labels seen in fit; ``[0]`` in the wide layout and with
+        ``by_task=False``.
     mean_ : ndarray of shape (n_tasks, n_features) or None
         Per-task mean of each feature (the task column excluded). None when
         ``with_mean=False`` and ``with_std=False``.
@@ -156,13 +164,15 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         "task_column": [numbers.Integral, str, None],
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
+        "by_task": ["boolean"],
         "copy": ["boolean"],
     }
 
-    def __init__(self, *, task_column=None, with_mean=True, with_std=True, copy=True):
+    def __init__(self, *, task_column=None, with_mean=True, with_std=True, by_task=True, copy=True):
         self.task_column = task_column
         self.with_mean = with_mean
         self.with_std = with_std
+        self.by_task = by_task
         self.copy = copy
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -191,7 +201,10 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         else:
             features, labels = split_task_column(X, self.task_column)
             F = _check_features(features, estimator_name=name)
-            tasks, codes, _, _ = _group_by_task(labels)
+            if self.by_task:
+                tasks, codes, _, _ = _group_by_task(labels)
+            else:
+                tasks, codes = np.array([0]), np.zeros(F.shape[0], dtype=np.intp)
         if sp.issparse(F) and self.with_mean:
             raise ValueError(
                 "Cannot center sparse matrices: pass `with_mean=False` instead. "
@@ -304,7 +317,7 @@ class TaskwiseStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         F = _check_features(features, estimator_name=name)
         # The feature block may share memory with a DataFrame X: never
         # write into it.
-        return F, _encode_tasks(labels, self.tasks_), False
+        return F, _encode_tasks(labels, self.tasks_) if self.by_task else None, False
 
     def _standardize(self, F, codes, inplace, *, inverse):
         """(Inverse) standardization of the feature block ``F``."""

@@ -222,6 +222,21 @@ def test_sparse_with_mean_raises():
         fitted.inverse_transform(X)
 
 
+
+@pytest.mark.parametrize("params", [{}, {"with_mean": False}, {"with_std": False}])
+def test_by_task_false_is_one_standard_scaler_with_the_task_column_passed_through(params):
+    F, labels, _ = _long()
+    X = np.column_stack([F[:, :1], labels, F[:, 1:]])  # task column in the middle, strings
+    scaler = TaskwiseStandardScaler(task_column=1, by_task=False, **params).fit(X)
+    ref = StandardScaler(**params).fit(F)
+    new = np.column_stack([F[:4, :1], ["unseen"] * 4, F[:4, 1:]])  # any task label is fine
+    Xt = scaler.transform(new)
+    assert_allclose(np.delete(Xt, 1, axis=1).astype(float), ref.transform(F[:4]), atol=1e-12)
+    assert_array_equal(Xt[:, 1], ["unseen"] * 4)
+    assert_array_equal(scaler.tasks_, [0])
+    back = scaler.inverse_transform(Xt)
+    assert_allclose(np.delete(back, 1, axis=1).astype(float), F[:4], atol=1e-12)
+
 def test_unseen_task_raises_naming_it():
     df = pd.DataFrame({"x": [1.0, 2, 3, 4], "school": ["a", "a", "b", "b"]})
     scaler = TaskwiseStandardScaler(task_column="school").fit(df)
@@ -310,6 +325,8 @@ def test_pipeline_with_a_long_layout_estimator():
     assert pipe.predict(X).shape == (len(X),)
 
 
-@parametrize_with_checks([TaskwiseStandardScaler(), TaskwiseStandardScaler(with_mean=False)])
+@parametrize_with_checks(
+    [TaskwiseStandardScaler(), TaskwiseStandardScaler(with_mean=False), TaskwiseStandardScaler(by_task=False)]
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -419,7 +419,7 @@ DirtyRegressor.__doc__ = f"""Dirty multi-task linear regression: shared + task-s
     Examples
     --------
     >>> import numpy as np
-    >>> from skmtl.linear_model._dirty import DirtyRegressor
+    >>> from skmtl.linear_model import DirtyRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(60, 5)
     >>> Y = X @ rng.randn(5, 3)

@@ -383,7 +383,7 @@ MeanRegularizedRegressor.__doc__ = f"""Multi-task linear regression regularized 
     Examples
     --------
     >>> import numpy as np
-    >>> from skmtl.linear_model._task_graph import MeanRegularizedRegressor
+    >>> from skmtl.linear_model import MeanRegularizedRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(50, 3)
     >>> Y = X @ (np.array([[1.0], [2.0], [0.0]]) + 0.1 * rng.randn(3, 4))
@@ -608,7 +608,7 @@ GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task
     Examples
     --------
     >>> import numpy as np
-    >>> from skmtl.linear_model._task_graph import GraphRegularizedRegressor
+    >>> from skmtl.linear_model import GraphRegularizedRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(40, 3)
     >>> Y = X @ rng.randn(3, 3)
@@ -717,7 +717,7 @@ GraphRegularizedClassifier.__doc__ = f"""Multi-task logistic regression with a t
     Examples
     --------
     >>> import numpy as np
-    >>> from skmtl.linear_model._task_graph import GraphRegularizedClassifier
+    >>> from skmtl.linear_model import GraphRegularizedClassifier
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(80, 3)
     >>> Y = (X @ rng.randn(3, 3) > 0).astype(int)
@@ -733,16 +733,18 @@ def _task_covariance(W):
     """``(W'W)^{1/2} / tr((W'W)^{1/2})``: the MTRL task covariance of ``W``.
 
     It attains ``min_{Omega PSD, tr(Omega) = 1} tr(W Omega^+ W') = ||W||_*^2``
-    (Zhang & Yeung 2010); ``I / T`` for ``W = 0``.
+    (Zhang & Yeung 2010); ``I / T`` for ``W = 0``. From the thin SVD
+    ``W = U diag(sigma) V'``, ``(W'W)^{1/2} = V diag(sigma) V'``: ``O(d^2 T)``
+    for ``d < T`` features instead of an eigendecomposition of the
+    (T, T) matrix ``W'W``, and only the final product is (T, T).
     """
     W = np.asarray(W, dtype=np.float64)
     T = W.shape[1]
-    eigvals, eigvecs = np.linalg.eigh(W.T @ W)
-    root = np.sqrt(np.clip(eigvals, 0.0, None))
-    total = root.sum()
+    _, sigma, Vt = np.linalg.svd(W, full_matrices=False)
+    total = sigma.sum()
     if total <= 0:
         return np.eye(T) / T
-    omega = (eigvecs * (root / total)) @ eigvecs.T
+    omega = (Vt.T * (sigma / total)) @ Vt
     return 0.5 * (omega + omega.T)
 
 
@@ -912,7 +914,7 @@ TaskRelationRegressor.__doc__ = f"""Multi-task linear regression learning the ta
     Examples
     --------
     >>> import numpy as np
-    >>> from skmtl.linear_model._task_graph import TaskRelationRegressor
+    >>> from skmtl.linear_model import TaskRelationRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(100, 4)
     >>> b = rng.randn(4)

@@ -563,6 +563,28 @@ def test_task_covariance_minimizes_trace_term():
     assert_allclose(_task_covariance(np.zeros((3, 4))), np.eye(4) / 4)
 
 
+@pytest.mark.parametrize(
+    "shape, rank",
+    [((3, 10), 3), ((10, 4), 4), ((5, 5), 5), ((6, 9), 2), ((2, 7), 1)],
+    ids=["d<T", "d>T", "d=T", "rank2<d<T", "rank1"],
+)
+def test_task_covariance_thin_svd_matches_eigh_reference(shape, rank):
+    # The thin SVD of W gives the same matrix as (W'W)^{1/2} from eigh of the
+    # T x T matrix W'W (its rounding-level eigenvalues of the null space
+    # zeroed: their square roots would be ~1e-8 noise in the reference).
+    rng = np.random.RandomState(sum(shape) + rank)
+    W = rng.randn(shape[0], rank) @ rng.randn(rank, shape[1])
+    eigvals, eigvecs = np.linalg.eigh(W.T @ W)
+    eigvals[eigvals < 1e-12 * eigvals.max()] = 0.0
+    root = np.sqrt(eigvals)
+    reference = (eigvecs * (root / root.sum())) @ eigvecs.T
+    omega = _task_covariance(W)
+    assert omega.shape == (shape[1], shape[1])
+    assert_allclose(omega, reference, rtol=0, atol=1e-10)
+    assert_allclose(omega, omega.T, rtol=0, atol=0)
+    assert np.linalg.matrix_rank(omega, tol=1e-10) == rank
+
+
 def test_task_relation_kkt_and_joint_optimality():
     X, Y = _data(seed=23)
     model = TaskRelationRegressor(0.01, ridge=0.2, tol=1e-11, max_iter=20000).fit(X, Y)
