@@ -207,6 +207,25 @@ def test_tiny_alpha_gives_independent_models(model):
     assert_allclose(model.intercept_, ols.intercept_, atol=1e-6)
 
 
+
+def test_limits_agree_with_the_baseline_estimators_in_the_long_layout():
+    # The statement, on the baselines a user would run: a huge alpha
+    # is PooledTasks with per-task offsets, a tiny one IndependentTasks.
+    from sklearn.linear_model import Ridge
+
+    from skmtl.multitask import IndependentTasks, PooledTasks
+
+    X, Y = _data(seed=12)
+    Xl, yl = stack_tasks([X] * Y.shape[1], list(Y.T))
+    pooled = PooledTasks(Ridge(alpha=1e-10), task_column=-1, task_features="onehot").fit(Xl, yl)
+    alone = IndependentTasks(Ridge(alpha=1e-10), task_column=-1).fit(Xl, yl)
+    for model in (MeanRegularizedRegressor(1e7, mixing=1.0), GraphRegularizedRegressor(1e7)):
+        model.set_params(task_column=-1, tol=1e-12, max_iter=20000).fit(Xl, yl)
+        assert_allclose(model.predict(Xl), pooled.predict(Xl), atol=1e-5)
+    for model in (MeanRegularizedRegressor(1e-9), GraphRegularizedRegressor(1e-9)):
+        model.set_params(task_column=-1, tol=1e-12, max_iter=20000).fit(Xl, yl)
+        assert_allclose(model.predict(Xl), alone.predict(Xl), atol=1e-6)
+
 def test_mixing_zero_is_ridge():
     from sklearn.linear_model import Ridge
 
