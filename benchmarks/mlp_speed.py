@@ -9,14 +9,17 @@ Usage::
   same architecture, Adam, batch 200, float32 data (sklearn keeps float32).
 * multi-task (n = 20,000, d = 100, T = 10, wide layout): skmtl vs an
   equivalent PyTorch CPU model (shared trunk (100,), a linear head per task
-  as one (100, T) layer, masked 0.5 * MSE per task, Adam, batch 200,
-  float32, the same thread count), when ``torch`` is importable.
+  as one (100, T) layer, masked 0.5 * squared error per task divided by
+  ``n_t B / N`` (the task's labels in the data times the batch's share of
+  the rows: skmtl's unbiased minibatch loss), Adam, batch 200, float32, the
+  same thread count), when ``torch`` is importable.
 * School (long layout, 15,362 rows, 27 features, 139 tasks with 22-251 rows;
   ``fetch_school`` from ``SKMTL_DATA``): skmtl with ``task_column=-1`` vs
   PyTorch with the same network, a shared (100,) ReLU trunk and one head
   per school, either linear or with a (16,) ReLU hidden layer, batch 200,
-  loss ``sum_t 0.5 * mean over the batch's rows of school t`` plus the same
-  L2 term. PyTorch's per-task heads are timed two ways, each row gathering
+  loss ``(N / B) sum_t 0.5 * (sum over the batch's rows of school t) / n_t``
+  (``n_t`` the school's rows, ``N`` all rows, ``B`` the batch's rows)
+  plus the same L2 term. PyTorch's per-task heads are timed two ways, each row gathering
   its own school's head weights (``W[codes]``, ``bmm``) or all heads in one
   matrix product then each row's own column, and the faster is reported.
 
@@ -79,6 +82,7 @@ def bench_torch(X, Y, epochs, threads):
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     mask = ~torch.isnan(Yt)
     Yt = torch.nan_to_num(Yt)
+    n_labels = mask.sum(0).to(Xt.dtype)
 
     def fit():
         torch.manual_seed(0)
@@ -93,8 +97,8 @@ def bench_torch(X, Y, epochs, threads):
                 out = heads(trunk(Xt[idx]))
                 m = mask[idx]
                 err = torch.where(m, out - Yt[idx], 0.0)
-                # sum_t 0.5 * mean over labeled rows of task t, + L2 on weights
-                per_task = 0.5 * (err**2).sum(0) / m.sum(0).clamp(min=1)
+                # sum_t 0.5 * (sum over the batch's labels of task t) / (n_t B / N), + L2
+                per_task = 0.5 * (err**2).sum(0) / (n_labels * (len(idx) / n))
                 l2 = sum((p**2).sum() for p in (trunk[0].weight, heads.weight))
                 loss = per_task.sum() + 0.5 * 1e-4 * l2 / len(idx)
                 opt.zero_grad()
@@ -151,6 +155,7 @@ def bench_school_torch(X, y, heads, epochs, threads, mode):
     n, d = Xt.shape
     T = int(codes.max()) + 1
     sizes = [100, *heads, 1]
+    n_rows = torch.bincount(codes, minlength=T).to(Xt.dtype)
 
     def head_layer(A, W, b, c, first):
         fan_in, fan_out = W.shape[1], W.shape[2]
@@ -181,9 +186,8 @@ def bench_school_torch(X, y, heads, epochs, threads, mode):
                     A = head_layer(A, W, b, c, layer == 0)
                     if layer < len(Ws) - 1:
                         A = torch.relu(A)
-                counts = torch.bincount(c, minlength=T).to(A.dtype)
-                # sum_t 0.5 * mean over the batch's rows of task t, + L2 on weights
-                loss = 0.5 * ((A[:, 0] - yt[idx]) ** 2 / counts[c]).sum()
+                # (N / B) sum_t 0.5 * (sum over the batch's rows of school t) / n_t, + L2
+                loss = 0.5 * (n / len(idx)) * ((A[:, 0] - yt[idx]) ** 2 / n_rows[c]).sum()
                 l2 = (trunk[0].weight ** 2).sum() + sum((W**2).sum() for W in Ws)
                 loss = loss + 0.5 * 1e-4 * l2 / len(idx)
                 opt.zero_grad()

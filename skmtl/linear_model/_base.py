@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._data import TaskData
 from ..base import MultiTaskMixin
 from ._losses import LogisticLoss, SquaredLoss
-from ._solvers import SolverResult, solve
+from ._solvers import solve
 
 __all__ = []
 
@@ -46,25 +46,6 @@ def _rowwise_dot(X, coef, rows_coef):
         values = X.data * coef[rows_coef[row_of], X.indices]
         return np.bincount(row_of, weights=values, minlength=X.shape[0])
     return np.einsum("ij,ij->i", X, coef[rows_coef])
-
-
-def _zero_solution(loss, penalty):
-    """The solution ``W = 0`` when it is optimal, else None.
-
-    ``W = 0`` with the constant model's intercepts is optimal iff the
-    coefficient gradient there lies in the penalty's subdifferential at 0
-    (the intercepts are optimal by construction). The solvers test the
-    same thing relative to the whole gradient, intercepts included; when
-    ``X`` carries no signal (all-zero features) that gradient is pure
-    rounding in the intercepts and the relative test fails, so FISTA would
-    chase rounding errors for ``max_iter`` iterations.
-    """
-    b = np.asarray(loss.null_intercept(), dtype=loss.dtype)
-    zero = np.zeros((loss.n_features, loss.n_tasks), dtype=loss.dtype)
-    value, grad, _ = loss.value_and_gradient(zero, b)
-    if penalty.subdiff_distance(zero, grad) > 0:
-        return None
-    return SolverResult(zero, b, 0, True, 0.0, float(value + penalty.value(zero)))
 
 
 class _LinearMultiTaskModel(BaseEstimator):
@@ -119,17 +100,9 @@ class _LinearMultiTaskModel(BaseEstimator):
     def _solve(self, loss, alpha, W0=None, b0=None):
         """Solve for one ``alpha`` and set the fitted attributes."""
         penalty = self._make_penalty(alpha)
-        result = _zero_solution(loss, penalty)
-        if result is None:
-            result = solve(
-                loss,
-                penalty,
-                W0,
-                b0,
-                solver=self.solver,
-                max_iter=self.max_iter,
-                tol=self.tol,
-            )
+        result = solve(
+            loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter, tol=self.tol
+        )
         # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
         # on its transpose W (rows = features = the L21 groups).
         self.coef_ = np.ascontiguousarray(result.coef.T)

@@ -129,15 +129,51 @@ def _check_alphas(alphas, n_alphas, eps):
     return None
 
 
+def _extrapolated_start(est, alphas, coefs, intercepts):
+    """Warm start for ``alphas[2]`` from the solutions at ``alphas[0]``, ``alphas[1]``.
+
+    Along a stretch of the path where the support does not change, the
+    solution moves smoothly with ``alpha`` (linearly for the lasso), so the
+    secant through the last two solutions predicts the next one to second
+    order where the last solution alone is a first-order guess. Only the
+    entries nonzero in both solutions move: an entry that just entered or
+    left the support keeps its last value. ``prox(., 0)`` maps the guess
+    back into the penalty's domain (``positive=True``).
+    """
+    (W2, W1), (b2, b1) = coefs, intercepts
+    if alphas[1] == alphas[0]:
+        return W1, b1  # repeated alphas: no secant
+    step = (alphas[2] - alphas[1]) / (alphas[1] - alphas[0])
+    moving = (W1 != 0) & (W2 != 0)
+    W0 = W1 + step * np.where(moving, W1 - W2, 0)
+    b0 = b1 + step * (b1 - b2)
+    return np.asarray(est._make_penalty(alphas[2]).prox(W0, 0.0), dtype=W1.dtype), b0.astype(b1.dtype)
+
+
 def _run_path(est, loss, alphas, on_solution=None):
-    """Solve for each alpha (in the given order) with warm starts."""
+    """Solve for each alpha (in the given order) with warm starts.
+
+    Each solve starts at the previous solution, or at the secant guess of
+    :func:`_extrapolated_start` when that costs no extra full gradient or
+    the solution is dense (see the comment in the loop).
+    """
     n = len(alphas)
     coefs = np.empty((n, loss.n_tasks, loss.n_features), dtype=loss.dtype)
     intercepts = np.empty((n, loss.n_tasks), dtype=loss.dtype)
     n_iters = np.empty(n, dtype=int)
     not_converged = []
     W0 = b0 = None
+    recall = getattr(loss, "recall_gradient", None)
     for k, alpha in enumerate(alphas):
+        # Extrapolate when it is free or pays: if the last solve left its
+        # final gradient on the loss (working sets ending with a check),
+        # starting at its solution saves a full gradient, which a guess
+        # would cost; past half of the features in the support, the solve
+        # is on the whole problem and a better start saves more than that.
+        remembered = recall is not None and W0 is not None and recall(W0, b0) is not None
+        dense = W0 is not None and 2 * np.count_nonzero(np.any(W0 != 0, axis=1)) >= len(W0)
+        if k >= 2 and np.any(W0 != 0) and (not remembered or dense):
+            W0, b0 = _extrapolated_start(est, alphas[k - 2 : k + 1], (coefs[k - 2].T, W0), (intercepts[k - 2], b0))
         result = est._solve(loss, alpha, W0, b0)
         W0, b0 = result.coef, result.intercept
         coefs[k], intercepts[k], n_iters[k] = result.coef.T, result.intercept, result.n_iter
@@ -391,7 +427,8 @@ class _LinearModelCV:
             # Already validated by _prepare; an array for indexing the folds.
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
         cv = check_task_cv(self.cv, self.task_column)
-        folds = list(check_cv(cv, classifier=False).split(X, y))
+        # As LogisticRegressionCV: one classification task gets stratified folds.
+        folds = list(check_cv(cv, y, classifier=is_classifier(self)).split(X, y))
         per_fold = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas) for train, test in folds
         )

@@ -39,6 +39,7 @@ __all__ = [
     "backward",
     "init_params",
     "penalty",
+    "task_totals",
     "weighted_task_losses",
     "data_term_gradients",
 ]
@@ -248,13 +249,40 @@ def task_sums(values, codes, n_tasks):
     return np.bincount(codes, weights=values, minlength=n_tasks)
 
 
-def weighted_task_losses(Z, target, observed, problem, codes, n_tasks, sample_weight=None):
-    """Per-task (weighted) mean losses and the per-entry gradient of their sums.
+def task_totals(n_rows, observed, codes, n_tasks, sample_weight=None):
+    """Total weight ``S_t = sum_{i in t} s_i`` of the labeled rows of each task.
 
-    ``L_t = sum_{i in t} s_i l_it / S_t`` with ``S_t = sum_{i in t} s_i`` over
-    the labeled rows of task ``t`` (``s_i = 1`` without ``sample_weight``,
-    so ``S_t`` is the label count ``n_t``). In the wide layout a row's weight
-    applies to each of its observed labels.
+    ``s_i = 1`` without ``sample_weight`` (``S_t`` is then the label count
+    ``n_t``); in the wide layout a row's weight counts in every task it is
+    labeled for (``observed`` None: all labeled).
+
+    Returns
+    -------
+    totals : ndarray of shape (n_tasks,), float64
+    """
+    if codes is not None:
+        return np.bincount(codes, weights=sample_weight, minlength=n_tasks).astype(np.float64)
+    if observed is not None:
+        if sample_weight is None:
+            return observed.sum(axis=0).astype(np.float64)
+        return np.asarray(sample_weight @ observed, dtype=np.float64)
+    total = float(n_rows) if sample_weight is None else float(sample_weight.sum())
+    return np.full(n_tasks, total)
+
+
+def weighted_task_losses(
+    Z, target, observed, problem, codes, n_tasks, sample_weight=None, denominators=None
+):
+    """Per-task (weighted) losses ``L_t`` and the per-entry gradient of their sums.
+
+    ``L_t = sum_{i in t} s_i l_it / D_t`` over the labeled rows of task ``t``
+    given (``s_i = 1`` without ``sample_weight``; in the wide layout a row's
+    weight applies to each of its observed labels). By default ``D_t = S_t``,
+    the rows' own total weight of task ``t`` (:func:`task_totals`), so
+    ``L_t`` is the task's weighted mean loss over these rows. A minibatch
+    passes ``D_t = S_t^{full} B / N`` instead (the task's total in the whole
+    training set times the batch's share of the total weight), which makes
+    ``L_t`` an unbiased estimate of the full-data mean loss of task ``t``.
 
     Parameters
     ----------
@@ -262,49 +290,41 @@ def weighted_task_losses(Z, target, observed, problem, codes, n_tasks, sample_we
         As in :func:`output_loss`.
     n_tasks : int
     sample_weight : ndarray of shape (n,) or None
+    denominators : ndarray of shape (n_tasks,) or None
+        ``D_t`` above; None uses the rows' totals ``S_t``.
 
     Returns
     -------
     task_losses : ndarray of shape (n_tasks,)
-        ``L_t`` (0 for a task with ``S_t = 0``).
+        ``L_t`` (0 for a task with ``D_t = 0``).
     totals : ndarray of shape (n_tasks,)
-        ``S_t`` (float64).
+        ``S_t`` of the rows given (float64; ``> 0`` marks the tasks present).
     dZ : ndarray like Z
         Gradient of ``s_i l_it`` with respect to the logits (not yet divided
-        by ``S_t``).
+        by ``D_t``).
     """
     loss, dZ = output_loss(Z, target, observed, problem, codes)
-    if sample_weight is None:
-        if codes is not None:
-            totals = np.bincount(codes, minlength=n_tasks).astype(np.float64)
-        elif observed is not None:
-            totals = observed.sum(axis=0).astype(np.float64)
-        else:
-            totals = np.full(n_tasks, float(Z.shape[0]))
-    else:
+    totals = task_totals(Z.shape[0], observed, codes, n_tasks, sample_weight)
+    if sample_weight is not None:
         s = sample_weight
-        if codes is not None:
-            totals = np.bincount(codes, weights=s, minlength=n_tasks)
-        elif observed is not None:
-            totals = s @ observed
-        else:
-            totals = np.full(n_tasks, s.sum())
         loss = loss * (s[:, None] if codes is None else s)
         dZ *= (s[:, None, None] if codes is None else s[:, None]).astype(dZ.dtype, copy=False)
     sums = task_sums(loss, codes, n_tasks)
-    task_losses = np.where(totals > 0, sums / np.where(totals > 0, totals, 1), 0.0)
+    denominators = totals if denominators is None else denominators
+    task_losses = np.where(denominators > 0, sums / np.where(denominators > 0, denominators, 1), 0.0)
     return task_losses, totals, dZ
 
 
 def data_term_gradients(
     coefs, intercepts, n_trunk, X, target, observed, codes, problem, activation, task_weights,
-    sample_weight=None, *, per_task_trunk=False,
+    sample_weight=None, denominators=None, *, per_task_trunk=False,
 ):
     """Value and gradients of the data term ``sum_t w_t L_t`` (no penalty).
 
-    ``L_t`` is the (weighted) mean loss of task ``t`` from
-    :func:`weighted_task_losses`; the gradient of each entry is scaled by
-    ``w_t / S_t`` before backpropagation. The L2 penalty, whose scale is
+    ``L_t`` is the (weighted) loss of task ``t`` divided by ``D_t``
+    (:func:`weighted_task_losses`; ``denominators``, by default the rows'
+    own totals ``S_t``); the gradient of each entry is scaled by
+    ``w_t / D_t`` before backpropagation. The L2 penalty, whose scale is
     ``alpha / (2 sum_i s_i)`` (scikit-learn's convention), is added by the
     caller after any gradient surgery of the per-task shared gradients.
 
@@ -312,15 +332,17 @@ def data_term_gradients(
     -------
     value : float
     task_losses, totals : ndarray of shape (n_tasks,)
+        ``L_t`` and the rows' ``S_t``.
     coef_grads, intercept_grads, task_grads
         As in :func:`backward`.
     """
     n_tasks = len(task_weights)
     activations = forward(coefs, intercepts, n_trunk, X, codes, activation)
     task_losses, totals, dZ = weighted_task_losses(
-        activations[-1], target, observed, problem, codes, n_tasks, sample_weight
+        activations[-1], target, observed, problem, codes, n_tasks, sample_weight, denominators
     )
-    scale = np.where(totals > 0, task_weights / np.where(totals > 0, totals, 1), 0.0)
+    denominators = totals if denominators is None else denominators
+    scale = np.where(denominators > 0, task_weights / np.where(denominators > 0, denominators, 1), 0.0)
     scale = scale.astype(dZ.dtype)
     dZ *= scale[codes][:, None] if codes is not None else scale[:, None]
     grads = backward(coefs, activations, n_trunk, dZ, codes, activation, per_task_trunk=per_task_trunk)

@@ -36,6 +36,7 @@ from ._layers import (
     penalty,
     predict_logits,
     task_sums,
+    task_totals,
 )
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._weighting import make_weighting, pcgrad
@@ -53,12 +54,19 @@ def _check_layer_sizes(sizes, name, *, allow_empty):
 
 
 def _check_mlp_sample_weight(sample_weight):
-    """Reject negative weights (shape, NaN, inf and all-zero: check_task_data)."""
-    if sample_weight is not None and np.any(sample_weight < 0):
+    """Reject negative and all-zero weights (shape, NaN, inf: check_task_data).
+
+    scikit-learn >= 1.6 rejects all-zero weights itself; 1.5 does not.
+    """
+    if sample_weight is None:
+        return
+    if np.any(sample_weight < 0):
         raise ValueError(
             f"sample_weight must be non-negative; got {int((sample_weight < 0).sum())} "
             f"negative value(s), the smallest {sample_weight.min()}."
         )
+    if not np.any(sample_weight > 0):
+        raise ValueError("sample_weight must contain at least one non-zero value; all are 0.")
 
 
 def _entry_weights(shape, observed, sample_weight):
@@ -269,6 +277,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
         n_epochs = 1 if incremental else self.max_iter
         n_tasks = self.n_tasks_
+        # Share of the training weight held by each task's labels, n_t / N:
+        # a batch of weight n_b divides task t's loss sum by n_b n_t / N, its
+        # expected weight of task t, so the batch objective is unbiased.
+        total = n if sample_weight is None else float(sample_weight.sum())
+        task_share = task_totals(n, observed, codes, n_tasks, sample_weight) / total
         converged = False
         for _ in range(n_epochs):
             perm = rng.permutation(n)
@@ -279,12 +292,13 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 idx = np.sort(perm[start : start + batch_size])
                 # Overflow is caught below as a non-finite loss, with advice.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss, task_losses, counts = self._step(
-                        *self._take(X, target, observed, codes, sample_weight, rows=idx)
+                    loss, task_losses, denominators = self._step(
+                        *self._take(X, target, observed, codes, sample_weight, rows=idx), task_share
                     )
                 loss_sum += loss * len(idx)
-                task_sum += task_losses * counts
-                task_count += counts
+                # sum_b D_t L_t = the task's loss sum over the epoch; sum_b D_t = n_t
+                task_sum += task_losses * denominators
+                task_count += denominators
             self.n_iter_ += 1
             self.t_ += n
             loss = loss_sum / n
@@ -347,8 +361,14 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         """Rows of each array (None stays None)."""
         return tuple(None if a is None else a[rows] for a in arrays)
 
-    def _step(self, X, target, observed, codes, sample_weight):
-        """One minibatch: objective, per-task losses, label totals; updates params."""
+    def _step(self, X, target, observed, codes, sample_weight, task_share):
+        """One minibatch: objective, per-task loss estimates, their denominators; updates params.
+
+        ``task_share`` is ``n_t / N`` over the training data: task ``t``'s
+        loss sum is divided by ``D_t = n_b n_t / N`` (``n_b`` the batch's
+        weight), so every ``L_t`` is an unbiased estimate of the task's
+        mean loss over all its rows, whatever the batch holds of it.
+        """
         n_tasks = self.n_tasks_
         weighting = self._weighting
         # scikit-learn's MLP divides the penalty by the batch's total weight.
@@ -356,10 +376,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         if total == 0:
             # Only zero-weight rows: the batch is as good as absent.
             return 0.0, np.zeros(n_tasks), np.zeros(n_tasks)
+        denominators = task_share * total
         per_task = weighting.needs_task_grads or self.gradient_surgery is not None
         data_value, task_losses, counts, coef_grads, intercept_grads, task_grads = data_term_gradients(
             self.coefs_, self.intercepts_, self._n_trunk, X, target, observed, codes, self._problem,
-            self.activation, weighting.weights(), sample_weight, per_task_trunk=per_task,
+            self.activation, weighting.weights(), sample_weight, denominators, per_task_trunk=per_task,
         )
         present = counts > 0
         objective = data_value + weighting.extra_objective()
@@ -375,7 +396,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         weight_grads = weighting.param_grads(task_losses, present, grad_norms)
         self._optimizer.update(self._params(), [*coef_grads, *intercept_grads, *weight_grads])
         weighting.after_update()
-        return objective, task_losses, counts
+        return objective, task_losses, denominators
 
     def _apply_pcgrad(self, task_grads, coef_grads, intercept_grads):
         n_tasks = self.n_tasks_
@@ -441,22 +462,37 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     Every row goes through the shared trunk (``hidden_layer_sizes``); task
     ``t`` reads the trunk's last layer through its own head
     (``head_layer_sizes`` hidden layers, then one linear output unit).
-    Trained by minibatch Adam or SGD on
+    The objective is
 
     .. math::
 
         \sum_t w_t L_t + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2,
         \qquad L_t = \frac{1}{2 n_{t}} \sum_{i \in t} s_i (y_{it} - f_t(x_i))^2,
 
-    per minibatch, where ``s_i`` is the row's ``sample_weight`` (1 by
-    default), ``n_t = sum_{i in t} s_i`` runs over the labeled rows of task
-    ``t`` in the batch (a NaN label in the wide layout is masked out of that
-    task only; without weights ``n_t`` is their number), ``n_b`` is the
-    batch's total weight (its number of rows without weights), the penalty
-    runs over all weights of trunk and heads (not intercepts) and ``w_t``
-    comes from ``task_weighting``. With one task and no head layers this is
-    exactly scikit-learn's ``MLPRegressor`` objective, weighted or not (half
-    the weighted mean squared error plus ``alpha / 2 ||W||^2 / sum_i s_i``).
+    where ``s_i`` is the row's ``sample_weight`` (1 by default),
+    ``n_t = sum_{i in t} s_i`` runs over ALL the labeled training rows of
+    task ``t`` (a NaN label in the wide layout is masked out of that task
+    only; without weights ``n_t`` is their number), the penalty runs over
+    all weights of trunk and heads (not intercepts), ``n_b`` is the total
+    weight of a minibatch (scikit-learn's convention; ``N = sum_i s_i`` over
+    all training rows for one full batch) and ``w_t`` comes from
+    ``task_weighting``. Minibatch Adam or SGD steps on a batch ``b`` take
+    the gradient of
+
+    .. math::
+
+        \frac{N}{n_b} \sum_t \frac{w_t}{2 n_t} \sum_{i \in b \cap t}
+        s_i (y_{it} - f_t(x_i))^2 + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2:
+
+    each row keeps its weight ``w_t s_i / n_t`` of the full data term,
+    however many rows of its task the batch holds, so a batch's data term
+    is an unbiased estimate of the full one, and an epoch's batches,
+    weighted by ``n_b / N``, add up to it exactly. With one task
+    (``n_t = N``) and no head layers this is exactly scikit-learn's
+    ``MLPRegressor``, per batch and in full, weighted or not (half the
+    weighted mean squared error plus ``alpha / 2 ||W||^2 / n_b``). Early
+    stopping takes ``n_t`` and ``N`` from the rows left for training,
+    :meth:`partial_fit` from the rows of the call.
 
     Read more in the :ref:`User Guide <neural_network>`.
 
@@ -525,15 +561,22 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     t_ : int
         Training rows seen.
     loss_curve_ : list of float
-        Objective (above) averaged over each epoch's minibatches.
+        Minibatch objective (above) averaged over each epoch's minibatches
+        (weighted by their number of rows, as scikit-learn does).
     task_loss_curve_ : list of ndarray of shape (n_tasks,)
-        Unweighted ``L_t`` averaged over each epoch (NaN if a task had no row).
+        Unweighted ``L_t`` over each epoch: the task's (weighted) mean loss
+        over all its training rows, each taken when its batch was trained
+        on (NaN if a task had no row).
     task_weights_ : ndarray of shape (n_tasks,)
     task_weights_history_ : list of ndarray of shape (n_tasks,)
         ``w_t`` at the end of each epoch.
     best_loss_ : float or None
     validation_scores_ : list of float
-        Only with ``early_stopping``.
+        Only with ``early_stopping``: after each epoch, the R^2 of the
+        held-out labels with errors and variances summed over tasks
+        (``1 - sum_t SSE_t / sum_t SST_t``, each task's variance around its
+        own mean), steadier than the mean of per-task R^2 when tasks have
+        few held-out rows.
     best_validation_score_ : float
         Only with ``early_stopping``.
     tasks_ : ndarray of shape (n_tasks,)
@@ -600,9 +643,9 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights: a row's weight multiplies its loss in
-            every task it is labeled for, and ``n_t`` and ``n_b`` in the
-            objective become sums of weights (integer weights are the same
-            as repeating rows within a minibatch).
+            every task it is labeled for, and ``n_t``, ``N`` and ``n_b`` in
+            the objective become sums of weights (integer weights are the
+            same as repeating rows within a minibatch).
 
         Returns
         -------
@@ -613,6 +656,12 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)`` (initializes the network on the first call).
+
+        The objective's ``n_t`` and ``N`` are those of the rows passed in
+        this call, so the epoch's steps are unbiased for the objective on
+        ``(X, y)``: a call is one epoch of :meth:`fit` on its rows. (Counts
+        accumulated over calls would weigh a task's rows by how often it
+        was seen before, not by the data of the step.)
 
         Parameters
         ----------
@@ -628,7 +677,13 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _validation_score(self, X, target, observed, codes, sample_weight):
-        """Mean over tasks of the (weighted) R^2 on the held-out rows."""
+        """R^2 of the held-out rows, errors and variances summed over tasks.
+
+        ``1 - sum_t SSE_t / sum_t SST_t``, each task's variance taken around
+        its own mean (one task: scikit-learn's R^2). Not the mean of the
+        per-task R^2: a task with a handful of held-out rows of nearly equal
+        targets has a hugely negative R^2 that would stop training early.
+        """
         pred = self._logits(X, codes)[..., 0].astype(np.float64)
         target = target.astype(np.float64)
         weight = _entry_weights(target.shape, observed, sample_weight)
@@ -643,7 +698,7 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         usable = (count > 1) & (tot > 0)
         if not usable.any():
             return float(-res.sum())
-        return float(np.mean(1 - res[usable] / tot[usable]))
+        return float(1 - res[usable].sum() / tot[usable].sum())
 
     def predict(self, X):
         """Predict every task (wide) or each row's own task (long).
@@ -673,10 +728,11 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
 
         \sum_t w_t L_t + \frac{\alpha}{2 n_b} \sum_l \|W_l\|_F^2,
 
-    with ``L_t`` the mean cross-entropy over the labeled rows of task ``t``
-    in the minibatch, weighted by ``sample_weight`` as in
-    :class:`MultiTaskMLPRegressor` (scikit-learn's ``MLPClassifier`` loss for
-    one task).
+    with ``L_t`` the mean cross-entropy over all labeled training rows of
+    task ``t``, weighted by ``sample_weight``, minimized by minibatch steps
+    that are unbiased estimates of it, as in :class:`MultiTaskMLPRegressor`
+    (scikit-learn's ``MLPClassifier`` loss, per batch and in full, for one
+    task).
 
     Read more in the :ref:`User Guide <neural_network>`.
 
@@ -813,9 +869,9 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights: a row's weight multiplies its loss in
-            every task it is labeled for, and ``n_t`` and ``n_b`` in the
-            objective become sums of weights (integer weights are the same
-            as repeating rows within a minibatch).
+            every task it is labeled for, and ``n_t``, ``N`` and ``n_b`` in
+            the objective become sums of weights (integer weights are the
+            same as repeating rows within a minibatch).
 
         Returns
         -------
@@ -826,6 +882,12 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)`` (initializes the network on the first call).
+
+        The objective's ``n_t`` and ``N`` are those of the rows passed in
+        this call, so the epoch's steps are unbiased for the objective on
+        ``(X, y)``: a call is one epoch of :meth:`fit` on its rows. (Counts
+        accumulated over calls would weigh a task's rows by how often it
+        was seen before, not by the data of the step.)
 
         Parameters
         ----------

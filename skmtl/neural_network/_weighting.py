@@ -1,7 +1,9 @@
 """Task weighting and gradient surgery for the multi-task MLP.
 
-The network minimizes ``sum_t w_t * L_t (+ extra terms) + penalty``. A
-weighting strategy decides ``w_t``:
+The network minimizes ``sum_t w_t * L_t (+ extra terms) + penalty``. In a
+minibatch every ``L_t`` is an unbiased estimate of task t's mean loss over
+all its training rows (0 when the batch holds none of them); the strategies
+below use these estimates. A weighting strategy decides ``w_t``:
 
 * :class:`FixedWeighting` — equal weights or an explicit array;
 * :class:`UncertaintyWeighting` — homoscedastic uncertainty (Kendall, Gal &
@@ -72,9 +74,12 @@ class UncertaintyWeighting(FixedWeighting):
         return 0.5 * float(self.params[0].sum())
 
     def param_grads(self, task_losses, present, task_grad_norms=None):
-        # d/ds_t [exp(-s_t) L_t + s_t / 2]; a task absent from the batch
-        # has no data term, so its variance is not moved by this batch.
-        return [np.where(present, 0.5 - self.weights() * task_losses, 0.0)]
+        # d/ds_t [exp(-s_t) L_t + s_t / 2] for every task, present or not:
+        # the minibatch L_t are unbiased estimates (0 for a task absent from
+        # the batch), so this is an unbiased estimate of the full gradient.
+        # (Skipping absent tasks would move the stationary point from
+        # w_t = 1 / (2 L_t) to P(t in batch) / (2 L_t).)
+        return [0.5 - self.weights() * task_losses]
 
 
 class DWAWeighting(FixedWeighting):
@@ -115,6 +120,8 @@ class GradNormWeighting(FixedWeighting):
         w = self.params[0]
         if self.initial_losses is None:
             self.initial_losses = np.where(present, task_losses, np.nan)
+        # Only tasks in the batch: an absent task's G_t is 0 and its L_t
+        # estimate 0, which say nothing about its training rate.
         # Record L_t(0) for tasks seen for the first time.
         fresh = present & np.isnan(self.initial_losses)
         self.initial_losses[fresh] = task_losses[fresh]

@@ -81,3 +81,23 @@ def parametrize_with_checks(estimators, *, expected_failed_checks=None):
             )
         params.append(param)
     return pytest.mark.parametrize(argnames, params, **decorator.mark.kwargs)
+
+
+def sample_weight_equivalence_checks():
+    """scikit-learn's checks that weighting a row equals repeating it.
+
+    ``[(name, check(name, estimator))]``: the dense and sparse checks of
+    scikit-learn >= 1.6, ``check_sample_weights_invariance`` with
+    ``kind="ones"`` and ``kind="zeros"`` before.
+    """
+    from sklearn.utils import estimator_checks
+
+    if hasattr(estimator_checks, "check_sample_weight_equivalence_on_dense_data"):
+        names = ("check_sample_weight_equivalence_on_dense_data",
+                 "check_sample_weight_equivalence_on_sparse_data")
+        return [(name, getattr(estimator_checks, name)) for name in names]
+    from functools import partial
+
+    check = estimator_checks.check_sample_weights_invariance
+    return [(f"check_sample_weights_invariance[{kind}]", partial(check, kind=kind))
+            for kind in ("ones", "zeros")]

@@ -514,3 +514,40 @@ def test_gradient_from_raw_is_the_gradient(layout):
     gW2, gb2 = loss.gradient_from_raw(raw)
     assert_allclose(gW2, gW, rtol=1e-12, atol=1e-14)
     assert_allclose(gb2, gb, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss_cls", [SquaredLoss, LogisticLoss])
+def test_gradient_at_the_null_model_is_cached_and_safe(loss_cls):
+    X, Y, sw = _wide_problem(loss_cls)
+    data = check_task_data(X, Y, sample_weight=sw)
+    loss = loss_cls(data)
+    zero = np.zeros((loss.n_features, loss.n_tasks))
+    b = loss.null_intercept()
+    value, gW, gb = loss.value_and_gradient(zero, b)
+    direct = loss.value_and_gradient_from_raw(loss.raw_prediction(zero, b))
+    assert value == direct[0]
+    assert_allclose(gW, direct[1], rtol=0, atol=0) and assert_allclose(gb, direct[2], rtol=0, atol=0)
+    # Copies: a caller modifying them does not corrupt the cache.
+    gW += 1.0
+    assert_allclose(loss.value_and_gradient(zero, b)[1], direct[1], rtol=0, atol=0)
+    # Another intercept is not the null model: computed, not cached.
+    other = loss.value_and_gradient(zero, b + 1.0)
+    assert other[0] != value
+
+
+def test_remembered_gradient_is_recalled_for_the_same_point_only():
+    X, Y, sw = _wide_problem(SquaredLoss, missing=False)
+    loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), gram=False)
+    rng = np.random.RandomState(0)
+    W, b = rng.randn(loss.n_features, loss.n_tasks), rng.randn(loss.n_tasks)
+    raw = loss.raw_prediction(W, b)
+    _, gW, gb = loss.value_and_gradient_from_raw(raw)
+    assert loss.recall_gradient(W, b) is None and loss.step_hint is None
+    loss.remember_gradient(W, b, raw, gW, gb, 2.5)
+    W_stored = W.copy()
+    assert loss.recall_gradient(W_stored, b)[1] is gW and loss.step_hint == 2.5
+    W[0, 0] += 1e-12  # the loss stored a copy: the caller's change does not leak in
+    assert loss.recall_gradient(W, b) is None and loss.recall_gradient(W_stored, b) is not None
+    assert loss.restrict(np.arange(2)).recall_gradient(W_stored[:2], b) is None
+    loss.remember_gradient(W_stored, b, raw, None, None, 3.0)  # forget, keep the step
+    assert loss.recall_gradient(W_stored, b) is None and loss.step_hint == 3.0

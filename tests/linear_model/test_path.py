@@ -147,3 +147,42 @@ def test_cv_int_splits_within_tasks_in_long_layout():
     model = GroupLassoRegressorCV(n_alphas=4, cv=3, task_column=-1).fit(X, y)
     assert model.mse_path_.shape == (4, 3)
     assert np.all(np.isfinite(model.mse_path_))
+
+
+def test_extrapolated_warm_start_is_exact_on_a_linear_stretch():
+    # On a stretch of alphas where the support and signs do not change, the
+    # lasso solution is affine in alpha: the secant through the last two
+    # solutions predicts the next one exactly.
+    from skmtl.linear_model._path import _extrapolated_start
+
+    X, Y, _ = _sparse(seed=3, n_features=10, n_tasks=2)
+    est = MultiTaskLassoRegressor(tol=1e-13, max_iter=100_000)
+    a0 = alpha_max(est, X, Y)
+    alphas = a0 * np.array([0.1, 0.09, 0.08])
+    fits = [MultiTaskLassoRegressor(a, tol=1e-13, max_iter=100_000).fit(X, Y) for a in alphas]
+    signs = [np.sign(f.coef_) for f in fits]
+    assert_array_equal(signs[0], signs[1]) and assert_array_equal(signs[1], signs[2])
+    assert np.any(signs[0] == 0) and np.any(signs[0] != 0)
+    W0, b0 = _extrapolated_start(
+        est, alphas, (fits[0].coef_.T, fits[1].coef_.T), (fits[0].intercept_, fits[1].intercept_)
+    )
+    assert_allclose(W0, fits[2].coef_.T, atol=1e-9)
+    assert_allclose(b0, fits[2].intercept_, atol=1e-9)
+    # The plain warm start (the last solution) is much farther.
+    assert np.abs(fits[1].coef_ - fits[2].coef_).max() > 1e3 * np.abs(W0 - fits[2].coef_.T).max()
+
+
+def test_extrapolated_warm_start_stays_in_the_domain():
+    from skmtl.linear_model._path import _extrapolated_start
+
+    est = GroupLassoRegressor(positive=True)
+    W2 = np.array([[1.0, 2.0], [0.5, 0.0]])
+    W1 = np.array([[0.2, 2.5], [0.6, 0.0]])
+    W0, b0 = _extrapolated_start(est, np.array([3.0, 2.0, 1.0]), (W2, W1), (np.zeros(2), np.ones(2)))
+    # 0.2 + (0.2 - 1.0) < 0 is clipped by prox(., 0); the entry that is 0 in
+    # the last solution stays 0; the intercepts move along their secant.
+    assert_allclose(W0, [[0.0, 3.0], [0.7, 0.0]])
+    assert_allclose(b0, [2.0, 2.0])
+    # Repeated alphas (given by the user) have no secant: the last solution.
+    W0, b0 = _extrapolated_start(est, np.array([2.0, 2.0, 1.0]), (W2, W1), (np.zeros(2), np.ones(2)))
+    assert_array_equal(W0, W1) and assert_array_equal(b0, np.ones(2))

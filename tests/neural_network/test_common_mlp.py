@@ -10,13 +10,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import (
-    check_sample_weight_equivalence_on_dense_data,
-    check_sample_weight_equivalence_on_sparse_data,
-)
-
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
-from skmtl.utils._compat import parametrize_with_checks
+from skmtl.utils._compat import parametrize_with_checks, sample_weight_equivalence_checks
 
 ESTIMATORS = [MultiTaskMLPRegressor(), MultiTaskMLPClassifier()]
 
@@ -32,6 +27,7 @@ _FLOAT32_ROUNDING = {
     for name in (
         "check_sample_weight_equivalence_on_dense_data",
         "check_sample_weight_equivalence_on_sparse_data",
+        "check_sample_weights_invariance",  # the same check's name on scikit-learn 1.5
     )
 }
 
@@ -47,7 +43,8 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 @pytest.mark.parametrize(
-    "check", [check_sample_weight_equivalence_on_dense_data, check_sample_weight_equivalence_on_sparse_data]
+    "check", [check for _, check in sample_weight_equivalence_checks()],
+    ids=[name for name, _ in sample_weight_equivalence_checks()],
 )
 def test_sample_weight_equivalence_float64(estimator, check):
     with warnings.catch_warnings():

@@ -11,6 +11,7 @@ from skmtl.neural_network._layers import (
     forward,
     init_params,
     penalty,
+    task_totals,
     weighted_task_losses,
 )
 
@@ -234,3 +235,42 @@ def test_single_task_matches_sklearn_classifier(n_classes, weighted):
     assert ours == pytest.approx(loss, rel=1e-10)
     for a, b in zip(gw, sk_gw):
         np.testing.assert_allclose(a.reshape(b.shape), b, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_minibatch_estimates_are_unbiased_over_an_epoch(kind, layout):
+    """Batch denominators D_t = n_t B / N: an epoch's batches average to the full data term.
+
+    Unequal task sizes (long) or label counts (wide, missing labels), row
+    weights, and a short last batch: sum_k (B_k / N) g_k equals the full
+    gradient, and likewise the value and every L_t. The per-batch mean
+    (D_t = the batch's own S_t) does not: rows of a task with few rows in a
+    batch count more than those of a task with many.
+    """
+    X, target, observed, codes, problem, K = _data(kind, layout, n=40)
+    if layout == "long":
+        codes = np.minimum(np.arange(40) // 6, 2)  # tasks of 6, 6 and 28 rows
+    sample_weight = np.random.RandomState(4).uniform(0.2, 2.0, 40)
+    coefs, intercepts = init_params([X.shape[1], 5, 3, K], 2, 3, "tanh", np.float64, np.random.RandomState(1))
+    weights = np.array([1.0, 0.5, 2.0])
+
+    def term(rows, denominators=None):
+        take = (lambda a: None if a is None else a[rows])
+        value, L, _, gw, gb, _ = data_term_gradients(
+            coefs, intercepts, 2, X[rows], take(target), take(observed), take(codes), problem, "tanh",
+            weights, sample_weight[rows], denominators,
+        )
+        return np.r_[value, L, _flatten(gw + gb)]
+
+    full = term(np.arange(40))
+    N = sample_weight.sum()
+    share = task_totals(40, observed, codes, 3, sample_weight) / N
+    unbiased, per_batch = 0.0, 0.0
+    for rows in np.array_split(np.random.RandomState(0).permutation(40), np.arange(9, 40, 9)):
+        B = sample_weight[rows].sum()
+        unbiased = unbiased + B / N * term(rows, share * B)
+        per_batch = per_batch + B / N * term(rows)
+    np.testing.assert_allclose(unbiased, full, rtol=1e-12, atol=1e-14)
+    # measured: 0.056 (wide regression) to 0.33 (long regression) relative error
+    assert np.linalg.norm(per_batch[4:] - full[4:]) > 0.03 * np.linalg.norm(full[4:])

@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import make_pipeline
 
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
-from skmtl.neural_network._layers import forward, output_loss, task_sums
+from skmtl.neural_network._layers import data_term_gradients, forward, output_loss, task_sums
 
 
 @pytest.fixture
@@ -348,8 +348,19 @@ def test_validation_score_is_weighted(shared_problem):
     observed = ~np.isnan(Y)
     score = model._validation_score(X.astype(np.float32), np.where(observed, Y, 0), observed, None, sw)
     pred = model.predict(X)
-    expected = np.mean([r2_score(Y[o, t], pred[o, t], sample_weight=sw[o]) for t, o in enumerate(observed.T)])
-    assert score == pytest.approx(expected, rel=1e-5)
+    # R^2 with errors and variances summed over tasks (each around its own mean).
+    sse = sst = 0.0
+    for t, o in enumerate(observed.T):
+        w, yt = sw[o], Y[o, t]
+        sse += np.sum(w * (yt - pred[o, t]) ** 2)
+        sst += np.sum(w * (yt - np.average(yt, weights=w)) ** 2)
+    assert score == pytest.approx(1 - sse / sst, rel=1e-5)
+    # One task: scikit-learn's weighted R^2.
+    one = _fit(MultiTaskMLPRegressor((4,), max_iter=5, early_stopping=True, random_state=0), X, Y[:, 0],
+               sample_weight=sw)
+    seen = observed[:, 0]
+    score = one._validation_score(X[seen].astype(np.float32), Y[seen, :1], observed[seen, :1], None, sw[seen])
+    assert score == pytest.approx(r2_score(Y[seen, 0], one.predict(X[seen]), sample_weight=sw[seen]), rel=1e-5)
     # long layout, classifier: weighted accuracy per task, averaged over tasks
     X2, sentiment, _ = _two_heads(n=120)
     tasks = np.arange(120) % 2
@@ -379,3 +390,73 @@ def test_bad_sample_weight(shared_problem, sample_weight, match):
             model.fit(X, y, sample_weight=sample_weight)
     with pytest.raises(ValueError, match=match):
         MultiTaskMLPRegressor().partial_fit(X, Y, sample_weight=sample_weight)
+
+
+# ------------------------------------------------------- unbiased minibatch steps
+class _GradientRecorder:
+    """Stands in for the optimizer: keeps each step's gradients, leaves the weights alone."""
+
+    def __init__(self):
+        self.steps = []
+
+    def update(self, params, grads):
+        self.steps.append([np.array(g, dtype=np.float64) for g in grads])
+
+
+def _epoch_gradients(model, X, y, rows):
+    """One partial_fit epoch over X[rows] at fixed weights: the batch sizes and gradients."""
+    model._optimizer = recorder = _GradientRecorder()
+    model.partial_fit(X[rows], y[rows])
+    batch_size = model.batch_size
+    sizes = [min(batch_size, len(rows) - start) for start in range(0, len(rows), batch_size)]
+    return np.array(sizes), recorder.steps
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+@pytest.mark.parametrize("task_weighting", [[1.0, 0.5, 2.0], "uncertainty"])
+def test_minibatch_gradients_average_to_the_full_gradient(layout, task_weighting):
+    """The estimator's batch gradients, weighted by B_k / N, sum to the full-data gradient.
+
+    Long layout with tasks of 4, 10 and 46 rows, or wide with a third of a
+    task's labels missing; batches of 7 (the last one short). The
+    ``partial_fit`` call takes its ``n_t`` from the rows it is given (a
+    subset here, in which the task proportions differ from the first call).
+    The uncertainty weights' gradients ``1/2 - w_t L_t`` are unbiased too.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    if layout == "long":
+        tasks = np.repeat([0, 1, 2], [4, 10, 46])
+        y = np.sin(X[:, 0]) + tasks * X[:, 1]
+        X = np.column_stack([X, tasks])
+        subset = np.r_[0:14, 14:40:2]
+    else:
+        y = np.column_stack([np.sin(X[:, 0]), X[:, 1], X[:, 0] * X[:, 2]])
+        y[rng.rand(60) < 0.6, 1] = np.nan
+        y[:5, 2] = np.nan
+        subset = np.arange(0, 60, 2) + 1
+    model = MultiTaskMLPRegressor(
+        (5,), head_layer_sizes=(2,), batch_size=7, alpha=0.0, task_weighting=task_weighting, dtype=np.float64,
+        random_state=0, task_column=-1 if layout == "long" else None,
+    )
+    model.partial_fit(X, y)
+    sizes, steps = _epoch_gradients(model, X, y, subset)
+    assert len(steps) == len(sizes) >= 4 and sizes[-1] < 7
+    average = [sum(w * step[j] for w, step in zip(sizes / len(subset), steps)) for j in range(len(steps[0]))]
+
+    Xs, ys = X[subset], y[subset]
+    if layout == "long":
+        features, codes, target, observed = Xs[:, :-1], Xs[:, -1].astype(int), ys, None
+    else:
+        features, codes, observed = Xs, None, ~np.isnan(ys)
+        target = np.where(observed, ys, 0.0)
+    weights = model._weighting.weights()
+    _, L, _, gw, gb, _ = data_term_gradients(
+        model.coefs_, model.intercepts_, 1, features, target, observed, codes, {"kind": "regression"},
+        "relu", weights,
+    )
+    n_net = len(gw) + len(gb)
+    for a, b in zip(average[:n_net], gw + gb):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-14)
+    if task_weighting == "uncertainty":
+        np.testing.assert_allclose(average[n_net], 0.5 - weights * L, rtol=1e-11)
