@@ -15,6 +15,7 @@ from ._path import (
     TraceNormRegressorCV,
     alpha_max,
     group_lasso_path,
+    regularization_path,
     trace_norm_path,
 )
 from ._clustered import ClusteredClassifier, ClusteredRegressor
@@ -43,6 +44,7 @@ __all__ = [
     "TaskRelationClassifier",
     "alpha_max",
     "group_lasso_path",
+    "regularization_path",
     "trace_norm_path",
     "GroupLassoClassifier",
     "GroupLassoClassifierCV",

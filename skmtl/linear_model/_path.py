@@ -31,6 +31,7 @@ __all__ = [
     "alpha_max",
     "group_lasso_path",
     "trace_norm_path",
+    "regularization_path",
     "GroupLassoRegressorCV",
     "GroupLassoClassifierCV",
     "TraceNormRegressorCV",
@@ -230,6 +231,65 @@ _PATH_PARAMETERS = """\
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights."""
 
+
+
+def regularization_path(estimator, X, y, *, alphas=None, n_alphas=50, eps=1e-3, sample_weight=None):
+    _check_family(estimator)
+    if "alpha" not in estimator.get_params(deep=False):
+        raise TypeError(
+            f"{type(estimator).__name__} has no single 'alpha' to trace a path over; "
+            "fit it on a grid of its strengths instead (e.g. GridSearchCV)."
+        )
+    return _path(estimator, X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, sample_weight=sample_weight)
+
+
+regularization_path.__doc__ = f"""Warm-started path of any penalized linear model over its ``alpha``.
+
+    The classifiers (``GroupLassoClassifier``, ``TraceNormClassifier``,
+    ``MultiTaskLassoClassifier``, ...) and the regressors without a
+    dedicated path function (``MultiTaskLassoRegressor``, the task-graph
+    models) included: ``estimator`` is fitted for each alpha, from the
+    largest down, each fit starting at the previous solution, all its other
+    parameters as set; the data are validated and the loss built once.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        One of skmtl.linear_model's models with an ``alpha`` parameter (its
+        own ``alpha`` is ignored). A ``TypeError`` is raised for others.
+{_PATH_PARAMETERS}
+        The automatic grid needs a finite :func:`alpha_max` (a sparsity- or
+        rank-inducing penalty); pass ``alphas`` for a smooth one.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The alphas, in decreasing order.
+    coefs : ndarray of shape (n_alphas, n_columns, n_features)
+        ``coef_`` at each alpha (a classifier's one-vs-rest columns for a
+        multiclass task, as in its ``coef_``).
+    intercepts : ndarray of shape (n_alphas, n_columns)
+        ``intercept_`` at each alpha.
+    n_iters : ndarray of int of shape (n_alphas,)
+        Solver iterations of each fit (0 when ``coef_ = 0`` was optimal at once).
+
+    See Also
+    --------
+    group_lasso_path, trace_norm_path, alpha_max
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import GroupLassoClassifier, regularization_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(60, 6)
+    >>> Y = (X[:, :2] @ rng.randn(2, 3) > 0).astype(int)
+    >>> alphas, coefs, _, _ = regularization_path(GroupLassoClassifier(), X, Y, n_alphas=5)
+    >>> coefs.shape
+    (5, 3, 6)
+    >>> [int(np.any(c != 0, axis=0).sum()) for c in coefs]  # features in use
+    [0, 2, 6, 6, 6]
+    """
 
 def group_lasso_path(
     X,

@@ -10,11 +10,15 @@ from skmtl.linear_model import (
     GroupLassoClassifierCV,
     GroupLassoRegressor,
     GroupLassoRegressorCV,
+    DirtyRegressor,
+    MultiTaskLassoClassifier,
     MultiTaskLassoRegressor,
+    TraceNormClassifier,
     TraceNormRegressor,
     TraceNormRegressorCV,
     alpha_max,
     group_lasso_path,
+    regularization_path,
     trace_norm_path,
 )
 from skmtl.model_selection import TaskStratifiedKFold
@@ -79,6 +83,38 @@ def test_trace_norm_path_ranks_grow():
     assert ranks[0] == 0 and max(ranks) >= 2
     assert 2 in ranks  # the planted rank appears along the path
 
+
+
+@pytest.mark.parametrize(
+    "estimator, classification",
+    [
+        (GroupLassoClassifier(tol=1e-9, max_iter=20000), True),
+        (TraceNormClassifier(tol=1e-9, max_iter=20000), True),
+        (MultiTaskLassoClassifier(tol=1e-9, max_iter=20000), True),
+        (MultiTaskLassoRegressor(tol=1e-9, max_iter=20000), False),
+        (GroupLassoRegressor(norm="linf", tol=1e-9, max_iter=20000), False),
+    ],
+    ids=lambda v: type(v).__name__ if not isinstance(v, bool) else "",
+)
+def test_regularization_path_of_any_model_matches_cold_fits(estimator, classification):
+    X, Y, _ = _sparse(seed=2, n_samples=60, n_features=12, n_tasks=3)
+    y = (Y > np.median(Y, axis=0)).astype(int) if classification else Y
+    alphas, coefs, intercepts, n_iters = regularization_path(estimator, X, y, n_alphas=6, eps=1e-2)
+    assert coefs.shape == (6, 3, 12) and intercepts.shape == (6, 3)
+    assert alphas[0] == pytest.approx(alpha_max(estimator, X, y))
+    assert_array_equal(coefs[0], 0) and n_iters[0] == 0
+    for k in (2, 5):
+        cold = estimator.set_params(alpha=alphas[k]).fit(X, y)
+        assert_allclose(coefs[k], cold.coef_, rtol=1e-4, atol=1e-6)
+        assert_allclose(intercepts[k], cold.intercept_, rtol=1e-4, atol=1e-6)
+
+
+def test_regularization_path_errors():
+    X, Y, _ = _sparse()
+    with pytest.raises(TypeError, match="DirtyRegressor has no single 'alpha'"):
+        regularization_path(DirtyRegressor(), X, Y)
+    with pytest.raises(TypeError, match="estimator must be one of skmtl.linear_model's"):
+        regularization_path(object(), X, Y)
 
 def test_path_errors():
     X, Y, _ = _sparse()
