@@ -684,34 +684,11 @@ for _name in (
 # 1-D y, i.e. a single task, and n_clusters=2 > n_tasks=1 is a ValueError by
 # design (tr(M) = n_clusters needs n_clusters <= n_tasks). With one cluster the
 # model is still the full alternating solver (M = 1 x 1, the W-step by FISTA).
-# The classifier meets the same solver-accuracy limit, and follows
-# MultiOutputClassifier's per-task classes (as in test_common_linear.py);
-# its checks fit up to 3 one-vs-rest columns, so n_clusters=2 is allowed there.
-_CLASSIFIER_EXPECTED_FAILURES = {
-    "check_classifier_multioutput": "per-task classes_ and predict_proba are lists "
-    "(MultiOutputClassifier convention), not one multilabel array",
-    **{
-        name: "solved to tol=1e-4, compared at rtol=1e-7; equivalence tested at tight tol"
-        for name in (
-            "check_sample_weight_equivalence_on_dense_data",
-            "check_sample_weight_equivalence_on_sparse_data",
-            "check_sample_weights_invariance",
-        )
-    },
-}
-
-
-def _expected_failures(estimator):
-    return _CLASSIFIER_EXPECTED_FAILURES if isinstance(estimator, ClusteredClassifier) else _EXPECTED_FAILURES
-
-
+# ClusteredClassifier meets no failure of its own: its checks are with the
+# other linear classifiers' in test_common_linear.py.
 @parametrize_with_checks(
-    [
-        ClusteredRegressor(n_clusters=1),
-        ClusteredRegressor(n_clusters=1, method="kmeans"),
-        ClusteredClassifier(n_clusters=1),
-    ],
-    expected_failed_checks=_expected_failures,
+    [ClusteredRegressor(n_clusters=1), ClusteredRegressor(n_clusters=1, method="kmeans")],
+    expected_failed_checks=lambda estimator: _EXPECTED_FAILURES,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -3,6 +3,8 @@
 from sklearn.base import is_classifier
 
 from skmtl.linear_model import (
+    ClusteredClassifier,
+    GraphRegularizedClassifier,
     GraphRegularizedRegressor,
     GroupLassoClassifier,
     GroupLassoRegressor,
@@ -37,6 +39,9 @@ ESTIMATORS = [
     MeanRegularizedRegressor(),
     MeanRegularizedClassifier(),
     GraphRegularizedRegressor(),
+    GraphRegularizedClassifier(),
+    # One cluster: the checks' single-task data admit no more (n_clusters <= n_tasks).
+    ClusteredClassifier(n_clusters=1),
     TaskRelationRegressor(),
     TaskRelationClassifier(),
     # A short grid keeps the checks' hundreds of fits quick; the defaults

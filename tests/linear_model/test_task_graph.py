@@ -22,7 +22,6 @@ from skmtl.linear_model._task_graph import (
     _task_covariance,
 )
 from skmtl.utils import stack_tasks
-from skmtl.utils._compat import parametrize_with_checks
 
 CHAIN = np.array([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 0.5], [0.0, 0.0, 0.5, 0.0]])
 
@@ -514,29 +513,6 @@ def test_graph_classifier_layouts_agree():
     long = GraphRegularizedClassifier(**params, task_column=-1).fit(X_long, y_long)
     assert_allclose(long.coef_, wide.coef_, atol=1e-8)
     assert_allclose(long.predict_proba(X_long)[:, 1], np.concatenate([p[:, 1] for p in wide.predict_proba(X)]))
-
-
-# --------------------------------------------------------------------- sklearn checks (new estimators)
-# As in test_common_linear.py: per-task classes (MultiOutputClassifier
-# convention) and a logistic fit solved to tol=1e-4, compared at rtol=1e-7
-# (the equivalence is tested at a tight tol in test_base.py).
-_CLASSIFIER_EXPECTED_FAILURES = {
-    "check_classifier_multioutput": "per-task classes_ and predict_proba are lists "
-    "(MultiOutputClassifier convention), not one multilabel array",
-    **{
-        name: "solved to tol=1e-4, compared at rtol=1e-7; equivalence tested at tight tol"
-        for name in (
-            "check_sample_weight_equivalence_on_dense_data",
-            "check_sample_weight_equivalence_on_sparse_data",
-            "check_sample_weights_invariance",
-        )
-    },
-}
-
-
-@parametrize_with_checks([GraphRegularizedClassifier()], expected_failed_checks=lambda est: _CLASSIFIER_EXPECTED_FAILURES)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # --------------------------------------------------------------------- MTRL (item 3)
