@@ -11,6 +11,24 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 os.environ.setdefault("SKMTL_DATA", str(SHARED_DATA))
 
+# Tests that need School or the MALSAR reference skip when they are absent
+# (a checkout without the shared folder). CI must run them all: there a
+# missing file stops the session instead of turning into silent skips.
+_CI_FILES = ("school/school.mat", "school_splits/school_1_indexes.mat", "../reference/malsar_school.csv",
+             "../reference/school_prepared.mat")
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("CI", "").lower() in ("", "0", "false"):
+        return
+    data = Path(os.environ["SKMTL_DATA"])
+    missing = [name for name in _CI_FILES if not (data / name).exists()]
+    if missing:
+        raise pytest.UsageError(
+            f"CI is set but SKMTL_DATA={data} lacks {missing}: the tests that need them "
+            "would be skipped."
+        )
+
 
 @pytest.fixture
 def wide_data():
