@@ -54,7 +54,7 @@ import copy
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import eigh
+from scipy.linalg import cho_factor, cho_solve, eigh
 from scipy.sparse.linalg import LinearOperator, eigsh
 from scipy.special import expit
 
@@ -75,6 +75,8 @@ _LANCZOS_MARGIN = 1.0 + _LANCZOS_TOL
 # (and at most n_samples): beyond, its |ws|^2 memory and |ws|^3 Lipschitz
 # estimate stop paying off.
 _WS_GRAM_MAX_FEATURES = 2048
+# Power iterations estimating the top eigenvalue of a kernel (_KernelSystem).
+_POWER_ITERATIONS = 20
 
 
 def _inner(a, b):
@@ -737,6 +739,90 @@ class _FeatureBlocks:
         return self.X[:, self.slices[k]] @ dW
 
 
+class _KernelSystem:
+    """Ridge systems of the squared loss on a wide shared design, through its kernel.
+
+    Without missing labels and with one weight ``a`` for every task (``c_it
+    = a s_i``), the squared loss with its intercepts at their optimum is
+    ``a / 2 ||Yt - Xt W||_F^2`` with ``Xt = D (X - 1 xbar')``, ``Yt = D (Y
+    - 1 ybar')``, ``D = diag(sqrt(s))`` and weighted means (no centering
+    without intercept). Its Hessian ``A = a Xt' Xt`` is shared by the tasks,
+    so ``(A + rho I) W = V`` is solved for every task at once through the
+    ``n x n`` kernel ``K = Xt Xt'`` (Woodbury)::
+
+        (A + rho I)^-1 V = (V - a Xt' (a K + rho I)^-1 Xt V) / rho
+
+    ``K`` costs ``n^2 d`` flops once (``n / (4 T)`` gradients; one BLAS
+    ``syrk`` on ``X`` itself, centered afterwards) and each ``rho`` a
+    Cholesky factorization (``n^3 / 3``); a solve then costs about one
+    gradient. ``Xt`` is never formed: products with it are products with
+    ``X`` plus rank-one corrections. Used by :func:`._solvers._admm_loop`
+    on wide ``X`` (``n < d``), where the exact ridge solve absorbs the
+    ill-conditioning of ``X`` that slows proximal gradient methods.
+    """
+
+    def __init__(self, X, Y, s, a, fit_intercept):
+        S = float(s.sum())
+        center = fit_intercept and S > 0
+        self.X = X
+        self.x_mean = (s @ X) / S if center else np.zeros(X.shape[1])
+        self.y_mean = (s @ Y) / S if center else np.zeros(Y.shape[1])
+        self.root = None if np.all(s == 1) else np.sqrt(s)[:, None]
+        self.a = float(a)
+        K = X @ X.T
+        if center:
+            # (X - 1 m')(X - 1 m')' = X X' - u 1' - 1 u' + (m'm) 1 1', u = X m
+            u = X @ self.x_mean
+            K -= u[:, None]
+            K -= u[None, :]
+            K += self.x_mean @ self.x_mean
+        if self.root is not None:
+            K *= self.root
+            K *= self.root.T
+        self.K = K
+        # A W - linear is the gradient of the profiled loss.
+        self.linear = self.a * self._backward(self._forward_rows(Y - self.y_mean))
+        # A few power iterations on the small K: a lower estimate of the
+        # Lipschitz constant (within a few %), which is all ADMM needs (its
+        # first rho, and a stopping bound that an exact check confirms).
+        v = np.random.default_rng(0).standard_normal(K.shape[0])
+        top = 0.0
+        for _ in range(_POWER_ITERATIONS):
+            w = K @ v
+            top = float(np.linalg.norm(w))
+            if top == 0:
+                break
+            v = w / top
+        self.lipschitz = self.a * top
+        self._rho = self._factor = None
+
+    def _forward_rows(self, R):
+        """``D R``."""
+        return R if self.root is None else R * self.root
+
+    def _forward(self, V):
+        """``Xt V``."""
+        return self._forward_rows(self.X @ V - self.x_mean @ V)
+
+    def _backward(self, Q):
+        """``Xt' Q = (X - 1 m')' D Q``."""
+        DQ = self._forward_rows(Q)
+        return self.X.T @ DQ - np.outer(self.x_mean, DQ.sum(axis=0))
+
+    def solve(self, V, rho):
+        """``(A + rho I)^-1 V`` for every column of ``V`` (shape (d, T))."""
+        if rho != self._rho:
+            M = self.a * self.K
+            M.flat[:: M.shape[0] + 1] += rho
+            self._factor, self._rho = cho_factor(M, lower=True, check_finite=False), rho
+        inner = cho_solve(self._factor, self._forward(V), check_finite=False)
+        return (V - self.a * self._backward(inner)) / rho
+
+    def intercept(self, W):
+        """The intercepts that minimize the loss for ``W``."""
+        return self.y_mean - self.x_mean @ W
+
+
 class SquaredLoss(_BaseLoss):
     """Task-weighted mean squared error of a linear multi-task model.
 
@@ -783,6 +869,7 @@ class SquaredLoss(_BaseLoss):
         self._gram = None
         self._ws_gram = None
         self._block_source = self._blocks = None
+        self._kernel_source = self._kernel = None
         if gram is False:
             return
         complete = self.layout == "wide" and bool(np.all(data.mask))
@@ -793,6 +880,7 @@ class SquaredLoss(_BaseLoss):
             # Built lazily: only working-set solvers (restrict) use it.
             self._ws_gram = (data.X, s, a)
             self._block_source = (data.X, s, a)
+            self._kernel_source = (data.X, s, a)
         if gram is True and not complete:
             raise ValueError(
                 "gram=True needs the wide layout with every label observed; "
@@ -830,7 +918,29 @@ class SquaredLoss(_BaseLoss):
                 new._gram = self._ws_gram.quadratic(features)
         new._ws_gram = None
         new._block_source = new._blocks = None
+        new._kernel_source = new._kernel = None
         return new
+
+    def kernel_system(self, max_samples):
+        """:class:`_KernelSystem` of this loss, or None.
+
+        Available under the conditions of :meth:`block_design` when every
+        task has the same weight and ``X`` has fewer rows than columns, at
+        most ``max_samples`` (the kernel costs ``n^2 d`` flops). Cached: a
+        path computes its kernel once.
+        """
+        if self._kernel_source is None or self._gram is not None:
+            return None
+        n, d = self._kernel_source[0].shape
+        if n >= d or n > max_samples:
+            return None
+        if self._kernel is None:
+            X, s, a = self._kernel_source
+            if not np.allclose(a, a[0], rtol=1e-12, atol=0):
+                self._kernel_source = None
+                return None
+            self._kernel = _KernelSystem(X, self._targets.astype(np.float64), s, a[0], self.fit_intercept)
+        return self._kernel
 
     def block_design(self, block_size):
         """:class:`_FeatureBlocks` of ``block_size`` columns, or None.

@@ -11,7 +11,8 @@ measure), and returns a :class:`SolverResult`. Estimators turn
   (features), for penalties that are sums over rows (L21, L1, L1/Linf):
   the cost per iteration then scales with the number of useful features;
   on tall dense data the full problem ends with block coordinate descent
-  and Anderson extrapolation.
+  and Anderson extrapolation, on wide dense data with ADMM through the
+  kernel ``X X'``.
 * :func:`solve` — picks one of them.
 
 All stop on the same scale-free criterion (see the Notes of :func:`fista`),
@@ -67,6 +68,15 @@ _WS_MIN_FEATURES = 100
 _BCD_BLOCK = 256
 _BCD_STEPS = 5
 _BCD_MEMORY = 5
+# ADMM (working_set_fista, once the working set holds every feature, on wide
+# X through the kernel of the squared loss): over-relaxation, and how often
+# and past which imbalance of its residuals rho is rebalanced (Boyd et al.,
+# 2011, section 3.4.1). The kernel costs n / (4 T) gradients: ADMM is used
+# up to _ADMM_MAX_KERNEL of them.
+_ADMM_RELAX = 1.6
+_ADMM_BALANCE_EVERY = 5
+_ADMM_BALANCE = 10.0
+_ADMM_MAX_KERNEL = 8.0
 # Restricted problems solved "to the final tolerance" aim at half of it, so
 # that the full criterion, measured with a possibly larger L, meets it too.
 _INNER_TIGHT = 0.5
@@ -424,6 +434,97 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
     return W, b, raw, gW, gb, n_epochs, converged, crit, n_products
 
 
+def _kernel_system(loss, penalty):
+    """The loss's :class:`._losses._KernelSystem` when ADMM pays, else None."""
+    get = getattr(loss, "kernel_system", None)
+    if get is None or not hasattr(penalty, "alpha_max"):
+        return None
+    return get(max_samples=int(_ADMM_MAX_KERNEL * 4 * loss.n_tasks))
+
+
+def _admm_rho(penalty, kernel, gW0):
+    """First ``rho`` of ADMM, from the penalty's strength relative to ``alpha_max``.
+
+    Measured on Gaussian designs (n < d, 3 <= alpha_max / alpha <= 1000),
+    the ``rho`` at which residual balancing settles is about ``L min(0.6
+    sqrt(r), 4 r)`` with ``r = alpha / alpha_max`` and ``L`` the loss's
+    Lipschitz constant; balancing corrects the rest.
+    """
+    strength = float(np.max(penalty._strength)) if hasattr(penalty, "_strength") else 0.0
+    top = penalty.alpha_max(gW0) * getattr(penalty, "l1_ratio", 1.0)
+    r = strength / top if strength > 0 and np.isfinite(top) and top > 0 else 1.0
+    r = min(max(r, 1e-6), 1.0)
+    rho = kernel.lipschitz * min(0.6 * np.sqrt(r), 4.0 * r)
+    return rho if rho > 0 else 1.0  # a constant design: any rho works
+
+
+def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
+    """ADMM on ``f(W) + g(Z)`` subject to ``W = Z``, for quadratic losses on a wide ``X``.
+
+    ``f`` is the squared loss with its intercepts at their optimum (a
+    quadratic with Hessian ``A``); each iteration solves the ridge system
+    ``(A + rho I) W = V`` exactly (``kernel``, :class:`._losses._KernelSystem`),
+    takes the penalty's prox for ``Z`` and updates the scaled dual ``U``,
+    with over-relaxation 1.6 and residual balancing of ``rho`` every 5
+    iterations (Boyd et al., 2011). The exact ridge solve makes the number
+    of iterations nearly independent of the conditioning of ``X``.
+
+    Stopping: at the end of an iteration ``rho U`` is a subgradient of the
+    penalty at ``Z`` and ``grad f(W) = rho (Z_prev - U_prev - W)``, so
+    ``dist(-grad f(Z), dg(Z)) <= ||grad f(W) + rho U|| + L ||Z - W||``
+    costs nothing; when that bound (calibrated by the last exact check)
+    meets ``stop_abs``, the exact measure of :func:`_bcd_loop` is computed
+    at ``Z`` (one gradient) and decides.
+
+    Returns ``(W, b, raw, grad_W, grad_b, n_iter, converged, crit, n_products)``.
+    """
+    L = kernel.lipschitz
+    Z = np.array(W, dtype=np.float64, copy=True)
+    U = -np.asarray(gW, dtype=np.float64) / rho  # the dual of a warm start
+    relax = _ADMM_RELAX
+    ratio = 1.0
+    converged = False
+    crit = np.inf
+    raw = gW = gb = b = None
+    n_products = 0
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        V = kernel.linear + rho * (Z - U)
+        W_k = kernel.solve(V, rho)
+        n_products += 2
+        W_h = relax * W_k + (1.0 - relax) * Z
+        Z_prev = Z
+        Z = penalty.prox(W_h + U, 1.0 / rho)
+        U = U + W_h - Z
+        primal = np.sqrt(_inner(Z - W_k, Z - W_k))
+        step = Z_prev - Z
+        dual = rho * np.sqrt(_inner(step + W_h - W_k, step + W_h - W_k))
+        bound = dual + L * primal
+        if bound * ratio <= stop_abs or n_iter == max_iter:
+            b = kernel.intercept(Z)
+            raw = loss.raw_prediction(Z, b)
+            gW, gb = loss.gradient_from_raw(raw)
+            n_products += 2
+            crit = float(np.hypot(penalty.subdiff_distance(Z, gW), np.sqrt(_inner(gb, gb))))
+            if crit <= stop_abs:
+                converged = True
+                break
+            if bound > 0:
+                ratio = crit / bound
+        if n_iter % _ADMM_BALANCE_EVERY == 0:
+            r = primal / max(np.sqrt(_inner(W_k, W_k)), np.sqrt(_inner(Z, Z)), np.finfo(float).tiny)
+            s = np.sqrt(_inner(step, step)) / max(np.sqrt(_inner(U, U)), np.finfo(float).tiny)
+            factor = 1.0
+            if r > _ADMM_BALANCE * s:
+                factor = 2.0 if r < _ADMM_BALANCE**2 * s else 5.0
+            elif s > _ADMM_BALANCE * r:
+                factor = 0.5 if s < _ADMM_BALANCE**2 * r else 0.2
+            if factor != 1.0:
+                rho *= factor
+                U /= factor
+    return Z, b, raw, gW, gb, n_iter, converged, crit, n_products
+
+
 def fista(loss, penalty, W0=None, b0=None, *, max_iter=1000, tol=1e-4, callback=None):
     """Accelerated proximal gradient (FISTA) with backtracking and adaptive restart.
 
@@ -563,7 +664,18 @@ def working_set_fista(
       ``hypot(penalty.subdiff_distance(W, grad_W), ||grad_b||) <= tol / 2
       * G0``, which bounds the gradient mapping for every step size (a
       stricter certificate than FISTA's). On solutions with most rows
-      nonzero it needs about half of FISTA's products.
+      nonzero it needs about half of FISTA's products; or
+    * by ADMM (:func:`_admm_loop`) on a cold start (``W0`` None) when the
+      loss offers its kernel system (``loss.kernel_system``: the
+      conditions of the blocks, every task weighted alike, fewer samples
+      than features, at most ``32 n_tasks`` samples, so that the ``n x n``
+      kernel costs at most 8 gradients): each iteration solves the ridge
+      system of the loss exactly, so that the ill-conditioning of a wide
+      ``X`` at a small ``alpha`` does not slow it; ``alpha_max / 100`` on a Gaussian
+      ``X`` with n = 500, d = 1000 takes 12-16 iterations where FISTA took
+      40. It stops on the same L-free measure as block coordinate descent.
+      Warm starts (paths) keep FISTA, which needs fewer, cheaper
+      iterations from a nearby solution.
 
     A warm start already optimal is accepted after one full-gradient check
     and reported as ``n_iter = 1`` (0 is the null solution's).
@@ -592,6 +704,9 @@ def working_set_fista(
     skglm", NeurIPS 2022.
     Anderson, "Iterative procedures for nonlinear integral equations",
     J. ACM, 1965.
+    Boyd, Parikh, Chu, Peleato & Eckstein, "Distributed optimization and
+    statistical learning via the alternating direction method of
+    multipliers", Found. Trends Mach. Learn., 2011.
     """
     _check_components(loss, penalty, "working_set_fista", LOSS_REQUIRED_WS, PENALTY_REQUIRED_WS)
     _check_budget(max_iter, tol)
@@ -675,6 +790,18 @@ def working_set_fista(
         else:
             inner_tol = max(0.3 * crit, tol * ref)
         blocks = _block_design(loss, penalty) if full and getattr(loss, "_gram", None) is None else None
+        # ADMM needs about 10 iterations even from a nearby solution, where
+        # FISTA needs 3-7 cheaper ones: it serves cold starts, not the warm
+        # starts of a path.
+        kernel = _kernel_system(loss, penalty) if full and blocks is None and W0 is None else None
+        if kernel is not None:
+            rho = _admm_rho(penalty, kernel, gW0)
+            W, b, raw, gW, gb, inner_iter, converged, crit, inner_products = _admm_loop(
+                loss, penalty, kernel, W, gW, inner_tol, max_iter - n_iter, rho
+            )
+            n_iter += inner_iter
+            n_products += inner_products
+            break
         if blocks is not None:
             W, b, raw, gW, gb, inner_iter, converged, crit, inner_products = _bcd_loop(
                 loss, penalty, blocks, W.copy(), b, raw.copy(), inner_tol, max_iter - n_iter,

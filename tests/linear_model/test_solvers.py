@@ -715,3 +715,117 @@ def test_block_design_needs_complete_dense_wide_data():
     G, L = blocks.gram(1)
     assert_allclose(G, X[:, 8:16].T @ X[:, 8:16])
     assert L == pytest.approx(np.linalg.eigvalsh(G)[-1] / len(X))
+
+
+# ---------------------------------------------------------------- ADMM through the kernel
+def _admm_problem(sample_weight=False, n=30, d=90, T=4, seed=5):
+    # n < d and n <= 32 T: the kernel route of the working-set solver.
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, d)
+    X[:, 1:] += 0.5 * X[:, :-1]
+    Y = X[:, :5] @ rng.randn(5, T) + 0.5 * rng.randn(n, T) + 2.0
+    sw = rng.uniform(0.5, 2.0, n) if sample_weight else None
+    return X, Y, sw
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight):
+    X, Y, sw = _admm_problem(sample_weight)
+    loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), fit_intercept=fit_intercept)
+    kernel = loss.kernel_system(max_samples=100)
+    s = np.ones(len(X)) if sw is None else sw
+    a = 1.0 / s.sum()
+    x_mean = s @ X / s.sum() if fit_intercept else np.zeros(X.shape[1])
+    y_mean = s @ Y / s.sum() if fit_intercept else np.zeros(Y.shape[1])
+    Xt = np.sqrt(s)[:, None] * (X - x_mean)
+    Yt = np.sqrt(s)[:, None] * (Y - y_mean)
+    A = a * Xt.T @ Xt
+    assert_allclose(kernel.K, Xt @ Xt.T, atol=1e-10)
+    assert_allclose(kernel.linear, a * Xt.T @ Yt, atol=1e-12)
+    V = np.random.RandomState(0).randn(*kernel.linear.shape)
+    for rho in (0.3, 0.3, 2.0):  # a repeated rho reuses its factorization
+        assert_allclose(kernel.solve(V, rho), np.linalg.solve(A + rho * np.eye(len(A)), V), rtol=1e-9, atol=1e-10)
+    top = np.linalg.eigvalsh(A)[-1]
+    assert 0.95 * top <= kernel.lipschitz <= top * (1 + 1e-12)
+    # The profiled loss: its intercepts are the loss's optimum for any W.
+    W = np.random.RandomState(1).randn(*kernel.linear.shape)
+    b = kernel.intercept(W)
+    if fit_intercept:
+        _, _, gb = loss.value_and_gradient(W, b)
+        assert_allclose(gb, 0, atol=1e-12)
+    _, gW, _ = loss.value_and_gradient(W, b)
+    assert_allclose(gW, A @ W - kernel.linear, atol=1e-10)
+
+
+def test_kernel_system_needs_complete_dense_wide_data_with_few_samples():
+    X, Y, _ = _admm_problem()
+    assert SquaredLoss(check_task_data(X, Y)).kernel_system(100) is not None
+    assert SquaredLoss(check_task_data(X, Y)).kernel_system(29) is None  # n = 30 > max_samples
+    Y_missing = Y.copy()
+    Y_missing[0, 0] = np.nan
+    assert SquaredLoss(check_task_data(X, Y_missing)).kernel_system(100) is None
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).kernel_system(100) is None
+    assert SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).kernel_system(100) is None
+    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).kernel_system(100) is None
+    X_tall, Y_tall, _ = _admm_problem(n=95)  # n >= d: the d x d Gram is the cheaper system
+    assert SquaredLoss(check_task_data(X_tall, Y_tall), gram=False).kernel_system(1000) is None
+
+
+@pytest.mark.parametrize(
+    "penalty",
+    [L21(0.01), L21(0.01, l1_ratio=0.5), L21(0.01, positive=True), L1(0.005), L1Linf(0.01)],
+    ids=repr,
+)
+@pytest.mark.parametrize("fit_intercept, sample_weight", [(True, False), (False, True)])
+def test_working_sets_finish_with_admm_on_dense_wide_problems(penalty, fit_intercept, sample_weight):
+    X, Y, sw = _admm_problem(sample_weight)
+    data = check_task_data(X, Y, sample_weight=sw)
+    loss = SquaredLoss(data, fit_intercept=fit_intercept)
+    result = working_set_fista(loss, penalty, tol=1e-9, max_iter=100_000)
+    assert loss._kernel is not None and loss._kernel._factor is not None  # ADMM ran
+    reference = fista(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
+    assert result.converged
+    assert result.objective <= reference.objective + 1e-9 * abs(reference.objective)
+    assert_allclose(result.coef, reference.coef, rtol=1e-4, atol=1e-6)
+    assert_allclose(result.intercept, reference.intercept, rtol=1e-6, atol=1e-6)
+    # ADMM returns its prox output Z: exact zeros where the solution has them.
+    assert np.any(reference.coef == 0)
+    assert_array_equal(result.coef == 0, reference.coef == 0)
+    if penalty.positive:
+        assert np.all(result.coef >= 0)
+    # Its certificate, recomputed from scratch.
+    _, gW, gb = loss.value_and_gradient(result.coef, result.intercept)
+    measure = np.hypot(penalty.subdiff_distance(result.coef, gW), np.linalg.norm(gb))
+    assert measure <= 1e-9 * np.linalg.norm(_gradient_at_null(loss))
+    assert result.objective == pytest.approx(loss.value(result.coef, result.intercept) + penalty.value(result.coef))
+
+
+def test_admm_recovers_from_a_poor_first_rho(monkeypatch):
+    import skmtl.linear_model._solvers as solvers
+
+    X, Y, _ = _admm_problem()
+    data = check_task_data(X, Y)
+    reference = fista(SquaredLoss(data), L21(0.01), tol=1e-12, max_iter=100_000)
+    first = solvers._admm_rho
+    for factor in (1e-3, 1e3):
+        monkeypatch.setattr(solvers, "_admm_rho", lambda *a, f=factor: f * first(*a))
+        result = working_set_fista(SquaredLoss(data), L21(0.01), tol=1e-8, max_iter=100_000)
+        assert result.converged
+        assert result.objective <= reference.objective + 1e-8 * abs(reference.objective)
+
+
+def test_admm_budget_and_warm_starts():
+    X, Y, _ = _admm_problem()
+    data = check_task_data(X, Y)
+    # Out of iterations inside ADMM: reported, with a consistent point.
+    loss = SquaredLoss(data)
+    short = working_set_fista(loss, L21(0.01), tol=1e-12, max_iter=60)
+    assert not short.converged and short.n_iter == 60
+    assert loss._kernel is not None
+    assert short.objective == pytest.approx(loss.value(short.coef, short.intercept) + L21(0.01).value(short.coef))
+    # A warm start (a path's next alpha) continues with FISTA: the kernel is
+    # never built for it.
+    loss = SquaredLoss(data)
+    warm = working_set_fista(loss, L21(0.01), short.coef, short.intercept, tol=1e-8, max_iter=100_000)
+    assert warm.converged and loss._kernel is None
