@@ -508,7 +508,12 @@ _COMMON_PARAMETERS = """\
     solver : {"auto", "fista", "working_set"}, default="auto"
         FISTA with backtracking and adaptive restart, optionally on growing
         working sets of features (row-separable penalties only); ``"auto"``
-        uses working sets from 100 features on."""
+        uses working sets from 100 features on. With the squared loss, dense
+        ``X`` in the wide layout and every label observed, a working set
+        grown to every feature is finished by block coordinate descent
+        (``n_samples >= 640``) or, from a cold start with fewer samples than
+        features, by ADMM through the kernel ``X X'``; the stopping rule
+        (``tol``) is the same whichever runs."""
 
 _COMMON_ATTRIBUTES = """\
     intercept_ : ndarray of shape ({rows},)

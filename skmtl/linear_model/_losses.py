@@ -805,9 +805,15 @@ class _KernelSystem:
         return self._forward_rows(self.X @ V - self.x_mean @ V)
 
     def _backward(self, Q):
-        """``Xt' Q = (X - 1 m')' D Q``."""
-        DQ = self._forward_rows(Q)
-        return self.X.T @ DQ - np.outer(self.x_mean, DQ.sum(axis=0))
+        """``Xt' Q = (X - 1 m')' D Q`` for ``Q`` orthogonal to ``sqrt(s)``.
+
+        Then ``1' D Q = 0`` and the centering term ``m 1' D Q`` vanishes.
+        Every ``Q`` passed here is: centered targets ``Yt``, and ``(a K +
+        rho I)^-1 Xt V``, because ``sqrt(s)`` spans the null space of
+        ``Xt'`` (``Xt' sqrt(s) = (X - 1 m')' s = 0``), hence is an
+        eigenvector of ``a K + rho I``, orthogonal to the range of ``Xt``.
+        """
+        return self.X.T @ self._forward_rows(Q)
 
     def solve(self, V, rho):
         """``(A + rho I)^-1 V`` for every column of ``V`` (shape (d, T))."""
@@ -816,7 +822,11 @@ class _KernelSystem:
             M.flat[:: M.shape[0] + 1] += rho
             self._factor, self._rho = cho_factor(M, lower=True, check_finite=False), rho
         inner = cho_solve(self._factor, self._forward(V), check_finite=False)
-        return (V - self.a * self._backward(inner)) / rho
+        W = self._backward(inner)
+        W *= -self.a
+        W += V
+        W /= rho
+        return W
 
     def intercept(self, W):
         """The intercepts that minimize the loss for ``W``."""

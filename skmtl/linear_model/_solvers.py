@@ -492,16 +492,25 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
     n_products = 0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        V = kernel.linear + rho * (Z - U)
+        # (In place where it saves a pass over a (d, T) array: at n = 500
+        # these passes cost a fifth of an iteration.)
+        V = Z - U
+        V *= rho
+        V += kernel.linear
         W_k = kernel.solve(V, rho)
         n_products += 2
-        W_h = relax * W_k + (1.0 - relax) * Z
+        # W_h = relax W_k + (1 - relax) Z, and the next U = U + W_h - Z.
+        over = W_k - Z
+        over *= relax - 1.0
+        W_h = over + W_k
+        U += W_h
         Z_prev = Z
-        Z = penalty.prox(W_h + U, 1.0 / rho)
-        U = U + W_h - Z
+        Z = penalty.prox(U, 1.0 / rho)
+        U -= Z
         primal = np.sqrt(_inner(Z - W_k, Z - W_k))
         step = Z_prev - Z
-        dual = rho * np.sqrt(_inner(step + W_h - W_k, step + W_h - W_k))
+        over += step  # grad f(W_k) + rho U, over rho
+        dual = rho * np.sqrt(_inner(over, over))
         bound = dual + L * primal
         if bound * ratio <= stop_abs or n_iter == max_iter:
             b = kernel.intercept(Z)
