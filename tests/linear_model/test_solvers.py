@@ -829,3 +829,18 @@ def test_admm_budget_and_warm_starts():
     loss = SquaredLoss(data)
     warm = working_set_fista(loss, L21(0.01), short.coef, short.intercept, tol=1e-8, max_iter=100_000)
     assert warm.converged and loss._kernel is None
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_admm_matches_sklearn_multitask_lasso_on_a_dense_wide_problem(fit_intercept, l1_ratio):
+    X, Y, _ = _admm_problem()
+    Estimator = MultiTaskLasso if l1_ratio == 1 else MultiTaskElasticNet
+    kwargs = {} if l1_ratio == 1 else {"l1_ratio": l1_ratio}
+    ref = Estimator(alpha=0.02, fit_intercept=fit_intercept, tol=1e-14, max_iter=1_000_000, **kwargs).fit(X, Y)
+    loss = SquaredLoss(check_task_data(X, Y), fit_intercept=fit_intercept)
+    result = working_set_fista(loss, L21(0.02, l1_ratio=l1_ratio), tol=1e-11, max_iter=100_000)
+    assert loss._kernel is not None and loss._kernel._factor is not None  # ADMM ran
+    assert np.mean(np.any(result.coef != 0, axis=1)) > 0.5  # a dense solution
+    assert_allclose(result.coef.T, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max())
+    assert_allclose(result.intercept, ref.intercept_, rtol=1e-6, atol=1e-8)
