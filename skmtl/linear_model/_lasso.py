@@ -81,6 +81,12 @@ class _TaskL1(L1):
             ratios = np.where(peaks > 0, peaks / self._strength, 0.0)
         return float(ratios.max(initial=0.0))
 
+    def null_ratio(self, grad0):
+        # alpha_max is here the factor on every task's alpha that makes W = 0
+        # optimal, so the ratio of the alphas to it is its inverse.
+        top = self.alpha_max(grad0)
+        return 1.0 / top if top > 0 else np.inf
+
 
 class _LassoMixin:
     _parameter_constraints = {

@@ -108,6 +108,11 @@ class _Penalty:
             return np.inf
         return float(self._dual_norm(-np.asarray(grad0, dtype=np.float64))) / self.l1_ratio
 
+    def null_ratio(self, grad0):
+        """``alpha / alpha_max(grad0)``: 1 or more exactly when ``W = 0`` is optimal."""
+        top = self.alpha_max(grad0)
+        return self.alpha / top if top > 0 else np.inf
+
 
 def _row_norms(W):
     return np.sqrt(np.einsum("ij,ij->i", W, W))

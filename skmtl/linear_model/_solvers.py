@@ -440,7 +440,7 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
 def _kernel_system(loss, penalty):
     """The loss's :class:`._losses._KernelSystem` when ADMM pays, else None."""
     get = getattr(loss, "kernel_system", None)
-    if get is None or not hasattr(penalty, "alpha_max"):
+    if get is None:
         return None
     return get(max_samples=int(_ADMM_MAX_KERNEL * 4 * loss.n_tasks))
 
@@ -453,9 +453,9 @@ def _admm_rho(penalty, kernel, gW0):
     sqrt(r), 4 r)`` with ``r = alpha / alpha_max`` and ``L`` the loss's
     Lipschitz constant; balancing corrects the rest.
     """
-    strength = float(np.max(penalty._strength)) if hasattr(penalty, "_strength") else 0.0
-    top = penalty.alpha_max(gW0) * getattr(penalty, "l1_ratio", 1.0)
-    r = strength / top if strength > 0 and np.isfinite(top) and top > 0 else 1.0
+    r = penalty.null_ratio(gW0) if hasattr(penalty, "null_ratio") else 1.0
+    if not r > 0:
+        r = 1.0  # no sparsifying part (l1_ratio = 0): W = 0 is never optimal
     r = min(max(r, 1e-6), 1.0)
     rho = kernel.lipschitz * min(0.6 * np.sqrt(r), 4.0 * r)
     return rho if rho > 0 else 1.0  # a constant design: any rho works

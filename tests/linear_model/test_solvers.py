@@ -844,3 +844,42 @@ def test_admm_matches_sklearn_multitask_lasso_on_a_dense_wide_problem(fit_interc
     assert np.mean(np.any(result.coef != 0, axis=1)) > 0.5  # a dense solution
     assert_allclose(result.coef.T, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max())
     assert_allclose(result.intercept, ref.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def test_admm_first_rho_follows_the_relative_strength():
+    import skmtl.linear_model._solvers as solvers
+    from skmtl.linear_model._lasso import _TaskL1
+
+    X, Y, _ = _admm_problem()
+    loss = SquaredLoss(check_task_data(X, Y))
+    kernel = loss.kernel_system(100)
+    g0 = _gradient_at_null(loss)
+    top = L21(1.0).alpha_max(g0)
+    assert L21(top / 100).null_ratio(g0) == pytest.approx(0.01)
+    # Per-task alphas: the ratio is that of the alphas to the null threshold.
+    alphas = np.array([1.0, 2.0, 3.0, 4.0])
+    factor = _TaskL1(alphas).alpha_max(g0)
+    assert _TaskL1(alphas * factor / 100).null_ratio(g0) == pytest.approx(0.01)
+    rho = solvers._admm_rho(L21(top / 100), kernel, g0)
+    assert rho == pytest.approx(kernel.lipschitz * 0.04)
+    assert solvers._admm_rho(_TaskL1(alphas * factor / 100), kernel, g0) == pytest.approx(rho)
+    # No sparsifying part, or W = 0 optimal: the ratio is capped at 1.
+    assert solvers._admm_rho(L21(1.0, l1_ratio=0.0), kernel, g0) == pytest.approx(0.6 * kernel.lipschitz)
+    assert solvers._admm_rho(L21(10 * top), kernel, g0) == pytest.approx(0.6 * kernel.lipschitz)
+
+
+def test_admm_per_task_alphas_match_one_lasso_per_task(monkeypatch):
+    import skmtl.linear_model._solvers as solvers
+    from skmtl.linear_model import MultiTaskLassoRegressor
+
+    calls = []
+    admm = solvers._admm_loop
+    monkeypatch.setattr(solvers, "_admm_loop", lambda *a: calls.append(1) or admm(*a))
+    X, Y, _ = _admm_problem(d=120)  # solver="auto" takes working sets from 100 features on
+    alphas = np.array([0.002, 0.005, 0.01, 0.02])
+    model = MultiTaskLassoRegressor(alpha=alphas, tol=1e-11, max_iter=100_000).fit(X, Y)
+    assert calls  # the dense wide problem went through ADMM
+    for t, alpha in enumerate(alphas):
+        ref = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, Y[:, t])
+        assert_allclose(model.coef_[t], ref.coef_, rtol=1e-6, atol=1e-8)
+        assert model.intercept_[t] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
