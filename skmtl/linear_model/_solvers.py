@@ -446,7 +446,7 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
     return W, b, raw, gW, gb, n_epochs, converged, crit, n_products
 
 
-def _kernel_system(loss, penalty):
+def _kernel_system(loss):
     """The loss's :class:`._losses._KernelSystem` when ADMM pays, else None."""
     get = getattr(loss, "kernel_system", None)
     if get is None:
@@ -485,8 +485,8 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
     penalty at ``Z`` and ``grad f(W) = rho (Z_prev - U_prev - W)``, so
     ``dist(-grad f(Z), dg(Z)) <= ||grad f(W) + rho U|| + L ||Z - W||``
     costs nothing; when that bound (calibrated by the last exact check)
-    meets ``stop_abs``, the exact measure of :func:`_bcd_loop` is computed
-    at ``Z`` (one gradient) and decides.
+    meets ``stop_abs``, the exact :func:`_optimality_measure` is computed at
+    ``Z`` (one gradient) and decides.
 
     Returns ``(W, b, raw, grad_W, grad_b, n_iter, converged, crit, n_products)``.
     """
@@ -815,7 +815,7 @@ def working_set_fista(
         # ADMM needs about 10 iterations even from a nearby solution, where
         # FISTA needs 3-7 cheaper ones: it serves cold starts, not the warm
         # starts of a path.
-        kernel = _kernel_system(loss, penalty) if full and blocks is None and W0 is None else None
+        kernel = _kernel_system(loss) if full and blocks is None and W0 is None else None
         if kernel is not None:
             rho = _admm_rho(penalty, kernel, gW0)
             W, b, raw, gW, gb, inner_iter, converged, crit, inner_products = _admm_loop(
