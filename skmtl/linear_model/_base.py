@@ -512,8 +512,10 @@ _COMMON_PARAMETERS = """\
         ``X`` in the wide layout and every label observed, a working set
         grown to every feature is finished by block coordinate descent
         (``n_samples >= 640``) or, from a cold start with fewer samples than
-        features, by ADMM through the kernel ``X X'``; the stopping rule
-        (``tol``) is the same whichever runs."""
+        features (at most 32 per task), by ADMM through the kernel ``X X'``,
+        which ``"auto"`` also uses on such data for penalties that are not
+        sums over features (the trace norm); the stopping rule (``tol``) is
+        the same whichever runs."""
 
 _COMMON_ATTRIBUTES = """\
     intercept_ : ndarray of shape ({rows},)

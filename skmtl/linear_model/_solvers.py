@@ -13,6 +13,8 @@ measure), and returns a :class:`SolverResult`. Estimators turn
   on tall dense data the full problem ends with block coordinate descent
   and Anderson extrapolation, on wide dense data with ADMM through the
   kernel ``X X'``.
+* :func:`admm` — ADMM through the kernel ``X X'`` of the squared loss on
+  wide dense data; any penalty with a prox.
 * :func:`solve` — picks one of them.
 
 All stop on the same scale-free criterion (see the Notes of :func:`fista`),
@@ -29,6 +31,7 @@ __all__ = [
     "SolverResult",
     "fista",
     "working_set_fista",
+    "admm",
     "solve",
     "LOSS_REQUIRED",
     "PENALTY_REQUIRED",
@@ -870,22 +873,92 @@ def working_set_fista(
     return SolverResult(W, b, n_iter, converged, float(crit / ref), float(objective), L, n_products)
 
 
+def admm(loss, penalty, W0=None, b0=None, *, max_iter=1000, tol=1e-4):
+    """ADMM through the kernel of the squared loss (see :func:`_admm_loop`).
+
+    Same problem, arguments and stopping rule as :func:`fista`, for a loss
+    that offers its kernel system (``loss.kernel_system``: the squared loss
+    with the wide layout, every label observed, dense float64 ``X``, the same
+    weight for every task, fewer samples than features and at most ``32
+    n_tasks`` of them). Each iteration solves the loss's ridge system
+    exactly, so a small ``alpha`` on an ill-conditioned wide ``X`` does not
+    slow it as it slows :func:`fista`; a warm start gains less than
+    FISTA's does (paths use FISTA). It stops when the L-free measure
+    ``hypot(penalty.subdiff_distance(W, grad_W), ||grad_b||)``, which
+    bounds :func:`fista`'s gradient mapping for every step size, is at most
+    ``tol`` times the reference ``G0`` (computed with the kernel's Lipschitz
+    estimate).
+
+    Raises
+    ------
+    ValueError
+        If the loss offers no kernel system under those conditions.
+
+    References
+    ----------
+    Boyd, Parikh, Chu, Peleato & Eckstein, "Distributed optimization and
+    statistical learning via the alternating direction method of
+    multipliers", Found. Trends Mach. Learn., 2011.
+    """
+    _check_components(loss, penalty, "admm")
+    _check_budget(max_iter, tol)
+    kernel = _kernel_system(loss)
+    if kernel is None:
+        raise ValueError(
+            "admm needs the squared loss on a dense float64 X in the wide layout with every "
+            "label observed, the same weight for every task, and fewer samples than features "
+            f"(at most {int(_ADMM_MAX_KERNEL * 4)} per task)."
+        )
+    W, b = _check_start(loss, W0, b0)
+    zero = np.zeros_like(W)
+    b_null = np.asarray(loss.null_intercept(), dtype=loss.dtype)
+    n_products = 0 if getattr(loss, "_null", None) is not None else 2
+    _, f0, gW0, gb0 = _null_model(loss, zero, b_null)
+    L = kernel.lipschitz if kernel.lipschitz > 0 else 1.0
+    ref = _gradient_mapping(penalty, zero, gW0, gb0, L)
+    if _null_is_optimal(penalty, zero, gW0) or ref == 0:
+        return SolverResult(zero, b_null.copy(), 0, True, 0.0, f0 + penalty.value(zero), L, n_products)
+    if W0 is None:
+        gW = gW0
+    else:
+        _, gW, _ = loss.value_and_gradient_from_raw(loss.raw_prediction(W, b))
+        n_products += 2
+    W, b, raw, _, _, n_iter, converged, crit, inner_products = _admm_loop(
+        loss, penalty, kernel, W, gW, tol * ref, max_iter, _admm_rho(penalty, kernel, gW0)
+    )
+    objective = loss.value_from_raw(raw) + penalty.value(W)
+    return SolverResult(W, b, n_iter, converged, float(crit / ref), float(objective), L, n_products + inner_products)
+
+
 def solve(loss, penalty, W0=None, b0=None, *, solver="auto", **kwargs):
     """Run :func:`fista` or :func:`working_set_fista`.
 
     ``solver="auto"`` uses working sets when the penalty is a sum over
     rows (it has ``subdiff_distance_rows``), the loss can be restricted to
     a subset of features and there are at least ``_WS_MIN_FEATURES`` (100)
-    features; plain FISTA otherwise. With few features, restricting the
-    design costs more than it saves (School, 29 features: 2-3x slower).
+    features (their last phase may itself run ADMM, see
+    :func:`working_set_fista`). Otherwise it uses :func:`admm` for a cold
+    start (``W0`` None, no ``callback``) when the loss offers its kernel
+    system, plain FISTA else. With few features, restricting the design costs more than it
+    saves (School, 29 features: 2-3x slower). On wide data ADMM took 0.074-
+    0.098 s where FISTA took 0.084-0.199 s (trace norm, n = 500, d = 1000,
+    T = 20, ``alpha_max / 10`` and ``/ 100``, ``tol`` 1e-3 and 1e-4), with
+    a lower objective at each.
     """
     if solver == "auto":
         separable = all(hasattr(penalty, n) for n in PENALTY_REQUIRED_WS) and all(
             hasattr(loss, n) for n in LOSS_REQUIRED_WS
         )
-        solver = "working_set" if separable and loss.n_features >= _WS_MIN_FEATURES else "fista"
+        if separable and loss.n_features >= _WS_MIN_FEATURES:
+            solver = "working_set"
+        elif W0 is None and kwargs.get("callback") is None and _kernel_system(loss) is not None:
+            solver = "admm"
+        else:
+            solver = "fista"
     if solver == "working_set":
         return working_set_fista(loss, penalty, W0, b0, **kwargs)
     if solver == "fista":
         return fista(loss, penalty, W0, b0, **kwargs)
-    raise ValueError(f"solver must be 'auto', 'fista' or 'working_set'; got {solver!r}.")
+    if solver == "admm":
+        return admm(loss, penalty, W0, b0, **kwargs)
+    raise ValueError(f"solver must be 'auto', 'fista', 'working_set' or 'admm'; got {solver!r}.")

@@ -20,6 +20,7 @@ from skmtl.linear_model._solvers import (
     SolverResult,
     _anderson,
     _bcd_loop,
+    admm,
     fista,
     solve,
     working_set_fista,
@@ -419,13 +420,19 @@ def test_solve_dispatches_on_the_penalty():
     alpha = 0.1 * L21(1.0).alpha_max(_gradient_at_null(loss))
     auto = solve(loss, L21(alpha), tol=1e-8)
     assert_allclose(auto.coef, working_set_fista(loss, L21(alpha), tol=1e-8).coef)
+    # A non-separable penalty on wide dense data (n < d, n <= 32 T): ADMM
+    # from a cold start, FISTA from a warm one.
+    assert loss.kernel_system(32 * loss.n_tasks) is not None
     trace = solve(loss, TraceNorm(1.0), tol=1e-6)
-    assert_allclose(trace.coef, fista(loss, TraceNorm(1.0), tol=1e-6).coef)
+    assert trace.n_iter == admm(loss, TraceNorm(1.0), tol=1e-6).n_iter
+    warm = solve(loss, TraceNorm(1.0), trace.coef, trace.intercept, tol=1e-6)
+    assert warm.n_iter == fista(loss, TraceNorm(1.0), trace.coef, trace.intercept, tol=1e-6).n_iter
     assert solve(loss, L21(alpha), solver="fista", tol=1e-8).n_iter == fista(loss, L21(alpha), tol=1e-8).n_iter
-    # Few features: plain FISTA.
+    # Few features: plain FISTA (this design's n >= d: no kernel either).
     small = SquaredLoss(check_task_data(X[:, :30], Y))
+    assert small.kernel_system(10**6) is None
     assert solve(small, L21(0.1), tol=1e-8).n_iter == fista(small, L21(0.1), tol=1e-8).n_iter
-    with pytest.raises(ValueError, match="solver must be 'auto', 'fista' or 'working_set'; got 'cd'"):
+    with pytest.raises(ValueError, match="solver must be 'auto', 'fista', 'working_set' or 'admm'; got 'cd'"):
         solve(loss, L21(1.0), solver="cd")
 
 
@@ -883,3 +890,58 @@ def test_admm_per_task_alphas_match_one_lasso_per_task(monkeypatch):
         ref = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, Y[:, t])
         assert_allclose(model.coef_[t], ref.coef_, rtol=1e-6, atol=1e-8)
         assert model.intercept_[t] == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("penalty", [TraceNorm(0.05), TraceNorm(0.05, l1_ratio=0.7), L21(0.01), L1Linf(0.01)], ids=repr)
+@pytest.mark.parametrize("fit_intercept, sample_weight", [(True, False), (False, True)])
+def test_admm_reaches_the_fista_solution(penalty, fit_intercept, sample_weight):
+    X, Y, sw = _admm_problem(sample_weight)
+    data = check_task_data(X, Y, sample_weight=sw)
+    loss = SquaredLoss(data, fit_intercept=fit_intercept)
+    result = admm(loss, penalty, tol=1e-10, max_iter=100_000)
+    reference = fista(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
+    assert result.converged and result.stop_crit <= 1e-10
+    assert result.objective <= reference.objective + 1e-9 * abs(reference.objective)
+    assert_allclose(result.coef, reference.coef, rtol=1e-5, atol=1e-7)
+    assert_allclose(result.intercept, reference.intercept, rtol=1e-6, atol=1e-7)
+    _, gW, gb = loss.value_and_gradient(result.coef, result.intercept)
+    measure = np.hypot(penalty.subdiff_distance(result.coef, gW), np.linalg.norm(gb))
+    assert measure <= 1e-9 * np.linalg.norm(_gradient_at_null(loss))
+    # From a warm start (the solution): one iteration confirms it.
+    again = admm(loss, penalty, result.coef, result.intercept, tol=1e-8, max_iter=100_000)
+    assert again.converged and again.n_iter <= 2
+
+
+def test_admm_null_solution_budget_and_unsupported_losses():
+    X, Y, _ = _admm_problem()
+    loss = SquaredLoss(check_task_data(X, Y))
+    top = TraceNorm(1.0).alpha_max(_gradient_at_null(loss))
+    null = admm(loss, TraceNorm(1.01 * top))
+    assert null.n_iter == 0 and not null.coef.any() and null.converged
+    short = admm(loss, TraceNorm(0.01 * top), tol=1e-12, max_iter=3)
+    assert not short.converged and short.n_iter == 3
+    assert short.objective == pytest.approx(loss.value(short.coef, short.intercept) + TraceNorm(0.01 * top).value(short.coef))
+    message = "admm needs the squared loss on a dense float64 X in the wide layout"
+    with pytest.raises(ValueError, match=message):
+        admm(LogisticLoss(check_task_data(X, np.sign(Y - Y.mean(axis=0)))), TraceNorm(0.1))
+    Y_missing = Y.copy()
+    Y_missing[0, 0] = np.nan
+    with pytest.raises(ValueError, match=message):
+        admm(SquaredLoss(check_task_data(X, Y_missing)), TraceNorm(0.1))
+    with pytest.raises(ValueError, match=message):
+        admm(SquaredLoss(check_task_data(X[:, :20], Y)), TraceNorm(0.1))  # n >= d
+
+
+def test_trace_norm_regressor_on_wide_data_uses_admm(monkeypatch):
+    import skmtl.linear_model._solvers as solvers
+    from skmtl.linear_model import TraceNormRegressor
+
+    calls = []
+    loop = solvers._admm_loop
+    monkeypatch.setattr(solvers, "_admm_loop", lambda *a: calls.append(1) or loop(*a))
+    X, Y, _ = _admm_problem()
+    auto = TraceNormRegressor(alpha=0.05, tol=1e-10, max_iter=100_000).fit(X, Y)
+    assert calls
+    plain = TraceNormRegressor(alpha=0.05, tol=1e-12, max_iter=100_000, solver="fista").fit(X, Y)
+    assert auto.objective_ <= plain.objective_ + 1e-9 * abs(plain.objective_)
+    assert_allclose(auto.coef_, plain.coef_, rtol=1e-5, atol=1e-7)
