@@ -940,10 +940,10 @@ def solve(loss, penalty, W0=None, b0=None, *, solver="auto", **kwargs):
     :func:`working_set_fista`). Otherwise it uses :func:`admm` for a cold
     start (``W0`` None, no ``callback``) when the loss offers its kernel
     system, plain FISTA else. With few features, restricting the design costs more than it
-    saves (School, 29 features: 2-3x slower). On wide data ADMM took 0.074-
-    0.098 s where FISTA took 0.084-0.199 s (trace norm, n = 500, d = 1000,
-    T = 20, ``alpha_max / 10`` and ``/ 100``, ``tol`` 1e-3 and 1e-4), with
-    a lower objective at each.
+    saves (School, 29 features: 2-3x slower). On wide data ADMM took 0.040-
+    0.059 s where FISTA took 0.053-0.113 s (``benchmarks/trace_norm_wide.py``:
+    trace norm, n = 500, d = 1000, T = 20, ``alpha_max / 10`` and ``/ 100``,
+    ``tol`` 1e-3 and 1e-4), with a lower objective at each.
     """
     if solver == "auto":
         separable = all(hasattr(penalty, n) for n in PENALTY_REQUIRED_WS) and all(
