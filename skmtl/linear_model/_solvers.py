@@ -489,8 +489,9 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
     penalty at ``Z`` and ``grad f(W) = rho (Z_prev - U_prev - W)``, so
     ``dist(-grad f(Z), dg(Z)) <= ||grad f(W) + rho U|| + L ||Z - W||``
     costs nothing; when that bound (calibrated by the last exact check)
-    meets ``stop_abs``, the exact :func:`_optimality_measure` is computed at
-    ``Z`` (one gradient) and decides.
+    meets ``stop_abs``, or 20 iterations after the last check, the exact
+    :func:`_optimality_measure` is computed at ``Z`` (one gradient) and
+    decides.
 
     Returns ``(W, b, raw, grad_W, grad_b, n_iter, converged, crit, n_products)``.
     """
