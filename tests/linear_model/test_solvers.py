@@ -735,6 +735,14 @@ def _admm_problem(sample_weight=False, n=30, d=90, T=4, seed=5):
     return X, Y, sw
 
 
+def _admm_case(penalty, fit_intercept, sample_weight):
+    """A fresh loss on the ADMM problem and FISTA's solution at tol=1e-12."""
+    X, Y, sw = _admm_problem(sample_weight)
+    data = check_task_data(X, Y, sample_weight=sw)
+    reference = fista(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
+    return SquaredLoss(data, fit_intercept=fit_intercept), reference
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sample_weight", [False, True])
 def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight):
@@ -786,12 +794,9 @@ def test_kernel_system_needs_complete_dense_wide_data_with_few_samples():
 )
 @pytest.mark.parametrize("fit_intercept, sample_weight", [(True, False), (False, True)])
 def test_working_sets_finish_with_admm_on_dense_wide_problems(penalty, fit_intercept, sample_weight):
-    X, Y, sw = _admm_problem(sample_weight)
-    data = check_task_data(X, Y, sample_weight=sw)
-    loss = SquaredLoss(data, fit_intercept=fit_intercept)
+    loss, reference = _admm_case(penalty, fit_intercept, sample_weight)
     result = working_set_fista(loss, penalty, tol=1e-9, max_iter=100_000)
     assert loss._kernel is not None and loss._kernel._factor is not None  # ADMM ran
-    reference = fista(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
     assert result.converged
     assert result.objective <= reference.objective + 1e-9 * abs(reference.objective)
     assert_allclose(result.coef, reference.coef, rtol=1e-4, atol=1e-6)
@@ -895,11 +900,8 @@ def test_admm_per_task_alphas_match_one_lasso_per_task(monkeypatch):
 @pytest.mark.parametrize("penalty", [TraceNorm(0.05), TraceNorm(0.05, l1_ratio=0.7), L21(0.01), L1Linf(0.01)], ids=repr)
 @pytest.mark.parametrize("fit_intercept, sample_weight", [(True, False), (False, True)])
 def test_admm_reaches_the_fista_solution(penalty, fit_intercept, sample_weight):
-    X, Y, sw = _admm_problem(sample_weight)
-    data = check_task_data(X, Y, sample_weight=sw)
-    loss = SquaredLoss(data, fit_intercept=fit_intercept)
+    loss, reference = _admm_case(penalty, fit_intercept, sample_weight)
     result = admm(loss, penalty, tol=1e-10, max_iter=100_000)
-    reference = fista(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
     assert result.converged and result.stop_crit <= 1e-10
     assert result.objective <= reference.objective + 1e-9 * abs(reference.objective)
     assert_allclose(result.coef, reference.coef, rtol=1e-5, atol=1e-7)
