@@ -234,8 +234,13 @@ def _prepare(loss, penalty, W0, b0):
     return W, b, L, 0.0, early
 
 
-def _fista_loop(loss, penalty, W, b, L, stop_abs, max_iter, ref, callback=None, n_iter_offset=0):
+def _fista_loop(
+    loss, penalty, W, b, L, stop_abs, max_iter, ref, callback=None, n_iter_offset=0, start=None
+):
     """FISTA iterations from ``(W, b)`` until the gradient mapping is <= ``stop_abs``.
+
+    ``start``, when given, is ``(raw, grad_W, grad_b)`` at ``(W, b)``,
+    already known to the caller: the first iteration then needs no product.
 
     Returns ``(W, b, raw, n_iter, converged, crit, L, n_products)`` with
     ``crit`` the last gradient mapping (absolute) and ``raw`` the raw
@@ -248,8 +253,12 @@ def _fista_loop(loss, penalty, W, b, L, stop_abs, max_iter, ref, callback=None, 
     # divergence (no value, no cancellation); other losses with values.
     bregman = getattr(loss, "bregman_from_raw", None)
     gradient_only = getattr(loss, "gradient_from_raw", None)
-    raw_W = loss.raw_prediction(W, b)
-    n_products = 1
+    if start is None:
+        raw_W = loss.raw_prediction(W, b)
+        n_products = 1
+    else:
+        raw_W, gW, gb = start
+        n_products = 0
     W_prev, b_prev, raw_prev = W, b, raw_W
     V, c, raw_V = W, b, raw_W
     t = 1.0
@@ -257,14 +266,19 @@ def _fista_loop(loss, penalty, W, b, L, stop_abs, max_iter, ref, callback=None, 
     crit = np.inf
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        if bregman is None:
+        if n_iter == 1 and start is not None:
+            f_V = loss.value_from_raw(raw_V) if bregman is None else None
+        elif bregman is None:
             f_V, gW, gb = loss.value_and_gradient_from_raw(raw_V)
-            slack = 10 * eps * max(abs(f_V), 1.0)
+            n_products += 1
         elif gradient_only is not None:
             gW, gb = gradient_only(raw_V)
+            n_products += 1
         else:
             _, gW, gb = loss.value_and_gradient_from_raw(raw_V)
-        n_products += 1
+            n_products += 1
+        if bregman is None:
+            slack = 10 * eps * max(abs(f_V), 1.0)
         L_prev = L
         L *= _STEP_GROWTH
         for _ in range(_MAX_BACKTRACKS):
@@ -841,8 +855,11 @@ def working_set_fista(
             n_iter += inner_iter
             n_products += inner_products
             break
+        # The raw prediction and gradient at W serve the restricted problem
+        # too (W is 0 outside ws), unless it is in Gram form.
+        start = (raw, gW[ws], gb) if full or getattr(sub, "_gram", None) is None else None
         W_ws, b, raw_ws, inner_iter, inner_converged, inner_crit, L_inner, inner_products = _fista_loop(
-            sub, penalty, W[ws], b, L, inner_tol, max_iter - n_iter, ref
+            sub, penalty, W[ws], b, L, inner_tol, max_iter - n_iter, ref, start=start
         )
         n_iter += inner_iter
         if getattr(sub, "_gram", None) is None:
