@@ -752,40 +752,51 @@ class _KernelSystem:
 
         (A + rho I)^-1 V = (V - a Xt' (a K + rho I)^-1 Xt V) / rho
 
-    ``K`` costs ``n^2 d`` flops once (``n / (4 T)`` gradients; one BLAS
-    ``syrk`` on ``X`` itself, centered afterwards) and each ``rho`` a
-    Cholesky factorization (``n^3 / 3``); a solve then costs about one
-    gradient. ``Xt`` is never formed: products with it are products with
-    ``X`` plus rank-one corrections. Used by :func:`._solvers._admm_loop`
-    on wide ``X`` (``n < d``), where the exact ridge solve absorbs the
-    ill-conditioning of ``X`` that slows proximal gradient methods.
+    ``K`` costs ``n^2 d`` flops once (``n / (4 T)`` gradients) and each
+    ``rho`` a Cholesky factorization (``n^3 / 3``); a solve then costs
+    about one gradient. ``Xt`` is formed (a copy of ``X``): centering
+    ``X X'`` afterwards would cancel catastrophically on features far from
+    0 (an offset of 5 left ADMM stalled at a relative measure of 6e-7).
+    Used by :func:`._solvers._admm_loop` on wide ``X`` (``n < d``), where
+    the exact ridge solve absorbs the ill-conditioning of ``X`` that slows
+    proximal gradient methods.
+
+    With ``single=True``, ``Xt``, the kernel, its factorization and the two
+    products of a solve are float32 (half the time of float64 BLAS); ``V``,
+    the result and the constant term ``linear`` stay float64, so rounding
+    only touches the correction ``a Xt' (a K + rho I)^-1 Xt V``. ADMM then
+    levels off at a relative measure of about ``3e-8 alpha_max / alpha``
+    (measured on Gaussian designs, ``alpha_max / 10`` to ``/ 1000``): the
+    solver uses it for loose tolerances, checks optimality in float64 and
+    moves to ``single=False`` when the rounding stalls it.
     """
 
-    def __init__(self, X, Y, s, a, fit_intercept):
+    def __init__(self, X, Y, s, a, fit_intercept, single=False):
         S = float(s.sum())
         center = fit_intercept and S > 0
-        self.X = X
+        self.single = single
         self.x_mean = (s @ X) / S if center else np.zeros(X.shape[1])
         self.y_mean = (s @ Y) / S if center else np.zeros(Y.shape[1])
-        self.root = None if np.all(s == 1) else np.sqrt(s)[:, None]
+        root = None if np.all(s == 1) else np.sqrt(s)[:, None]
         self.a = float(a)
-        K = X @ X.T
-        if center:
-            # (X - 1 m')(X - 1 m')' = X X' - u 1' - 1 u' + (m'm) 1 1', u = X m
-            u = X @ self.x_mean
-            K -= u[:, None]
-            K -= u[None, :]
-            K += self.x_mean @ self.x_mean
-        if self.root is not None:
-            K *= self.root
-            K *= self.root.T
+        dtype = np.float32 if single else np.float64
+        Xt = np.asarray(X - self.x_mean if center else X, dtype=dtype)
+        Yt = Y - self.y_mean
+        if root is not None:
+            Xt = Xt * root.astype(dtype)
+            Yt = Yt * root
+        self.Xt = Xt
+        K = Xt @ Xt.T
         self.K = K
-        # A W - linear is the gradient of the profiled loss.
-        self.linear = self.a * self._backward(self._forward_rows(Y - self.y_mean))
+        # A W - linear is the gradient of the profiled loss, from the
+        # float64 X whatever the precision of Xt: ``a Xt' Yt``, with the
+        # centering term ``m 1' D Yt`` (zero up to rounding) kept.
+        DYt = Yt if root is None else Yt * root
+        self.linear = self.a * (X.T @ DYt - np.outer(self.x_mean, DYt.sum(axis=0)))
         # A few power iterations on the small K: a lower estimate of the
         # Lipschitz constant (within a few %), which is all ADMM needs (its
         # first rho, and a stopping bound that an exact check confirms).
-        v = np.random.default_rng(0).standard_normal(K.shape[0])
+        v = np.random.default_rng(0).standard_normal(K.shape[0]).astype(dtype)
         top = 0.0
         for _ in range(_POWER_ITERATIONS):
             w = K @ v
@@ -796,34 +807,14 @@ class _KernelSystem:
         self.lipschitz = self.a * top
         self._rho = self._factor = None
 
-    def _forward_rows(self, R):
-        """``D R``."""
-        return R if self.root is None else R * self.root
-
-    def _forward(self, V):
-        """``Xt V``."""
-        return self._forward_rows(self.X @ V - self.x_mean @ V)
-
-    def _backward(self, Q):
-        """``Xt' Q = (X - 1 m')' D Q`` for ``Q`` orthogonal to ``sqrt(s)``.
-
-        Then ``1' D Q = 0`` and the centering term ``m 1' D Q`` vanishes.
-        Every ``Q`` passed here is: centered targets ``Yt``, and ``(a K +
-        rho I)^-1 Xt V``, because ``sqrt(s)`` spans the null space of
-        ``Xt'`` (``Xt' sqrt(s) = (X - 1 m')' s = 0``), hence is an
-        eigenvector of ``a K + rho I``, orthogonal to the range of ``Xt``.
-        """
-        return self.X.T @ self._forward_rows(Q)
-
     def solve(self, V, rho):
-        """``(A + rho I)^-1 V`` for every column of ``V`` (shape (d, T))."""
+        """``(A + rho I)^-1 V`` for every column of ``V`` (shape (d, T)), in float64."""
         if rho != self._rho:
             M = self.a * self.K
             M.flat[:: M.shape[0] + 1] += rho
             self._factor, self._rho = cho_factor(M, lower=True, check_finite=False), rho
-        inner = cho_solve(self._factor, self._forward(V), check_finite=False)
-        W = self._backward(inner)
-        W *= -self.a
+        inner = cho_solve(self._factor, self.Xt @ V.astype(self.Xt.dtype, copy=False), check_finite=False)
+        W = np.multiply(self.Xt.T @ inner, -self.a, dtype=np.float64)
         W += V
         W /= rho
         return W
@@ -879,7 +870,8 @@ class SquaredLoss(_BaseLoss):
         self._gram = None
         self._ws_gram = None
         self._block_source = self._blocks = None
-        self._kernel_source = self._kernel = None
+        self._kernel_source = None
+        self._kernel = {}
         if gram is False:
             return
         complete = self.layout == "wide" and bool(np.all(data.mask))
@@ -928,29 +920,37 @@ class SquaredLoss(_BaseLoss):
                 new._gram = self._ws_gram.quadratic(features)
         new._ws_gram = None
         new._block_source = new._blocks = None
-        new._kernel_source = new._kernel = None
+        new._kernel_source = None
+        new._kernel = {}
         return new
 
-    def kernel_system(self, max_samples):
-        """:class:`_KernelSystem` of this loss, or None.
+    def kernel_available(self, max_samples):
+        """Whether :meth:`kernel_system` gives a kernel (nothing is built).
 
-        Available under the conditions of :meth:`block_design` when every
-        task has the same weight and ``X`` has fewer rows than columns, at
-        most ``max_samples`` (the kernel costs ``n^2 d`` flops). Cached: a
-        path computes its kernel once.
+        Under the conditions of :meth:`block_design`, when every task has
+        the same weight and ``X`` has fewer rows than columns, at most
+        ``max_samples`` (the kernel costs ``n^2 d`` flops).
         """
         if self._kernel_source is None or self._gram is not None:
+            return False
+        X, _, a = self._kernel_source
+        n, d = X.shape
+        return n < d and n <= max_samples and bool(np.allclose(a, a[0], rtol=1e-12, atol=0))
+
+    def kernel_system(self, max_samples, single=False):
+        """:class:`_KernelSystem` of this loss (float32 if ``single``), or None.
+
+        See :meth:`kernel_available`. Cached per precision: a path computes
+        its kernel once.
+        """
+        if not self.kernel_available(max_samples):
             return None
-        n, d = self._kernel_source[0].shape
-        if n >= d or n > max_samples:
-            return None
-        if self._kernel is None:
+        if self._kernel.get(single) is None:
             X, s, a = self._kernel_source
-            if not np.allclose(a, a[0], rtol=1e-12, atol=0):
-                self._kernel_source = None
-                return None
-            self._kernel = _KernelSystem(X, self._targets.astype(np.float64), s, a[0], self.fit_intercept)
-        return self._kernel
+            self._kernel[single] = _KernelSystem(
+                X, self._targets.astype(np.float64), s, a[0], self.fit_intercept, single=single
+            )
+        return self._kernel[single]
 
     def block_design(self, block_size):
         """:class:`_FeatureBlocks` of ``block_size`` columns, or None.

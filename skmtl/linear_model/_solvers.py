@@ -81,6 +81,10 @@ _ADMM_BALANCE_EVERY = 5
 _ADMM_BALANCE = 10.0
 _ADMM_MAX_KERNEL = 8.0
 _ADMM_CHECK_EVERY = 20
+# ADMM starts with the float32 kernel when its target (relative to the
+# reference measure) is this many times above float32's rounding floor,
+# about 0.55 eps32 alpha_max / alpha (see _losses._KernelSystem).
+_ADMM_SINGLE_MARGIN = 20.0
 # Largest Gram working set whose exact Lipschitz constant is computed when the
 # last solve's step constant is at hand (eigh: 0.7 ms at 128, 16 ms at 512).
 _EXACT_STEP_MAX_GRAM = 128
@@ -464,12 +468,37 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
     return W, b, raw, gW, gb, n_epochs, converged, crit, n_products
 
 
-def _kernel_system(loss):
-    """The loss's :class:`._losses._KernelSystem` when ADMM pays, else None."""
-    get = getattr(loss, "kernel_system", None)
-    if get is None:
-        return None
-    return get(max_samples=int(_ADMM_MAX_KERNEL * 4 * loss.n_tasks))
+def _kernel_system(loss, single=False, build=True):
+    """The loss's :class:`._losses._KernelSystem` when ADMM pays, else None.
+
+    With ``build=False``, only whether it would be there (a bool).
+    """
+    if not hasattr(loss, "kernel_system"):
+        return None if build else False
+    max_samples = int(_ADMM_MAX_KERNEL * 4 * loss.n_tasks)
+    if not build:
+        return loss.kernel_available(max_samples)
+    return loss.kernel_system(max_samples, single=single)
+
+
+def _null_ratio(penalty, gW0):
+    """``alpha / alpha_max`` in [1e-6, 1]; 1 for a penalty with no sparsifying part."""
+    r = penalty.null_ratio(gW0) if hasattr(penalty, "null_ratio") else 1.0
+    if not r > 0:
+        r = 1.0  # no sparsifying part (l1_ratio = 0): W = 0 is never optimal
+    return min(max(r, 1e-6), 1.0)
+
+
+def _admm_kernel(loss, penalty, gW0, stop_rel):
+    """The kernel system ADMM starts with (None when ADMM does not apply).
+
+    Float32 when the relative target ``stop_rel`` is at least
+    ``_ADMM_SINGLE_MARGIN`` times the floor of its rounding, ``0.55 eps32
+    / r`` with ``r = alpha / alpha_max``: at ``alpha_max / 100`` from a
+    relative target of 5e-4 on (``tol = 1e-3``).
+    """
+    floor = 0.55 * np.finfo(np.float32).eps / _null_ratio(penalty, gW0)
+    return _kernel_system(loss, single=bool(stop_rel >= _ADMM_SINGLE_MARGIN * floor))
 
 
 def _admm_rho(penalty, kernel, gW0):
@@ -480,10 +509,7 @@ def _admm_rho(penalty, kernel, gW0):
     sqrt(r), 4 r)`` with ``r = alpha / alpha_max`` and ``L`` the loss's
     Lipschitz constant; balancing corrects the rest.
     """
-    r = penalty.null_ratio(gW0) if hasattr(penalty, "null_ratio") else 1.0
-    if not r > 0:
-        r = 1.0  # no sparsifying part (l1_ratio = 0): W = 0 is never optimal
-    r = min(max(r, 1e-6), 1.0)
+    r = _null_ratio(penalty, gW0)
     rho = kernel.lipschitz * min(0.6 * np.sqrt(r), 4.0 * r)
     return rho if rho > 0 else 1.0  # a constant design: any rho works
 
@@ -497,7 +523,9 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
     takes the penalty's prox for ``Z`` and updates the scaled dual ``U``,
     with over-relaxation 1.6 and residual balancing of ``rho`` every 5
     iterations (Boyd et al., 2011). The exact ridge solve makes the number
-    of iterations nearly independent of the conditioning of ``X``.
+    of iterations nearly independent of the conditioning of ``X``. A
+    float32 ``kernel`` that stalls (an exact check that did not halve the
+    measure since the previous one) is replaced by the float64 one.
 
     Stopping: at the end of an iteration ``rho U`` is a subgradient of the
     penalty at ``Z`` and ``grad f(W) = rho (Z_prev - U_prev - W)``, so
@@ -519,6 +547,7 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
     raw = gW = gb = b = None
     n_products = 0
     n_iter = last_check = 0
+    last_crit = np.inf
     for n_iter in range(1, max_iter + 1):
         # (In place where it saves a pass over a (d, T) array: at n = 500
         # these passes cost a fifth of an iteration.)
@@ -553,6 +582,9 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
             if crit <= stop_abs:
                 converged = True
                 break
+            if kernel.single and crit > 0.5 * last_crit:
+                kernel = _kernel_system(loss)  # float32 rounding: go on in float64
+            last_crit = crit
             if bound > 0:
                 ratio = crit / bound
         if n_iter % _ADMM_BALANCE_EVERY == 0:
@@ -838,7 +870,7 @@ def working_set_fista(
         # ADMM needs about 10 iterations even from a nearby solution, where
         # FISTA needs 3-7 cheaper ones: it serves cold starts, not the warm
         # starts of a path.
-        kernel = _kernel_system(loss) if full and blocks is None and W0 is None else None
+        kernel = _admm_kernel(loss, penalty, gW0, inner_tol / ref) if full and blocks is None and W0 is None else None
         if kernel is not None:
             rho = _admm_rho(penalty, kernel, gW0)
             W, b, raw, gW, gb, inner_iter, converged, crit, inner_products = _admm_loop(
@@ -925,18 +957,18 @@ def admm(loss, penalty, W0=None, b0=None, *, max_iter=1000, tol=1e-4):
     """
     _check_components(loss, penalty, "admm")
     _check_budget(max_iter, tol)
-    kernel = _kernel_system(loss)
+    W, b = _check_start(loss, W0, b0)
+    zero = np.zeros_like(W)
+    b_null = np.asarray(loss.null_intercept(), dtype=loss.dtype)
+    n_products = 0 if getattr(loss, "_null", None) is not None else 2
+    _, f0, gW0, gb0 = _null_model(loss, zero, b_null)
+    kernel = _admm_kernel(loss, penalty, gW0, tol)
     if kernel is None:
         raise ValueError(
             "admm needs the squared loss on a dense float64 X in the wide layout with every "
             "label observed, the same weight for every task, and fewer samples than features "
             f"(at most {int(_ADMM_MAX_KERNEL * 4)} per task)."
         )
-    W, b = _check_start(loss, W0, b0)
-    zero = np.zeros_like(W)
-    b_null = np.asarray(loss.null_intercept(), dtype=loss.dtype)
-    n_products = 0 if getattr(loss, "_null", None) is not None else 2
-    _, f0, gW0, gb0 = _null_model(loss, zero, b_null)
     L = kernel.lipschitz if kernel.lipschitz > 0 else 1.0
     ref = _gradient_mapping(penalty, zero, gW0, gb0, L)
     if _null_is_optimal(penalty, zero, gW0) or ref == 0:
@@ -974,7 +1006,7 @@ def solve(loss, penalty, W0=None, b0=None, *, solver="auto", **kwargs):
         )
         if separable and loss.n_features >= _WS_MIN_FEATURES:
             solver = "working_set"
-        elif W0 is None and kwargs.get("callback") is None and _kernel_system(loss) is not None:
+        elif W0 is None and kwargs.get("callback") is None and _kernel_system(loss, build=False):
             solver = "admm"
         else:
             solver = "fista"

@@ -745,10 +745,16 @@ def _admm_case(penalty, fit_intercept, sample_weight):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sample_weight", [False, True])
-def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight):
+@pytest.mark.parametrize("single", [False, True])
+def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight, single):
     X, Y, sw = _admm_problem(sample_weight)
+    X = X + 50.0  # features far from 0: the kernel must not cancel
     loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), fit_intercept=fit_intercept)
-    kernel = loss.kernel_system(max_samples=100)
+    kernel = loss.kernel_system(max_samples=100, single=single)
+    assert kernel.single is single and kernel.K.dtype == (np.float32 if single else np.float64)
+    assert loss.kernel_system(max_samples=100, single=single) is kernel  # cached per precision
+    # float32 rounding only touches the correction term of a solve.
+    rtol = 1e-4 if single else 1e-9
     s = np.ones(len(X)) if sw is None else sw
     a = 1.0 / s.sum()
     x_mean = s @ X / s.sum() if fit_intercept else np.zeros(X.shape[1])
@@ -756,13 +762,16 @@ def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight):
     Xt = np.sqrt(s)[:, None] * (X - x_mean)
     Yt = np.sqrt(s)[:, None] * (Y - y_mean)
     A = a * Xt.T @ Xt
-    assert_allclose(kernel.K, Xt @ Xt.T, atol=1e-10)
-    assert_allclose(kernel.linear, a * Xt.T @ Yt, atol=1e-12)
+    assert_allclose(kernel.K, Xt @ Xt.T, rtol=rtol / 10, atol=rtol * np.abs(Xt @ Xt.T).max() / 10)
+    assert_allclose(kernel.linear, a * Xt.T @ Yt, atol=1e-12)  # float64 in both precisions
     V = np.random.RandomState(0).randn(*kernel.linear.shape)
-    for rho in (0.3, 0.3, 2.0):  # a repeated rho reuses its factorization
-        assert_allclose(kernel.solve(V, rho), np.linalg.solve(A + rho * np.eye(len(A)), V), rtol=1e-9, atol=1e-10)
     top = np.linalg.eigvalsh(A)[-1]
-    assert 0.95 * top <= kernel.lipschitz <= top * (1 + 1e-12)
+    # ADMM's rho are 0.0006 to 0.6 times the top eigenvalue (alpha_max / 1e6 to 1).
+    for rho in (0.01 * top, 0.01 * top, 0.5 * top):  # a repeated rho reuses its factorization
+        W = kernel.solve(V, rho)
+        assert W.dtype == np.float64
+        assert_allclose(W, np.linalg.solve(A + rho * np.eye(len(A)), V), rtol=rtol, atol=rtol / 10)
+    assert 0.95 * top <= kernel.lipschitz <= top * (1 + 1e-6)
     # The profiled loss: its intercepts are the loss's optimum for any W.
     W = np.random.RandomState(1).randn(*kernel.linear.shape)
     b = kernel.intercept(W)
@@ -775,13 +784,17 @@ def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight):
 
 def test_kernel_system_needs_complete_dense_wide_data_with_few_samples():
     X, Y, _ = _admm_problem()
-    assert SquaredLoss(check_task_data(X, Y)).kernel_system(100) is not None
+    loss = SquaredLoss(check_task_data(X, Y))
+    assert loss.kernel_available(100) and loss._kernel == {}  # asking builds nothing
+    assert loss.kernel_system(100) is not None and loss.kernel_system(100, single=True) is not None
+    assert not loss.kernel_available(29)
     assert SquaredLoss(check_task_data(X, Y)).kernel_system(29) is None  # n = 30 > max_samples
     Y_missing = Y.copy()
     Y_missing[0, 0] = np.nan
     assert SquaredLoss(check_task_data(X, Y_missing)).kernel_system(100) is None
     assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).kernel_system(100) is None
     assert SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).kernel_system(100) is None
+    assert not SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).kernel_available(100)
     assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).kernel_system(100) is None
     X_tall, Y_tall, _ = _admm_problem(n=95)  # n >= d: the d x d Gram is the cheaper system
     assert SquaredLoss(check_task_data(X_tall, Y_tall), gram=False).kernel_system(1000) is None
@@ -796,7 +809,7 @@ def test_kernel_system_needs_complete_dense_wide_data_with_few_samples():
 def test_working_sets_finish_with_admm_on_dense_wide_problems(penalty, fit_intercept, sample_weight):
     loss, reference = _admm_case(penalty, fit_intercept, sample_weight)
     result = working_set_fista(loss, penalty, tol=1e-9, max_iter=100_000)
-    assert loss._kernel is not None and loss._kernel._factor is not None  # ADMM ran
+    assert loss._kernel[False]._factor is not None  # ADMM ran, in float64
     assert result.converged
     assert result.objective <= reference.objective + 1e-9 * abs(reference.objective)
     assert_allclose(result.coef, reference.coef, rtol=1e-4, atol=1e-6)
@@ -834,13 +847,13 @@ def test_admm_budget_and_warm_starts():
     loss = SquaredLoss(data)
     short = working_set_fista(loss, L21(0.01), tol=1e-12, max_iter=60)
     assert not short.converged and short.n_iter == 60
-    assert loss._kernel is not None
+    assert loss._kernel[False] is not None and loss._kernel.get(True) is None  # tol 1e-12: float64 only
     assert short.objective == pytest.approx(loss.value(short.coef, short.intercept) + L21(0.01).value(short.coef))
     # A warm start (a path's next alpha) continues with FISTA: the kernel is
     # never built for it.
     loss = SquaredLoss(data)
     warm = working_set_fista(loss, L21(0.01), short.coef, short.intercept, tol=1e-8, max_iter=100_000)
-    assert warm.converged and loss._kernel is None
+    assert warm.converged and loss._kernel == {}
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -852,7 +865,7 @@ def test_admm_matches_sklearn_multitask_lasso_on_a_dense_wide_problem(fit_interc
     ref = Estimator(alpha=0.02, fit_intercept=fit_intercept, tol=1e-14, max_iter=1_000_000, **kwargs).fit(X, Y)
     loss = SquaredLoss(check_task_data(X, Y), fit_intercept=fit_intercept)
     result = working_set_fista(loss, L21(0.02, l1_ratio=l1_ratio), tol=1e-11, max_iter=100_000)
-    assert loss._kernel is not None and loss._kernel._factor is not None  # ADMM ran
+    assert loss._kernel[False]._factor is not None  # ADMM ran, in float64
     assert np.mean(np.any(result.coef != 0, axis=1)) > 0.5  # a dense solution
     assert_allclose(result.coef.T, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max())
     assert_allclose(result.intercept, ref.intercept_, rtol=1e-6, atol=1e-8)
@@ -968,3 +981,44 @@ def test_admm_checks_exactly_when_its_free_bound_is_loose():
     assert normal[6] and loose[6]  # converged
     assert loose[5] <= normal[5] + _ADMM_CHECK_EVERY
     assert loose[7] <= stop
+
+
+def test_admm_in_float32_for_loose_targets_and_float64_for_tight_ones():
+    # alpha_max / 100: float32 rounding levels off near 3e-6 relative; a
+    # target of 5e-4 (tol 1e-3 in the working sets) runs in float32, 5e-6
+    # (tol 1e-5) in float64 from the start.
+    from skmtl.linear_model._solvers import _admm_kernel
+
+    X, Y, _ = _admm_problem(n=60, d=200, T=5)
+    data = check_task_data(X, Y)
+    g0 = _gradient_at_null(SquaredLoss(data))
+    penalty = L21(L21(1.0).alpha_max(g0) / 100)
+    assert _admm_kernel(SquaredLoss(data), penalty, g0, 5e-4).single
+    assert not _admm_kernel(SquaredLoss(data), penalty, g0, 5e-6).single
+    reference = fista(SquaredLoss(data), penalty, tol=1e-12, max_iter=100_000)
+    for tol, single in ((1e-3, True), (1e-5, False)):
+        loss = SquaredLoss(data)
+        result = working_set_fista(loss, penalty, tol=tol, max_iter=100_000)
+        assert result.converged and loss._kernel[single]._factor is not None
+        assert (not single) not in loss._kernel  # one precision only: no fallback here
+        # The certificate holds in float64, recomputed from scratch.
+        _, gW, gb = loss.value_and_gradient(result.coef, result.intercept)
+        assert np.hypot(penalty.subdiff_distance(result.coef, gW), np.linalg.norm(gb)) <= tol * np.linalg.norm(g0)
+        assert result.objective <= reference.objective * (1 + 1e-5)
+
+
+def test_admm_leaves_float32_when_its_rounding_stalls():
+    # A float32 kernel given a target below its rounding floor: ADMM notices
+    # that an exact check did not halve the measure and goes on in float64.
+    from skmtl.linear_model._solvers import _admm_loop, _admm_rho
+
+    X, Y, _ = _admm_problem(n=60, d=200, T=5)
+    X = X + 5.0
+    loss = SquaredLoss(check_task_data(X, Y))
+    _, _, g0, gb0 = loss.null_model()
+    penalty = L21(L21(1.0).alpha_max(g0) / 300)
+    stop = 1e-11 * np.hypot(np.linalg.norm(g0), np.linalg.norm(gb0))
+    single = loss.kernel_system(100, single=True)
+    out = _admm_loop(loss, penalty, single, np.zeros_like(g0), g0, stop, 100_000, _admm_rho(penalty, single, g0))
+    assert out[6] and out[7] <= stop  # converged, certified in float64
+    assert loss._kernel[False]._factor is not None  # by the float64 kernel
