@@ -872,6 +872,7 @@ class SquaredLoss(_BaseLoss):
         self._block_source = self._blocks = None
         self._kernel_source = None
         self._kernel = {}
+        self._single = None
         if gram is False:
             return
         complete = self.layout == "wide" and bool(np.all(data.mask))
@@ -922,6 +923,7 @@ class SquaredLoss(_BaseLoss):
         new._block_source = new._blocks = None
         new._kernel_source = None
         new._kernel = {}
+        new._single = False
         return new
 
     def kernel_available(self, max_samples):
@@ -951,6 +953,50 @@ class SquaredLoss(_BaseLoss):
                 X, self._targets.astype(np.float64), s, a[0], self.fit_intercept, single=single
             )
         return self._kernel[single]
+
+    def single_precision(self):
+        """A float32 twin of this loss on centered features, or None (cached).
+
+        Available under the conditions of :meth:`block_design`. The twin's
+        design is ``X - 1 m'`` (``m`` the sample-weighted feature means) in
+        float32, so that its products cost half of float64 BLAS; centering
+        first keeps features far from 0 from cancelling in float32 (an
+        offset of 5 left float32 FISTA at a relative measure of 2e-4). It
+        is the same model with intercepts ``b + m' W`` (:meth:`to_single`,
+        :meth:`from_single`); without intercept nothing is centered.
+        """
+        if self._single is None:
+            self._single = False
+            if self._block_source is not None and self._gram is None:
+                X, s, _ = self._block_source
+                m = (s @ X) / s.sum() if self.fit_intercept and s.sum() > 0 else np.zeros(X.shape[1])
+                twin = copy.copy(self)
+                twin.dtype = np.dtype(np.float32)
+                twin._design = _WideDesign((X - m).astype(np.float32), self.n_tasks, self.fit_intercept)
+                twin._weights = self._weights.astype(np.float32)
+                twin._targets = self._targets.astype(np.float32)
+                twin._lipschitz = twin._null = twin._null_b = twin._memo = None
+                twin._gram = twin._ws_gram = twin._block_source = twin._blocks = None
+                twin._kernel_source, twin._kernel, twin._single = None, {}, False
+                twin._shift = m
+                self._single = twin
+        return self._single or None
+
+    def to_single(self, W, b, raw, grad_W, grad_b):
+        """``(W, b)`` and ``(raw, grad_W, grad_b)`` there, for :meth:`single_precision`'s twin.
+
+        The raw prediction is the same; the twin's gradient in ``W`` is
+        ``(X - 1 m')' R = grad_W - m grad_b'``.
+        """
+        m = self._single._shift
+        f32 = np.float32
+        start = (raw.astype(f32), (grad_W - np.outer(m, grad_b)).astype(f32), grad_b.astype(f32))
+        return W.astype(f32), (b + m @ W).astype(f32), start
+
+    def from_single(self, W, b):
+        """The twin's float32 ``(W, b)`` as float64 parameters of this loss."""
+        W = W.astype(np.float64)
+        return W, b.astype(np.float64) - self._single._shift @ W
 
     def block_design(self, block_size):
         """:class:`_FeatureBlocks` of ``block_size`` columns, or None.

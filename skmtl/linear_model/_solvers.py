@@ -88,6 +88,14 @@ _ADMM_SINGLE_MARGIN = 20.0
 # Largest Gram working set whose exact Lipschitz constant is computed when the
 # last solve's step constant is at hand (eigh: 0.7 ms at 128, 16 ms at 512).
 _EXACT_STEP_MAX_GRAM = 128
+# Warm starts on the whole problem with a relative target of at least
+# _SINGLE_MIN_TOL run float32 FISTA first, down to at most _SINGLE_FLOOR
+# (float32 FISTA on centered features levels off near 1e-7 relative, see
+# SquaredLoss.single_precision) and for at most _SINGLE_MAX_ITER iterations
+# (a path's warm start needs 3-7); float64 FISTA finishes if needed.
+_SINGLE_MIN_TOL = 1e-4
+_SINGLE_FLOOR = 1e-6
+_SINGLE_MAX_ITER = 200
 # Restricted problems solved "to the final tolerance" aim at half of it, so
 # that the full criterion, measured with a possibly larger L, meets it too.
 _INNER_TIGHT = 0.5
@@ -890,6 +898,26 @@ def working_set_fista(
         # The raw prediction and gradient at W serve the restricted problem
         # too (W is 0 outside ws), unless it is in Gram form.
         start = (raw, gW[ws], gb) if full or getattr(sub, "_gram", None) is None else None
+        twin = loss.single_precision() if full and W0 is not None and inner_tol >= _SINGLE_MIN_TOL * ref else None
+        if twin is not None:
+            # A warm start (a path's dense end) runs its FISTA iterations in
+            # float32, then checks in float64 and finishes there if needed.
+            W32, b32, start32 = loss.to_single(W, b, raw, gW, gb)
+            W32, b32, _, inner_iter, _, _, L_inner, _ = _fista_loop(
+                twin, penalty, W32, b32, L, max(inner_tol, _SINGLE_FLOOR * ref),
+                min(max_iter - n_iter, _SINGLE_MAX_ITER), ref, start=start32,
+            )
+            n_iter += inner_iter
+            W, b = loss.from_single(W32, b32)
+            raw = loss.raw_prediction(W, b)
+            _, gW, gb = loss.value_and_gradient_from_raw(raw)
+            n_products += 2
+            L = max(L, L_inner)
+            crit = _gradient_mapping(penalty, W, gW, gb, L)
+            if crit <= tol * ref or n_iter >= max_iter:
+                converged = crit <= tol * ref
+                break
+            start = (raw, gW, gb)
         W_ws, b, raw_ws, inner_iter, inner_converged, inner_crit, L_inner, inner_products = _fista_loop(
             sub, penalty, W[ws], b, L, inner_tol, max_iter - n_iter, ref, start=start
         )

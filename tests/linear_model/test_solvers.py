@@ -1022,3 +1022,63 @@ def test_admm_leaves_float32_when_its_rounding_stalls():
     out = _admm_loop(loss, penalty, single, np.zeros_like(g0), g0, stop, 100_000, _admm_rho(penalty, single, g0))
     assert out[6] and out[7] <= stop  # converged, certified in float64
     assert loss._kernel[False]._factor is not None  # by the float64 kernel
+
+
+# ---------------------------------------------------------------- float32 twin for warm starts
+def test_single_precision_twin_is_the_same_model_on_centered_features():
+    X, Y, sw = _admm_problem(sample_weight=True)
+    X = X + 50.0  # far from 0: the twin centers before rounding
+    loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw))
+    twin = loss.single_precision()
+    assert twin.dtype == np.float32 and loss.single_precision() is twin  # cached
+    W = np.random.RandomState(0).randn(X.shape[1], Y.shape[1])
+    b = np.arange(Y.shape[1], dtype=float)
+    raw = loss.raw_prediction(W, b)
+    _, g, gb = loss.value_and_gradient(W, b)
+    W32, b32, (raw32, g_start, gb_start) = loss.to_single(W, b, raw, g, gb)
+    assert W32.dtype == b32.dtype == raw32.dtype == g_start.dtype == np.float32
+    assert_allclose(twin.raw_prediction(W32, b32), raw, rtol=1e-4, atol=1e-3)
+    # The twin's own gradient at its parameters is the converted one.
+    _, g32, gb32 = twin.value_and_gradient(W32, b32)
+    assert_allclose(g32, g_start, rtol=1e-3, atol=1e-4 * np.abs(g).max())
+    assert_allclose(gb32, gb_start, rtol=1e-3, atol=1e-4 * np.abs(gb).max())
+    W_back, b_back = loss.from_single(W32, b32)
+    assert W_back.dtype == b_back.dtype == np.float64
+    assert_allclose(W_back, W, rtol=1e-6)
+    assert_allclose(b_back, b, atol=1e-4 * np.abs(W).sum())
+    # Not offered where the blocks are not: missing labels, sparse or float32 X.
+    Y_missing = Y.copy()
+    Y_missing[0, 0] = np.nan
+    assert SquaredLoss(check_task_data(X, Y_missing)).single_precision() is None
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).single_precision() is None
+    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).single_precision() is None
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, monkeypatch):
+    import skmtl.linear_model._solvers as solvers
+
+    X, Y, _ = _admm_problem(n=60, d=200, T=5)
+    X = X + 5.0
+    data = check_task_data(X, Y)
+    g0 = _gradient_at_null(SquaredLoss(data, fit_intercept=fit_intercept))
+    top = L21(1.0).alpha_max(g0)
+    # Past half of the features in the support: a whole-problem warm start.
+    previous = working_set_fista(SquaredLoss(data, fit_intercept=fit_intercept), L21(top / 200), tol=1e-8, max_iter=100_000)
+    penalty = L21(top / 300)
+    reference = admm(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
+    assert reference.converged
+    for tol, twin_used in ((1e-3, True), (1e-6, False)):
+        loss = SquaredLoss(data, fit_intercept=fit_intercept)
+        result = working_set_fista(loss, penalty, previous.coef, previous.intercept, tol=tol, max_iter=100_000)
+        assert result.converged and (loss._single not in (None, False)) is twin_used
+        assert result.stop_crit <= tol  # the float64 gradient mapping at the returned point
+        assert result.coef.dtype == np.float64
+    # A target below float32's floor: the float64 check fails and float64
+    # FISTA finishes from the float32 point.
+    monkeypatch.setattr(solvers, "_SINGLE_MIN_TOL", 0.0)
+    loss = SquaredLoss(data, fit_intercept=fit_intercept)
+    tight = working_set_fista(loss, penalty, previous.coef, previous.intercept, tol=1e-10, max_iter=100_000)
+    assert tight.converged and loss._single not in (None, False)
+    assert tight.objective <= reference.objective + 1e-10 * abs(reference.objective)
+    assert_allclose(tight.coef, reference.coef, rtol=1e-5, atol=1e-7)
