@@ -758,8 +758,18 @@ def working_set_fista(
       ``X`` at a small ``alpha`` does not slow it; ``alpha_max / 100`` on a Gaussian
       ``X`` with n = 500, d = 1000 takes 12-16 iterations where FISTA took
       40. It stops on the same L-free measure as block coordinate descent.
-      Warm starts (paths) keep FISTA, which needs fewer, cheaper
-      iterations from a nearby solution.
+      For loose targets (at least 20 times float32's rounding floor, see
+      :func:`_admm_kernel`) the kernel and its products are float32, at
+      half the cost; the stop is still decided in float64. Warm starts
+      (paths) keep FISTA, which needs fewer, cheaper iterations from a
+      nearby solution.
+
+    A warm start whose working set holds every feature, on a loss with a
+    float32 twin (``loss.single_precision``: the conditions of the blocks)
+    and a relative target of at least 1e-4, runs its FISTA iterations on
+    the twin (at most 200, down to 1e-6 at most), then computes the float64
+    gradient once; float64 FISTA goes on from there if the float64
+    gradient mapping misses the tolerance.
 
     A warm start already optimal is accepted after one full-gradient check
     and reported as ``n_iter = 1`` (0 is the null solution's).
