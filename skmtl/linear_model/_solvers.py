@@ -204,6 +204,21 @@ def _null_model(loss, zero, b_null):
     return (raw, *loss.value_and_gradient_from_raw(raw))
 
 
+def _gradient_at(loss, W, raw):
+    """``(grad_W, grad_b, n_products)`` at ``W`` whose raw prediction is ``raw``.
+
+    Through the loss's Gram columns when it offers them for this ``W``
+    (``loss.gradient_from_support``: a row-sparse ``W``), else one backward
+    product.
+    """
+    from_support = getattr(loss, "gradient_from_support", None)
+    out = None if from_support is None else from_support(W, raw)
+    if out is None:
+        _, grad_W, grad_b = loss.value_and_gradient_from_raw(raw)
+        return grad_W, grad_b, 1
+    return out
+
+
 def _null_is_optimal(penalty, zero, gW0):
     """Whether ``W = 0`` (with the null intercepts) solves the problem.
 
@@ -824,8 +839,8 @@ def working_set_fista(
         raw, gW, gb = remembered  # the previous solve of a path ended here
     else:
         raw = loss.raw_prediction(W, b)
-        _, gW, gb = loss.value_and_gradient_from_raw(raw)
-        n_products += 2
+        gW, gb, backward = _gradient_at(loss, W, raw)
+        n_products += 1 + backward
 
     n_iter = 0
     converged = False
@@ -947,8 +962,8 @@ def working_set_fista(
         W = np.zeros((n_features, n_tasks), dtype=dtype)
         W[ws] = W_ws
         raw = loss.raw_prediction(W, b)
-        _, gW, gb = loss.value_and_gradient_from_raw(raw)
-        n_products += 2
+        gW, gb, backward = _gradient_at(loss, W, raw)
+        n_products += 1 + backward
         previous_crit, crit = crit, _gradient_mapping(penalty, W, gW, gb, L)
         if crit > 0.5 * previous_crit:
             # Too little progress: the working set misses useful features.

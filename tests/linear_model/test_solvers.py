@@ -20,6 +20,7 @@ from skmtl.linear_model._solvers import (
     SolverResult,
     _anderson,
     _bcd_loop,
+    _gradient_mapping,
     admm,
     fista,
     solve,
@@ -1082,3 +1083,84 @@ def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, mo
     assert tight.converged and loss._single not in (None, False)
     assert tight.objective <= reference.objective + 1e-10 * abs(reference.objective)
     assert_allclose(tight.coef, reference.coef, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- Gram columns for sparse gradients
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_from_support_matches_the_backward_product(fit_intercept, weighted):
+    rng = np.random.RandomState(4)
+    n, d, T = 80, 120, 6
+    X = rng.randn(n, d) + 50.0  # far from 0: the columns are centered
+    Y = rng.randn(n, T)
+    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    task_weights = rng.uniform(0.5, 2.0, T) if weighted else None
+    loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), task_weights=task_weights, fit_intercept=fit_intercept)
+    b = rng.randn(T)
+    # Each column is computed once: the second support adds two, the third none.
+    for rows, n_products in (([3, 17, 40], 1), ([3, 17, 40, 41, 99], 1), ([], 0)):
+        W = np.zeros((d, T))
+        W[rows] = rng.randn(len(rows), T)
+        raw = loss.raw_prediction(W, b)
+        _, g, gb = loss.value_and_gradient_from_raw(raw)
+        g_cols, gb_cols, products = loss.gradient_from_support(W, raw)
+        assert products == n_products
+        assert_allclose(g_cols, g, rtol=0, atol=1e-12 * np.abs(g).max())
+        assert_allclose(gb_cols, gb, rtol=0, atol=1e-12 * max(np.abs(gb).max(), 1.0))
+    assert loss._columns.used == 5
+
+
+def test_gradient_from_support_declines_when_a_product_is_cheaper():
+    rng = np.random.RandomState(5)
+    n, d, T = 40, 100, 3
+    loss = SquaredLoss(check_task_data(rng.randn(n, d), rng.randn(n, T)))
+
+    def gradient(rows):
+        W = np.zeros((d, T))
+        W[rows] = 1.0
+        return loss.gradient_from_support(W, loss.raw_prediction(W, np.zeros(T)))
+
+    assert gradient(np.arange(4)) is None  # 4 new columns for 3 tasks: above one backward product
+    for start in range(0, 9, 3):
+        assert gradient(np.arange(start, start + 3))[2] == 1
+    assert gradient(np.arange(9))[2] == 0 and gradient(np.arange(10))[2] == 1
+    # Past n / 4 rows a backward product is cheaper, even with every column cached.
+    assert loss._columns.used == 10 and not loss._columns.covers(np.arange(11), T)
+    # Past n / 2 cached columns the cache starts afresh.
+    for start in range(12, 21, 3):
+        assert gradient(np.arange(start, start + 3)) is not None
+    assert gradient(np.arange(21, 24)) is None and loss._columns.used == 0
+    assert gradient(np.arange(21, 24))[2] == 1
+    # Not offered where the blocks are not, nor on restricted losses.
+    X, Y = rng.randn(n, d), rng.randn(n, T)
+    Y[0, 0] = np.nan
+    for other in (
+        SquaredLoss(check_task_data(X, Y)),
+        SquaredLoss(check_task_data(sp.csr_matrix(X), np.nan_to_num(Y))),
+        SquaredLoss(check_task_data(X.astype(np.float32), np.nan_to_num(Y))),
+        loss.restrict(np.arange(10)),
+    ):
+        V = np.zeros((other.n_features, T))
+        assert other.gradient_from_support(V, other.raw_prediction(V, np.zeros(T))) is None
+
+
+def test_working_sets_check_sparse_solutions_through_gram_columns():
+    X, Y, _ = _admm_problem(n=200, d=400, T=8)
+    data = check_task_data(X + 5.0, Y)
+    top = L21(1.0).alpha_max(_gradient_at_null(SquaredLoss(data)))
+    loss = SquaredLoss(data)
+    first = working_set_fista(loss, L21(top / 2), tol=1e-10, max_iter=100_000)
+    assert 0 < loss._columns.used <= 8
+    penalty = L21(top / 2.2)
+    warm = working_set_fista(loss, penalty, first.coef, first.intercept, tol=1e-10, max_iter=100_000)
+    cold = fista(SquaredLoss(data), penalty, tol=1e-12, max_iter=100_000)
+    assert warm.converged and cold.converged
+    assert warm.objective <= cold.objective + 1e-10 * abs(cold.objective)
+    assert_allclose(warm.coef, cold.coef, rtol=1e-6, atol=1e-8)
+    # Its criterion, recomputed from a backward product, meets the tolerance.
+    fresh = SquaredLoss(data)
+    _, g, gb = fresh.value_and_gradient(warm.coef, warm.intercept)
+    _, g0, gb0 = fresh.value_and_gradient(np.zeros_like(warm.coef), fresh.null_intercept())
+    L = warm.lipschitz
+    crit = _gradient_mapping(penalty, warm.coef, g, gb, L) / _gradient_mapping(penalty, 0 * warm.coef, g0, gb0, L)
+    assert crit <= 1e-10
