@@ -1038,7 +1038,8 @@ class SquaredLoss(_BaseLoss):
     def single_precision(self):
         """A float32 twin of this loss on centered features, or None (cached).
 
-        Available under the conditions of :meth:`block_design`. The twin's
+        Available under the conditions of :meth:`block_design`, and offers
+        float32 blocks itself (:meth:`block_design`). The twin's
         design is ``X - 1 m'`` (``m`` the sample-weighted feature means) in
         float32, so that its products cost half of float64 BLAS; centering
         first keeps features far from 0 from cancelling in float32 (an
@@ -1049,30 +1050,36 @@ class SquaredLoss(_BaseLoss):
         if self._single is None:
             self._single = False
             if self._block_source is not None and self._gram is None:
-                X, s, _ = self._block_source
+                X, s, a = self._block_source
                 m = (s @ X) / s.sum() if self.fit_intercept and s.sum() > 0 else np.zeros(X.shape[1])
                 twin = copy.copy(self)
                 twin.dtype = np.dtype(np.float32)
-                twin._design = _WideDesign((X - m).astype(np.float32), self.n_tasks, self.fit_intercept)
+                X32 = (X - m).astype(np.float32)
+                twin._design = _WideDesign(X32, self.n_tasks, self.fit_intercept)
                 twin._weights = self._weights.astype(np.float32)
                 twin._targets = self._targets.astype(np.float32)
                 twin._lipschitz = twin._null = twin._null_b = twin._memo = None
-                twin._gram = twin._ws_gram = twin._block_source = twin._blocks = None
+                twin._gram = twin._ws_gram = twin._blocks = None
+                # Its own blocks (block_design): float32 block coordinate descent.
+                twin._block_source = (X32, s.astype(np.float32), a)
                 twin._kernel_source, twin._kernel, twin._single = None, {}, False
                 twin._columns = False
                 twin._shift = m
                 self._single = twin
         return self._single or None
 
-    def to_single(self, W, b, raw, grad_W, grad_b):
+    def to_single(self, W, b, raw=None, grad_W=None, grad_b=None):
         """``(W, b)`` and ``(raw, grad_W, grad_b)`` there, for :meth:`single_precision`'s twin.
 
         The raw prediction is the same; the twin's gradient in ``W`` is
-        ``(X - 1 m')' R = grad_W - m grad_b'``.
+        ``(X - 1 m')' R = grad_W - m grad_b'``. Without ``raw`` (and the
+        gradient), the third item is None.
         """
         m = self._single._shift
         f32 = np.float32
-        start = (raw.astype(f32), (grad_W - np.outer(m, grad_b)).astype(f32), grad_b.astype(f32))
+        start = None
+        if raw is not None:
+            start = (raw.astype(f32), (grad_W - np.outer(m, grad_b)).astype(f32), grad_b.astype(f32))
         return W.astype(f32), (b + m @ W).astype(f32), start
 
     def from_single(self, W, b):

@@ -491,6 +491,54 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
     return W, b, raw, gW, gb, n_epochs, converged, crit, n_products
 
 
+def _twin_start(loss, W, tol):
+    """Whether a warm start at ``W`` goes straight to the float32 twin.
+
+    A ``W`` with at least half of its rows nonzero makes the working set the
+    whole problem, whose warm starts the twin iterates on (see
+    :func:`working_set_fista`) when the target allows; the start's raw
+    prediction and gradient are then the twin's, at half the cost.
+    """
+    if _INNER_TIGHT * tol < _SINGLE_MIN_TOL or getattr(loss, "single_precision", None) is None:
+        return False
+    if 2 * np.count_nonzero(np.any(W != 0, axis=1)) < W.shape[0]:
+        return False
+    return loss.single_precision() is not None
+
+
+def _single_precision_stage(loss, twin, penalty, W, b, start, L, stop_abs, max_iter, ref, bcd):
+    """Iterations on the loss's float32 ``twin`` from ``(W, b)``, back in float64.
+
+    Block coordinate descent on the twin's blocks when ``bcd`` (and the
+    twin offers them), else FISTA; at most ``_SINGLE_MAX_ITER`` iterations,
+    down to ``max(stop_abs, _SINGLE_FLOOR * ref)`` at most (float32's
+    rounding floor). ``start`` is ``(raw, grad_W, grad_b)`` at ``(W, b)``,
+    or ``(None, None, None)``: then the twin computes them, at half the
+    cost.
+
+    Returns ``(W, b, raw, grad_W, grad_b, n_iter, L)``: the float64 point
+    with its float64 raw prediction and gradient (two products), and ``L``
+    raised to the step constant FISTA accepted.
+    """
+    W32, b32, start32 = loss.to_single(W, b, *start)
+    stop = max(stop_abs, _SINGLE_FLOOR * ref)
+    max_iter = min(max_iter, _SINGLE_MAX_ITER)
+    blocks = _block_design(twin, penalty) if bcd else None
+    if blocks is not None:
+        # Block coordinate descent needs the raw prediction only.
+        raw32 = twin.raw_prediction(W32, b32) if start32 is None else start32[0]
+        W32, b32, _, _, _, n_iter, _, _, _ = _bcd_loop(
+            twin, penalty, blocks, W32, b32, raw32, stop, max_iter, n_steps=_BCD_STEPS, memory=_BCD_MEMORY
+        )
+    else:
+        W32, b32, _, n_iter, _, _, L_inner, _ = _fista_loop(twin, penalty, W32, b32, L, stop, max_iter, ref, start=start32)
+        L = max(L, L_inner)
+    W, b = loss.from_single(W32, b32)
+    raw = loss.raw_prediction(W, b)
+    _, gW, gb = loss.value_and_gradient_from_raw(raw)
+    return W, b, raw, gW, gb, n_iter, L
+
+
 def _kernel_system(loss, single=False, build=True):
     """The loss's :class:`._losses._KernelSystem` when ADMM pays, else None.
 
@@ -837,6 +885,8 @@ def working_set_fista(
         raw, gW, gb = raw0, gW0, gb0  # a cold start is the zero model
     elif remembered is not None:
         raw, gW, gb = remembered  # the previous solve of a path ended here
+    elif _twin_start(loss, W, tol):
+        raw = gW = gb = None  # computed in float32 by the twin (see Notes)
     else:
         raw = loss.raw_prediction(W, b)
         gW, gb, backward = _gradient_at(loss, W, raw)
@@ -851,11 +901,14 @@ def working_set_fista(
     while True:
         support = np.flatnonzero(np.any(W != 0, axis=1))
         ws_size = max(ws_size, min(2 * len(support), n_features))
-        scores = np.asarray(penalty.subdiff_distance_rows(W, gW), dtype=np.float64)
-        scores[support] = np.inf  # the support always stays in
-        # Only rows that violate their optimality condition (or are in the
-        # support) are worth adding: the others would stay at 0.
-        size = min(ws_size, max(int(np.count_nonzero(scores > 0)), 1))
+        if gW is None:
+            size = n_features  # a dense warm start: the whole problem
+        else:
+            scores = np.asarray(penalty.subdiff_distance_rows(W, gW), dtype=np.float64)
+            scores[support] = np.inf  # the support always stays in
+            # Only rows that violate their optimality condition (or are in
+            # the support) are worth adding: the others would stay at 0.
+            size = min(ws_size, max(int(np.count_nonzero(scores > 0)), 1))
         # Past half of the features a restriction saves little and the
         # next round would likely need them all: take them all at once.
         if 2 * size < n_features:
@@ -877,9 +930,9 @@ def working_set_fista(
             ref = _gradient_mapping(penalty, zero, gW0, gb0, L)
             if ref == 0:
                 return SolverResult(zero, b_null.copy(), 0, True, 0.0, f0 + penalty.value(zero), L, n_products)
-        if crit is None:
+        if crit is None and gW is not None:
             crit = _gradient_mapping(penalty, W, gW, gb, L)
-        if crit <= tol * ref:
+        if crit is not None and crit <= tol * ref:
             converged = True
             break
         if n_iter >= max_iter:
@@ -912,6 +965,19 @@ def working_set_fista(
             n_iter += inner_iter
             n_products += inner_products
             break
+        twin = loss.single_precision() if full and W0 is not None and inner_tol >= _SINGLE_MIN_TOL * ref else None
+        if twin is not None:
+            # A warm start (a path's dense end) iterates in float32, then
+            # checks in float64 and finishes there if needed.
+            W, b, raw, gW, gb, inner_iter, L = _single_precision_stage(
+                loss, twin, penalty, W, b, (raw, gW, gb), L, inner_tol, max_iter - n_iter, ref, blocks is not None
+            )
+            n_iter += inner_iter
+            n_products += 2
+            crit = _gradient_mapping(penalty, W, gW, gb, L)
+            if crit <= tol * ref or n_iter >= max_iter:
+                converged = crit <= tol * ref
+                break
         if blocks is not None:
             W, b, raw, gW, gb, inner_iter, converged, crit, inner_products = _bcd_loop(
                 loss, penalty, blocks, W.copy(), b, raw.copy(), inner_tol, max_iter - n_iter,
@@ -923,26 +989,6 @@ def working_set_fista(
         # The raw prediction and gradient at W serve the restricted problem
         # too (W is 0 outside ws), unless it is in Gram form.
         start = (raw, gW[ws], gb) if full or getattr(sub, "_gram", None) is None else None
-        twin = loss.single_precision() if full and W0 is not None and inner_tol >= _SINGLE_MIN_TOL * ref else None
-        if twin is not None:
-            # A warm start (a path's dense end) runs its FISTA iterations in
-            # float32, then checks in float64 and finishes there if needed.
-            W32, b32, start32 = loss.to_single(W, b, raw, gW, gb)
-            W32, b32, _, inner_iter, _, _, L_inner, _ = _fista_loop(
-                twin, penalty, W32, b32, L, max(inner_tol, _SINGLE_FLOOR * ref),
-                min(max_iter - n_iter, _SINGLE_MAX_ITER), ref, start=start32,
-            )
-            n_iter += inner_iter
-            W, b = loss.from_single(W32, b32)
-            raw = loss.raw_prediction(W, b)
-            _, gW, gb = loss.value_and_gradient_from_raw(raw)
-            n_products += 2
-            L = max(L, L_inner)
-            crit = _gradient_mapping(penalty, W, gW, gb, L)
-            if crit <= tol * ref or n_iter >= max_iter:
-                converged = crit <= tol * ref
-                break
-            start = (raw, gW, gb)
         W_ws, b, raw_ws, inner_iter, inner_converged, inner_crit, L_inner, inner_products = _fista_loop(
             sub, penalty, W[ws], b, L, inner_tol, max_iter - n_iter, ref, start=start
         )

@@ -1055,28 +1055,47 @@ def test_single_precision_twin_is_the_same_model_on_centered_features():
     assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).single_precision() is None
 
 
+def _twin_problem(kind):
+    if kind == "fista":  # n < d: whole-problem warm starts run FISTA
+        X, Y, _ = _admm_problem(n=60, d=150, T=5)
+        return X + 5.0, Y
+    # n >= 640 and n < 2 (d + 1): they run block coordinate descent.
+    rng = np.random.RandomState(5)
+    X = rng.randn(700, 400) + 1.0
+    return X, X[:, :5] @ rng.randn(5, 3) + 0.5 * rng.randn(700, 3) + 2.0
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, monkeypatch):
+@pytest.mark.parametrize("kind", ["fista", "blocks"])
+def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, kind, monkeypatch):
     import skmtl.linear_model._solvers as solvers
 
-    X, Y, _ = _admm_problem(n=60, d=200, T=5)
-    X = X + 5.0
+    X, Y = _twin_problem(kind)
+    d = X.shape[1]
     data = check_task_data(X, Y)
     g0 = _gradient_at_null(SquaredLoss(data, fit_intercept=fit_intercept))
     top = L21(1.0).alpha_max(g0)
     # Past half of the features in the support: a whole-problem warm start.
-    previous = working_set_fista(SquaredLoss(data, fit_intercept=fit_intercept), L21(top / 200), tol=1e-8, max_iter=100_000)
-    penalty = L21(top / 300)
-    reference = admm(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-12, max_iter=100_000)
+    previous = working_set_fista(SquaredLoss(data, fit_intercept=fit_intercept), L21(top / 300), tol=1e-8, max_iter=100_000)
+    assert 2 * np.count_nonzero(np.any(previous.coef != 0, axis=1)) >= d
+    penalty = L21(top / 400)
+    solver = admm if kind == "fista" else working_set_fista
+    reference = solver(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-11, max_iter=100_000)
     assert reference.converged
     for tol, twin_used in ((1e-3, True), (1e-6, False)):
         loss = SquaredLoss(data, fit_intercept=fit_intercept)
+        loss.null_model()  # (the reference of the stopping rule: 2 products)
         result = working_set_fista(loss, penalty, previous.coef, previous.intercept, tol=tol, max_iter=100_000)
         assert result.converged and (loss._single not in (None, False)) is twin_used
         assert result.stop_crit <= tol  # the float64 gradient mapping at the returned point
         assert result.coef.dtype == np.float64
+        if twin_used:
+            # The start's products were the twin's: float64 only checked.
+            assert result.n_products == 2
+            # The blocks of a tall enough design are the twin's too.
+            assert (loss._single._blocks is not None) is (kind == "blocks")
     # A target below float32's floor: the float64 check fails and float64
-    # FISTA finishes from the float32 point.
+    # iterations finish from the float32 point.
     monkeypatch.setattr(solvers, "_SINGLE_MIN_TOL", 0.0)
     loss = SquaredLoss(data, fit_intercept=fit_intercept)
     tight = working_set_fista(loss, penalty, previous.coef, previous.intercept, tol=1e-10, max_iter=100_000)
