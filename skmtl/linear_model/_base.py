@@ -85,7 +85,9 @@ class _LinearMultiTaskModel(BaseEstimator):
         data = self._validate_fit(X, y, sample_weight)
         data, task_weights = self._encode_targets(data)
         loss_class = LogisticLoss if self._loss_name == "logistic" else SquaredLoss
-        return loss_class(data, task_weights=task_weights, fit_intercept=self.fit_intercept)
+        # Centered features (sklearn's _preprocess_data): the solvers see
+        # intercepts c = b + m' W, converted at the estimator's boundary.
+        return loss_class(data, task_weights=task_weights, fit_intercept=self.fit_intercept, center=True)
 
     def _warm_start_point(self, loss):
         """``(W0, b0)`` from the previous fit, as scikit-learn's ``warm_start``."""
@@ -94,11 +96,15 @@ class _LinearMultiTaskModel(BaseEstimator):
         if self.coef_.shape != (loss.n_tasks, loss.n_features):
             # Different tasks or features than the last fit: start cold.
             return None, None
-        b0 = self.intercept_ if self.fit_intercept else None
+        b0 = loss.to_centered_intercept(self.coef_.T, self.intercept_) if self.fit_intercept else None
         return self.coef_.T, b0
 
     def _solve(self, loss, alpha, W0=None, b0=None):
-        """Solve for one ``alpha`` and set the fitted attributes."""
+        """Solve for one ``alpha`` and set the fitted attributes.
+
+        ``b0`` and the returned result's intercepts are the loss's (see
+        ``SquaredLoss.to_centered_intercept``); ``intercept_`` is the model's.
+        """
         penalty = self._make_penalty(alpha)
         result = solve(
             loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter, tol=self.tol
@@ -106,7 +112,7 @@ class _LinearMultiTaskModel(BaseEstimator):
         # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
         # on its transpose W (rows = features = the L21 groups).
         self.coef_ = np.ascontiguousarray(result.coef.T)
-        self.intercept_ = np.asarray(result.intercept, dtype=self.coef_.dtype)
+        self.intercept_ = np.asarray(loss.from_centered_intercept(result.coef, result.intercept), dtype=self.coef_.dtype)
         self.n_iter_ = int(result.n_iter)
         self.stop_crit_ = float(result.stop_crit)
         self.objective_ = float(result.objective)

@@ -102,6 +102,12 @@ class _StackedLoss:
     def null_intercept(self):
         return self.loss.null_intercept()
 
+    def to_centered_intercept(self, Z, b):
+        return self.loss.to_centered_intercept(self._merge(Z), b)
+
+    def from_centered_intercept(self, Z, c):
+        return self.loss.from_centered_intercept(self._merge(Z), c)
+
     def null_model(self):
         raw, value, grad_W, grad_b = self.loss.null_model()
         return raw, value, self._stack(grad_W), grad_b
@@ -233,8 +239,8 @@ class _TwoPartMixin:
             return None, None
         if self.shared_coef_.shape != (loss.n_tasks, loss.n_base_features):
             return None, None
-        b0 = self.intercept_ if self.fit_intercept else None
-        return np.vstack([self.shared_coef_.T, self.specific_coef_.T]), b0
+        Z0 = np.vstack([self.shared_coef_.T, self.specific_coef_.T])
+        return Z0, loss.to_centered_intercept(Z0, self.intercept_) if self.fit_intercept else None
 
     def _fit(self, X, y, sample_weight):
         self._check_params()

@@ -51,6 +51,7 @@ Three designs compute the raw predictions and gradients:
 """
 
 import copy
+import dataclasses
 
 import numpy as np
 import scipy.sparse as sp
@@ -306,6 +307,31 @@ class _LongDesign:
         return _top_eigenvalue(matvec, T * dim)
 
 
+def _centered(data, center):
+    """``(data, m)`` with dense features centered by their (sample-weighted) means ``m``.
+
+    The intercepts are not penalized, so a model on ``X - 1 m'`` with
+    intercepts ``c = b + m' W`` is the same model: centering only changes
+    the solvers' geometry. Features far from 0 couple ``W`` with the
+    intercepts through the large eigenvalue ``n ||m||^2`` of ``[X, 1]' [X,
+    1]``: with an offset of 5, proximal gradient methods took 100x more
+    iterations on the uncentered design. ``m`` is None (nothing done) for
+    sparse ``X`` (centering would densify it), without ``center`` or when
+    the means are already 0. ``X`` keeps its dtype; the input is not
+    modified (a centered copy).
+    """
+    X = data.X
+    if not center or sp.issparse(X):
+        return data, None
+    sw = data.sample_weight
+    if sw is not None and not np.sum(sw) > 0:
+        return data, None
+    m = np.average(np.asarray(X, dtype=np.float64), axis=0, weights=sw)
+    if not np.any(m):
+        return data, None
+    return dataclasses.replace(data, X=np.asarray(X - m, dtype=X.dtype)), m
+
+
 class _BaseLoss:
     """Common construction: design, per-label weights, targets.
 
@@ -315,10 +341,14 @@ class _BaseLoss:
 
     _curvature = 1.0
 
-    def __init__(self, data, y=None, *, task_weights=None, fit_intercept=True):
+    def __init__(self, data, y=None, *, task_weights=None, fit_intercept=True, center=False):
         X = data.X
         if not (sp.issparse(X) or isinstance(X, np.ndarray)):
             raise TypeError("data.X must be a NumPy array or a SciPy sparse matrix.")
+        data, self.x_offset = _centered(data, center and fit_intercept)
+        # The (possibly centered) data the loss works on.
+        self._source = data
+        X = data.X
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
@@ -368,6 +398,22 @@ class _BaseLoss:
         self._null = None
         self._null_b = None
         self._memo = None
+
+    def to_centered_intercept(self, W, b):
+        """The loss's intercepts for the model ``(W, b)`` of the original features.
+
+        With ``x_offset`` (``center=True``) the loss works on ``X - 1 m'``
+        and its intercepts are ``c = b + m' W``; else ``b`` itself.
+        """
+        if self.x_offset is None or b is None:
+            return b
+        return np.asarray(b + self.x_offset @ np.asarray(W, dtype=np.float64), dtype=self.dtype)
+
+    def from_centered_intercept(self, W, c):
+        """The original features' intercepts ``b = c - m' W`` (see :meth:`to_centered_intercept`)."""
+        if self.x_offset is None:
+            return c
+        return np.asarray(c - self.x_offset @ np.asarray(W, dtype=np.float64), dtype=self.dtype)
 
     def _normalize(self, weights, totals, codes=None):
         """``c = w_t * s_i / S_t`` with ``0 / 0 = 0`` (a task with zero total weight)."""
@@ -921,6 +967,13 @@ class SquaredLoss(_BaseLoss):
         ``0.5 * sum_t ||X_t w_t - y_t||^2``.
     fit_intercept : bool, default=True
         Whether ``b`` is used (else ``grad_b`` is 0).
+    center : bool, default=False
+        With ``fit_intercept``, work on the dense features centered by their
+        sample-weighted means ``m`` (``x_offset``; a copy): the loss's
+        intercepts are then ``c = b + m' W`` (:meth:`to_centered_intercept`,
+        :meth:`from_centered_intercept`), the same model in a geometry where
+        features far from 0 no longer slow the solvers. The estimators use
+        it. No effect on sparse ``X`` or features already of mean 0.
     gram : "auto" or bool, default="auto"
         Work with the Gram matrix ``X' X`` (d x d) instead of ``X``: an
         iteration then costs ``d^2 T`` instead of ``n d T`` flops, after a
@@ -942,8 +995,9 @@ class SquaredLoss(_BaseLoss):
 
     _curvature = 1.0
 
-    def __init__(self, data, y=None, *, task_weights=None, fit_intercept=True, gram="auto"):
-        super().__init__(data, y, task_weights=task_weights, fit_intercept=fit_intercept)
+    def __init__(self, data, y=None, *, task_weights=None, fit_intercept=True, center=False, gram="auto"):
+        super().__init__(data, y, task_weights=task_weights, fit_intercept=fit_intercept, center=center)
+        data = self._source
         if gram not in ("auto", True, False):
             raise ValueError(f"gram must be 'auto', True or False; got {gram!r}.")
         self._gram = None
@@ -1270,7 +1324,8 @@ class LogisticLoss(_BaseLoss):
     Labels are encoded as -1 / +1 (MALSAR's convention; an estimator encodes
     each task's two classes, or expands a multiclass task one-vs-rest into
     several -1/+1 columns, before building the loss). Parameters are those
-    of :class:`SquaredLoss`; ``y`` must hold -1 or +1 on every labeled entry.
+    of :class:`SquaredLoss` but ``gram``; ``y`` must hold -1 or +1 on every
+    labeled entry.
 
     Notes
     -----

@@ -163,6 +163,8 @@ def _run_path(est, loss, alphas, on_solution=None):
     intercepts = np.empty((n, loss.n_tasks), dtype=loss.dtype)
     n_iters = np.empty(n, dtype=int)
     not_converged = []
+    # The loss's intercepts (centered features), for the warm starts.
+    centered_intercepts = np.empty_like(intercepts)
     W0 = b0 = None
     recall = getattr(loss, "recall_gradient", None)
     for k, alpha in enumerate(alphas):
@@ -174,10 +176,13 @@ def _run_path(est, loss, alphas, on_solution=None):
         remembered = recall is not None and W0 is not None and recall(W0, b0) is not None
         dense = W0 is not None and 2 * np.count_nonzero(np.any(W0 != 0, axis=1)) >= len(W0)
         if k >= 2 and np.any(W0 != 0) and (not remembered or dense):
-            W0, b0 = _extrapolated_start(est, alphas[k - 2 : k + 1], (coefs[k - 2].T, W0), (intercepts[k - 2], b0))
+            W0, b0 = _extrapolated_start(
+                est, alphas[k - 2 : k + 1], (coefs[k - 2].T, W0), (centered_intercepts[k - 2], b0)
+            )
         result = est._solve(loss, alpha, W0, b0)
         W0, b0 = result.coef, result.intercept
-        coefs[k], intercepts[k], n_iters[k] = result.coef.T, result.intercept, result.n_iter
+        coefs[k], centered_intercepts[k], n_iters[k] = result.coef.T, result.intercept, result.n_iter
+        intercepts[k] = est.intercept_
         if not result.converged:
             not_converged.append(alpha)
         if on_solution is not None:

@@ -7,6 +7,7 @@ estimator level.
 
 import os
 import csv
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 import scipy.io
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
 from skmtl.linear_model import (
@@ -349,3 +351,67 @@ def test_estimator_objective_at_most_malsar(case, filename, loss, penalty, rho1,
         data_term = sum(np.mean(np.logaddexp(0, -y * (x @ W[:, t] + b[t]))) for t, (x, y) in enumerate(zip(Xs, ys)))
     ours = data_term + rho1 * _OMEGA[penalty](W) + rho_l2 * np.sum(W**2)
     assert ours <= _malsar_objectives()[case]
+
+
+# ---------------------------------------------------------------- centered features
+def _all_linear_estimators():
+    from skmtl.linear_model import (
+        ClusteredClassifier,
+        ClusteredRegressor,
+        DirtyClassifier,
+        DirtyRegressor,
+        GraphRegularizedRegressor,
+        GroupLassoRegressorCV,
+        MeanRegularizedClassifier,
+        MeanRegularizedRegressor,
+        SparseLowRankRegressor,
+        TaskRelationRegressor,
+    )
+
+    return [
+        GroupLassoRegressor(alpha=0.05),
+        GroupLassoClassifier(alpha=0.01),
+        TraceNormRegressor(alpha=0.05),
+        MultiTaskLassoRegressor(alpha=0.05),
+        MeanRegularizedRegressor(alpha=0.5),
+        MeanRegularizedClassifier(alpha=0.5),
+        GraphRegularizedRegressor(alpha=0.5),
+        TaskRelationRegressor(alpha=0.5),
+        ClusteredRegressor(n_clusters=2, random_state=0),
+        ClusteredClassifier(n_clusters=2, random_state=0),
+        DirtyRegressor(),
+        DirtyClassifier(),
+        SparseLowRankRegressor(),
+        GroupLassoRegressorCV(n_alphas=5, cv=3),
+    ]
+
+
+@pytest.mark.parametrize("estimator", _all_linear_estimators(), ids=lambda e: type(e).__name__)
+def test_shifted_features_give_the_same_model(estimator):
+    # The intercepts are not penalized: on X + o the model is the same, with
+    # intercepts b - o' coef. The solvers see centered features, so the shift
+    # must not slow them either.
+    X, Y = _regression(n=60, d=8, T=3, seed=4)
+    if is_classifier(estimator):
+        Y = np.where(Y > np.median(Y, axis=0), 1, 0)
+    offset = 20.0 + 10.0 * np.random.RandomState(0).rand(X.shape[1])
+    params = {k: v for k, v in (("tol", 1e-10), ("max_iter", 100_000)) if k in estimator.get_params()}
+    plain = clone(estimator).set_params(**params).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        shifted = clone(estimator).set_params(**params).fit(X + offset, Y)
+    assert_allclose(shifted.coef_, plain.coef_, rtol=1e-5, atol=1e-7)
+    assert_allclose(shifted.intercept_, plain.intercept_ - plain.coef_ @ offset, rtol=1e-6, atol=1e-6)
+    if hasattr(plain, "n_iter_") and np.ndim(plain.n_iter_) == 0:
+        assert shifted.n_iter_ <= 2 * plain.n_iter_ + 10
+
+
+def test_warm_start_on_shifted_features_starts_at_the_solution():
+    X, Y = _regression(n=60, d=8, T=3, seed=4)
+    X = X + 50.0
+    est = GroupLassoRegressor(alpha=0.05, tol=1e-8, warm_start=True).fit(X, Y)
+    coef, intercept = est.coef_.copy(), est.intercept_.copy()
+    est.fit(X, Y)
+    assert est.n_iter_ <= 2
+    assert_allclose(est.coef_, coef, rtol=1e-6, atol=1e-10)
+    assert_allclose(est.intercept_, intercept, rtol=1e-6)

@@ -551,3 +551,55 @@ def test_remembered_gradient_is_recalled_for_the_same_point_only():
     assert loss.restrict(np.arange(2)).recall_gradient(W_stored[:2], b) is None
     loss.remember_gradient(W_stored, b, raw, None, None, 3.0)  # forget, keep the step
     assert loss.recall_gradient(W_stored, b) is None and loss.step_hint == 3.0
+
+
+# ---------------------------------------------------------------- centered features
+@pytest.mark.parametrize("loss_cls", LOSSES)
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_centered_loss_is_the_same_model_with_shifted_intercepts(loss_cls, layout):
+    X, Y, sw = _wide_problem(loss_cls)
+    X = X + 50.0
+    X_before = X.copy()
+    if layout == "long":
+        X, Y, sw = _stack_long(X, Y, sw)
+        data = check_task_data(X, Y, sample_weight=sw, task_column=-1)
+    else:
+        data = check_task_data(X, Y, sample_weight=sw)
+    plain = loss_cls(data)
+    centered = loss_cls(data, center=True)
+    features = data.X
+    assert_allclose(centered.x_offset, np.average(features, axis=0, weights=sw))
+    assert plain.x_offset is None
+    if layout == "wide":
+        assert np.array_equal(X, X_before)  # a centered copy; the input is untouched
+    rng = np.random.RandomState(1)
+    W, b = rng.randn(data.n_features, data.n_tasks), rng.randn(data.n_tasks)
+    c = centered.to_centered_intercept(W, b)
+    assert_allclose(c, b + centered.x_offset @ W)
+    assert_allclose(centered.from_centered_intercept(W, c), b)
+    # Same predictions, values and coefficient gradients (at c = b + m' W the
+    # gradient in b is the same; in W it differs by m grad_b').
+    assert_allclose(centered.raw_prediction(W, c), plain.raw_prediction(W, b), rtol=1e-10)
+    f0, g0, gb0 = plain.value_and_gradient(W, b)
+    f1, g1, gb1 = centered.value_and_gradient(W, c)
+    assert_allclose(f1, f0, rtol=1e-10)
+    assert_allclose(gb1, gb0, rtol=1e-8, atol=1e-12)
+    assert_allclose(g1, g0 - np.outer(centered.x_offset, gb0), rtol=1e-7, atol=1e-9 * np.abs(g0).max())
+
+
+def test_centering_applies_to_dense_features_with_intercept_only():
+    X, Y, _ = _wide_problem(SquaredLoss, missing=False, sample_weight=False)
+    X = X + 3.0
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y), center=True).x_offset is None
+    assert SquaredLoss(check_task_data(X, Y), center=True, fit_intercept=False).x_offset is None
+    assert SquaredLoss(check_task_data(X, Y), center=True).x_offset is not None
+    # Rows +v and -v in turn: means exactly 0, nothing to do.
+    signs = np.where(np.arange(len(X)) % 2 == 0, 1.0, -1.0)[:, None]
+    assert SquaredLoss(check_task_data(signs * [1.0, 2.0, -3.0], Y), center=True).x_offset is None
+    X32 = SquaredLoss(check_task_data(X.astype(np.float32), Y), center=True)
+    assert X32.dtype == np.float32 and X32._source.X.dtype == np.float32
+    assert_allclose(X32._source.X.mean(axis=0), 0, atol=1e-5)
+    # Identity without centering.
+    W, b = np.ones((X.shape[1], Y.shape[1])), np.arange(Y.shape[1], dtype=float)
+    plain = SquaredLoss(check_task_data(X, Y))
+    assert plain.to_centered_intercept(W, b) is b and plain.from_centered_intercept(W, b) is b
