@@ -879,9 +879,10 @@ class _KernelSystem:
 
     ``K`` costs ``n^2 d`` flops once (``n / (4 T)`` gradients) and each
     ``rho`` a Cholesky factorization (``n^3 / 3``); a solve then costs
-    about one gradient. ``Xt`` is formed (a copy of ``X``): centering
-    ``X X'`` afterwards would cancel catastrophically on features far from
-    0 (an offset of 5 left ADMM stalled at a relative measure of 6e-7).
+    about one gradient. ``Xt`` is formed (a copy of ``X``, unless the loss
+    already centered it, ``x_centered``): centering ``X X'`` afterwards
+    would cancel catastrophically on features far from 0 (an offset of 5
+    left ADMM stalled at a relative measure of 6e-7).
     Used by :func:`._solvers._admm_loop` on wide ``X`` (``n < d``), where
     the exact ridge solve absorbs the ill-conditioning of ``X`` that slows
     proximal gradient methods.
@@ -896,16 +897,18 @@ class _KernelSystem:
     moves to ``single=False`` when the rounding stalls it.
     """
 
-    def __init__(self, X, Y, s, a, fit_intercept, single=False):
+    def __init__(self, X, Y, s, a, fit_intercept, single=False, x_centered=False):
         S = float(s.sum())
         center = fit_intercept and S > 0
         self.single = single
-        self.x_mean = (s @ X) / S if center else np.zeros(X.shape[1])
+        # (X already centered by the loss: its means are rounding.)
+        center_x = center and not x_centered
+        self.x_mean = (s @ X) / S if center_x else np.zeros(X.shape[1])
         self.y_mean = (s @ Y) / S if center else np.zeros(Y.shape[1])
         root = None if np.all(s == 1) else np.sqrt(s)[:, None]
         self.a = float(a)
         dtype = np.float32 if single else np.float64
-        Xt = np.asarray(X - self.x_mean if center else X, dtype=dtype)
+        Xt = np.asarray(X - self.x_mean if center_x else X, dtype=dtype)
         Yt = Y - self.y_mean
         if root is not None:
             Xt = Xt * root.astype(dtype)
@@ -1085,7 +1088,8 @@ class SquaredLoss(_BaseLoss):
         if self._kernel.get(single) is None:
             X, s, a = self._kernel_source
             self._kernel[single] = _KernelSystem(
-                X, self._targets.astype(np.float64), s, a[0], self.fit_intercept, single=single
+                X, self._targets.astype(np.float64), s, a[0], self.fit_intercept, single=single,
+                x_centered=self.x_offset is not None,
             )
         return self._kernel[single]
 
@@ -1105,10 +1109,11 @@ class SquaredLoss(_BaseLoss):
             self._single = False
             if self._block_source is not None and self._gram is None:
                 X, s, a = self._block_source
-                m = (s @ X) / s.sum() if self.fit_intercept and s.sum() > 0 else np.zeros(X.shape[1])
+                center = self.fit_intercept and s.sum() > 0 and self.x_offset is None
+                m = (s @ X) / s.sum() if center else np.zeros(X.shape[1])
                 twin = copy.copy(self)
                 twin.dtype = np.dtype(np.float32)
-                X32 = (X - m).astype(np.float32)
+                X32 = (X - m if center else X).astype(np.float32)
                 twin._design = _WideDesign(X32, self.n_tasks, self.fit_intercept)
                 twin._weights = self._weights.astype(np.float32)
                 twin._targets = self._targets.astype(np.float32)
@@ -1156,7 +1161,8 @@ class SquaredLoss(_BaseLoss):
             if self._block_source is not None and self._gram is None:
                 X, s, a = self._block_source
                 grad0 = self.null_model()[2]
-                self._columns = _GramColumns(X, s, a, grad0, self.fit_intercept, X.shape[0] // 2)
+                center = self.fit_intercept and self.x_offset is None
+                self._columns = _GramColumns(X, s, a, grad0, center, X.shape[0] // 2)
         if self._columns is False:
             return None
         rows = np.flatnonzero(np.any(W != 0, axis=1))

@@ -1183,3 +1183,36 @@ def test_working_sets_check_sparse_solutions_through_gram_columns():
     L = warm.lipschitz
     crit = _gradient_mapping(penalty, warm.coef, g, gb, L) / _gradient_mapping(penalty, 0 * warm.coef, g0, gb0, L)
     assert crit <= 1e-10
+
+
+# ---------------------------------------------------------------- centered losses
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_centered_loss_reaches_the_same_model_on_every_route(sample_weight):
+    # Kernel (cold, n < d), float32 twin (dense warm start) and Gram columns
+    # (sparse checks) skip their own centering on a loss that centered X.
+    X, Y, sw = _admm_problem(sample_weight, n=60, d=150, T=5)
+    data = check_task_data(X + 50.0, Y, sample_weight=sw)
+    top = L21(1.0).alpha_max(_gradient_at_null(SquaredLoss(data)))
+    for factor, W0 in ((2.0, None), (300.0, None), (400.0, "warm")):
+        penalty = L21(top / factor)
+        reference = admm(SquaredLoss(data), penalty, tol=1e-11, max_iter=100_000)
+        loss = SquaredLoss(data, center=True)
+        start = (None, None)
+        if W0 == "warm":
+            previous = admm(SquaredLoss(data), L21(top / 300), tol=1e-8, max_iter=100_000)
+            start = (previous.coef, loss.to_centered_intercept(previous.coef, previous.intercept))
+        result = working_set_fista(loss, penalty, *start, tol=1e-8, max_iter=100_000)
+        assert result.converged
+        assert_allclose(result.objective, reference.objective, rtol=1e-7)
+        assert_allclose(result.coef, reference.coef, rtol=1e-4, atol=1e-6 * np.abs(reference.coef).max())
+        b = loss.from_centered_intercept(result.coef, result.intercept)
+        assert_allclose(b, reference.intercept, rtol=1e-4, atol=1e-4)
+        if factor == 2.0:
+            assert loss._columns.used > 0
+        elif W0 is None:
+            assert loss._kernel
+        else:
+            loss = SquaredLoss(data, center=True)
+            loose = working_set_fista(loss, penalty, *start, tol=1e-3, max_iter=100_000)
+            assert loose.converged and loss._single not in (None, False)
+            assert loose.objective <= reference.objective * (1 + 1e-3)
