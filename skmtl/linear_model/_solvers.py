@@ -85,9 +85,6 @@ _ADMM_CHECK_EVERY = 20
 # reference measure) is this many times above float32's rounding floor,
 # about 0.55 eps32 alpha_max / alpha (see _losses._KernelSystem).
 _ADMM_SINGLE_MARGIN = 20.0
-# Largest Gram working set whose exact Lipschitz constant is computed when the
-# last solve's step constant is at hand (eigh: 0.7 ms at 128, 16 ms at 512).
-_EXACT_STEP_MAX_GRAM = 128
 # Warm starts on the whole problem with a relative target of at least
 # _SINGLE_MIN_TOL run float32 FISTA first, down to at most _SINGLE_FLOOR
 # (float32 FISTA on centered features levels off near 1e-7 relative, see
@@ -829,23 +826,30 @@ def working_set_fista(
 
     A warm start whose working set holds every feature, on a loss with a
     float32 twin (``loss.single_precision``: the conditions of the blocks)
-    and a relative target of at least 1e-4, runs its FISTA iterations on
-    the twin (at most 200, down to 1e-6 at most), then computes the float64
-    gradient once; float64 FISTA goes on from there if the float64
-    gradient mapping misses the tolerance.
+    and a relative target of at least 1e-4, runs its iterations on the
+    twin (block coordinate descent on the twin's float32 blocks where the
+    blocks apply, else FISTA; at most 200, down to 1e-6 at most), then
+    computes the float64 gradient once; the float64 method goes on from
+    there if the float64 gradient mapping misses the tolerance.
 
     A warm start already optimal is accepted after one full-gradient check
     and reported as ``n_iter = 1`` (0 is the null solution's).
 
     *Paths.* The solver leaves on the loss its final gradient and step
     constant (``loss.remember_gradient``): a warm start at exactly that
-    point skips its full gradient, and a first working set holding every
-    feature starts from that step constant instead of a Lanczos estimate.
+    point skips its full gradient, and the first working set starts from
+    that step constant instead of an eigenvalue estimate (a Lanczos run on
+    a wide ``X``). A warm start whose ``W`` has at least half of its rows
+    nonzero goes straight to the whole problem: with a float32 twin (see
+    above) its start's raw prediction and gradient are the twin's. Whatever
+    the start, the full gradient at a row-sparse ``W`` comes from the
+    loss's Gram columns when it offers them (``loss.gradient_from_support``:
+    ``d |S| T`` flops for a support ``S``, against ``n d T``).
 
     *Stopping rule.* The gradient mapping of :func:`fista` needs a step
     size ``1 / L``; here ``L`` is the largest step-size constant accepted by
     the restricted solves so far (the first one is the exact Lipschitz
-    constant of the first working set). The full problem's constant is never
+    constant of the first working set, or the last solve's constant). The full problem's constant is never
     computed: on a wide ``X`` its Lanczos estimate alone costs 10-20
     gradients. The reference value ``G0`` at ``W = 0`` does not depend on
     ``L`` (without ridge part), and the mapping is zero exactly at a
@@ -899,6 +903,16 @@ def working_set_fista(
     # Notes); the full problem's Lipschitz constant is never computed.
     L = ref = crit = None
     while True:
+        if crit is not None:
+            # The criterion of the last restricted solve's point: decide
+            # before building the next working set.
+            if crit <= tol * ref:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            if callback is not None and callback(n_iter, W, b, crit / ref):
+                break
         support = np.flatnonzero(np.any(W != 0, axis=1))
         ws_size = max(ws_size, min(2 * len(support), n_features))
         if gW is None:
@@ -919,26 +933,23 @@ def working_set_fista(
         # later solve on it (a path).
         sub = loss if len(ws) == n_features else loss.restrict(ws)
         if L is None:
+            # The last solve's step constant when there is one (a path): the
+            # working set's own is an eigenvalue problem (0.3 ms at 40
+            # features in Gram form, 16 ms at 512, 10-20 gradients for the
+            # whole wide X), and backtracking corrects a constant too small.
             hint = getattr(loss, "step_hint", None)
-            small_gram = getattr(sub, "_gram", None) is not None and len(ws) <= _EXACT_STEP_MAX_GRAM
-            # A small Gram working set's constant is a cheap dense
-            # eigenvalue; a large one's (16 ms at 512 features) or the full
-            # wide X's is not: reuse the last solve's when there is one.
-            L = float(hint if hint is not None and not small_gram else sub.lipschitz())
+            L = float(hint if hint is not None else sub.lipschitz())
             if not (np.isfinite(L) and L > 0):
                 L = 1.0
             ref = _gradient_mapping(penalty, zero, gW0, gb0, L)
             if ref == 0:
                 return SolverResult(zero, b_null.copy(), 0, True, 0.0, f0 + penalty.value(zero), L, n_products)
         if crit is None and gW is not None:
+            # The start itself (a warm start may already be optimal).
             crit = _gradient_mapping(penalty, W, gW, gb, L)
-        if crit is not None and crit <= tol * ref:
-            converged = True
-            break
-        if n_iter >= max_iter:
-            break
-        if callback is not None and n_iter > 0 and callback(n_iter, W, b, crit / ref):
-            break
+            if crit <= tol * ref:
+                converged = True
+                break
 
         # Restricted problems are solved to 30% of the current full measure
         # (celer, skglm); once the working set holds every feature, straight
