@@ -2,7 +2,7 @@
 
 Run (the full table takes ~15-30 minutes on 2 shared cores)::
 
-    python benchmarks/linear_wide.py            # problems a, b, c
+    python benchmarks/linear_wide.py            # problems a, b, c, a5
     python benchmarks/linear_wide.py --quick    # small smoke version (~1 min)
     python benchmarks/linear_wide.py --problems a c --rst table.rst
 
@@ -36,18 +36,20 @@ from sklearn.linear_model import MultiTaskLasso
 from threadpoolctl import threadpool_limits
 
 PROBLEMS = {
-    # name: (n_samples, n_features, n_tasks, n_informative)
+    # name: (n_samples, n_features, n_tasks, n_informative[, offset of the features])
     "a": (500, 1000, 20, 20),
     "b": (2000, 5000, 50, 50),
     "c": (10000, 200, 100, 20),
+    # a) with every feature shifted by 5: uncentered data, as most real features.
+    "a5": (500, 1000, 20, 20, 5.0),
 }
 QUICK = {"a": (200, 400, 10, 10), "c": (3000, 60, 30, 8)}
 TOLS = [10.0**-k for k in range(1, 13)]
 TARGET = 1e-6
 
 
-def make_data(n, d, T, k, seed=0):
-    """Correlated Gaussian design (AR(1), rho = 0.5), a shared support of k rows, SNR ~ 5."""
+def make_data(n, d, T, k, offset=0.0, seed=0):
+    """Correlated Gaussian design (AR(1), rho = 0.5) plus ``offset``, a shared support of k rows, SNR ~ 5."""
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((n, d))
     X = np.empty_like(Z)
@@ -60,7 +62,7 @@ def make_data(n, d, T, k, seed=0):
     W[support] = rng.uniform(0.5, 1.5, (k, T)) * rng.choice([-1, 1], (k, T))
     signal = X @ W
     noise = rng.standard_normal((n, T)) * signal.std() / 5
-    return np.asfortranarray(X), signal + noise + rng.standard_normal(T)
+    return np.asfortranarray(X + offset), signal + noise + rng.standard_normal(T)
 
 
 def objective(X, Y, coef, intercept, alpha):
@@ -163,11 +165,12 @@ def gradient_seconds(X, Y, repeat=7):
 
 
 def run_problem(name, shape, factors, solvers, repeat, log):
-    n, d, T, k = shape
-    X, Y = make_data(n, d, T, k)
+    n, d, T, k = shape[:4]
+    X, Y = make_data(*shape)
     amax = alpha_max_of(X, Y)
     g_cpu, g_wall = gradient_seconds(X, Y)
-    log(f"\nproblem {name}: n={n} d={d} T={T} support={k}; one gradient = {1e3 * g_cpu:.2f} ms CPU")
+    shift = f" offset={shape[4]:g}" if len(shape) > 4 else ""
+    log(f"\nproblem {name}: n={n} d={d} T={T} support={k}{shift}; one gradient = {1e3 * g_cpu:.2f} ms CPU")
     rows = []
     for factor in factors:
         alpha = amax / factor
@@ -212,8 +215,7 @@ def path_cost(shape, tol, log, n_alphas=50, eps=1e-2):
     """skmtl: a 50-alpha warm-started path down to alpha_max * eps vs one fit there."""
     from skmtl.linear_model import GroupLassoRegressor, group_lasso_path
 
-    n, d, T, k = shape
-    X, Y = make_data(n, d, T, k)
+    X, Y = make_data(*shape)
     amax = alpha_max_of(X, Y)
     # Best of 2 each, interleaved, so that a burst of load on the shared
     # machine hits both alike.

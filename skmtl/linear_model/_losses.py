@@ -776,13 +776,14 @@ class _GramColumns:
     def covers(self, rows, n_tasks):
         """Whether :meth:`gradient` beats a backward product for a ``W`` supported on ``rows``.
 
-        At most ``n_samples / 4`` rows, at most ``n_tasks`` of them without
-        a cached column (their columns cost the flops of one backward
-        product, in wider, faster BLAS calls).
+        At most ``n_samples / 4`` rows, at most ``n_tasks / 2`` of them
+        without a cached column (their columns cost half the flops of one
+        backward product, in wider, faster BLAS calls: a bet on their reuse
+        by the next checks that a single fit would lose).
         """
         n, d = self.X.shape
         n_new = int(np.count_nonzero(self.position[rows] < 0))
-        if n_new > n_tasks or 4 * len(rows) > n:
+        if 2 * n_new > n_tasks or 4 * len(rows) > n:
             return False
         if self.used + n_new > self.max_columns:
             # The support moved on: start afresh from the next call.
@@ -1150,7 +1151,7 @@ class SquaredLoss(_BaseLoss):
         """``(grad_W, grad_b, n_products)`` at a row-sparse ``W`` through Gram columns, or None.
 
         Under the conditions of :meth:`block_design`, for ``W`` with at most
-        ``n_samples / 4`` nonzero rows, at most ``n_tasks`` of them new to
+        ``n_samples / 4`` nonzero rows, at most ``n_tasks / 2`` of them new to
         the cache (see :class:`_GramColumns`): ``raw`` is the raw
         prediction at ``W`` (the intercept gradient comes from it),
         ``n_products`` is 1 when new columns were computed (a product with
