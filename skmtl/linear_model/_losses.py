@@ -76,6 +76,9 @@ _LANCZOS_MARGIN = 1.0 + _LANCZOS_TOL
 # (and at most n_samples): beyond, its |ws|^2 memory and |ws|^3 Lipschitz
 # estimate stop paying off.
 _WS_GRAM_MAX_FEATURES = 2048
+# Gram forms of more features than this skip the zero rows of W in G @ W
+# (below, finding them costs more than the product).
+_GRAM_SPARSE_MIN = 256
 # Power iterations estimating the top eigenvalue of a kernel (_KernelSystem).
 _POWER_ITERATIONS = 20
 
@@ -627,18 +630,23 @@ class _GramQuadratic:
         return new
 
     def raw(self, W, b):
-        rows = np.flatnonzero(np.any(W != 0, axis=1))
-        if len(rows) < W.shape[0] // 2:
-            H = self.G[:, rows] @ W[rows]
+        d = self.G.shape[0]
+        out = np.empty((2 * d + 2, W.shape[1]), dtype=np.result_type(self.G, W))
+        H = out[:d]
+        rows = np.flatnonzero(np.any(W != 0, axis=1)) if d > _GRAM_SPARSE_MIN else None
+        if rows is not None and len(rows) < d // 2:
+            np.matmul(self.G[:, rows], W[rows], out=H)
         else:
-            H = self.G @ W
+            np.matmul(self.G, W, out=H)
         if self.fit_intercept:
             H += np.outer(self.m, b)
-            h = self.m @ W + self.S * b
+            out[d] = self.m @ W + self.S * b
+            out[2 * d + 1] = b
         else:
             # Without intercept b is ignored, as in the direct designs.
-            b = h = np.zeros_like(b)
-        return np.vstack([H, h[None], W, b[None]])
+            out[d] = out[2 * d + 1] = 0
+        out[d + 1 : 2 * d + 1] = W
+        return out
 
     def split(self, raw):
         d = self.G.shape[0]
