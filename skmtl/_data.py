@@ -318,7 +318,7 @@ def _check_wide_targets(Y, mask, target_type):
             "(all labels missing); drop it or provide labels."
         )
     if target_type == "continuous":
-        if not np.all(np.isfinite(Y[mask])):
+        if not np.all(np.isfinite(Y if mask.all() else Y[mask])):
             raise ValueError("Input y contains infinity or a value too large for float64.")
         return
     for t in tasks:
@@ -408,9 +408,14 @@ def check_task_data(
         mask = ~_missing(Y)
         tasks = np.arange(Y.shape[1])
         _check_wide_targets(Y, mask, target_type)
-        # Column-major nonzero of the mask lists each task's rows in order.
-        task_of, rows = np.nonzero(mask.T)
-        indptr = np.searchsorted(task_of, np.arange(Y.shape[1] + 1))
+        if mask.all():
+            # Every label observed: each task holds every row.
+            rows = np.tile(np.arange(Y.shape[0]), Y.shape[1])
+            indptr = Y.shape[0] * np.arange(Y.shape[1] + 1)
+        else:
+            # Column-major nonzero of the mask lists each task's rows in order.
+            task_of, rows = np.nonzero(mask.T)
+            indptr = np.searchsorted(task_of, np.arange(Y.shape[1] + 1))
         codes = None
         y_out = Y
     else:

@@ -373,13 +373,20 @@ class _BaseLoss:
 
         if data.layout == "wide" and data.mask is not None:
             mask = data.mask
-            weights = mask.astype(np.float64)
-            if sample_weight is not None:
-                weights *= sample_weight[:, None]
-            weights = self._normalize(weights, weights.sum(axis=0))
-            # Missing labels become 0 so that they stay finite in the
-            # residual; their weight is 0, so they never count.
-            targets = np.where(mask, y, 0).astype(np.float64)
+            if mask.all():
+                # Every label observed: c_it = w_t s_i / S, one outer product.
+                s = np.ones(len(mask)) if sample_weight is None else sample_weight
+                T = mask.shape[1]
+                weights = np.outer(s, self._normalize(np.ones(T), np.full(T, s.sum())))
+                targets = np.array(y, dtype=np.float64)
+            else:
+                weights = mask.astype(np.float64)
+                if sample_weight is not None:
+                    weights *= sample_weight[:, None]
+                weights = self._normalize(weights, weights.sum(axis=0))
+                # Missing labels become 0 so that they stay finite in the
+                # residual; their weight is 0, so they never count.
+                targets = np.where(mask, y, 0).astype(np.float64)
             self._targets = self._check_targets(targets, mask)
             self._design = _WideDesign(X, self.n_tasks, self.fit_intercept)
         else:
@@ -395,8 +402,8 @@ class _BaseLoss:
                 targets = y[rows, codes]
             self._targets = self._check_targets(np.asarray(targets, dtype=np.float64), None)
             self._design = _LongDesign(X[rows], codes, self.n_tasks, self.fit_intercept)
-        self._weights = weights.astype(self.dtype)
-        self._targets = self._targets.astype(self.dtype)
+        self._weights = weights.astype(self.dtype, copy=False)
+        self._targets = self._targets.astype(self.dtype, copy=False)
         self._lipschitz = None
         self._null = None
         self._null_b = None
