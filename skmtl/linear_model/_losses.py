@@ -145,13 +145,16 @@ class _WideDesign:
 
     layout = "wide"
 
-    def __init__(self, X, n_tasks, fit_intercept, features=None):
+    def __init__(self, X, n_tasks, fit_intercept, features=None, shift=None):
         # With ``features``, the design is ``X[:, features]``, sliced on first
         # use: a working set solved through its Gram matrix never needs it.
         self._X = X
         self._features = features
         self.n_tasks = n_tasks
         self.fit_intercept = fit_intercept
+        # ``shift`` (sparse X, with intercept): the design is ``X - 1 shift'``
+        # without forming it (see _centered).
+        self.shift = shift
 
     @property
     def X(self):
@@ -168,16 +171,21 @@ class _WideDesign:
                 # used columns of X take part in the product.
                 X, W = X[:, rows], W[rows]
         Z = X @ W
+        if self.shift is not None:
+            Z -= self.shift @ W
         if self.fit_intercept:
             Z += b
         return Z
 
     def restrict(self, features):
-        return _WideDesign(self.X, self.n_tasks, self.fit_intercept, features=features)
+        shift = None if self.shift is None else self.shift[features]
+        return _WideDesign(self.X, self.n_tasks, self.fit_intercept, features=features, shift=shift)
 
     def backward(self, R):
         grad_W = np.asarray(self.X.T @ R)
         grad_b = R.sum(axis=0) if self.fit_intercept else np.zeros(self.n_tasks, R.dtype)
+        if self.shift is not None:
+            grad_W -= np.outer(self.shift, grad_b)
         return grad_W, grad_b
 
     def per_task_sum(self, values):
@@ -199,8 +207,11 @@ class _WideDesign:
         dim = d + int(self.fit_intercept)
         # Forming [X, 1]' [X, 1] costs n dim^2 flops, i.e. dim / T gradients;
         # Lanczos costs a few dozen products with one vector (2 n d each).
+        shift = self.shift
         if not sp.issparse(X) and (dim <= 64 or dim <= min(self.n_tasks, _DENSE_EIG_MAX_DIM)):
             Xt = np.asarray(X, dtype=np.float64)
+            if shift is not None:
+                Xt = Xt - shift
             if self.fit_intercept:
                 Xt = np.column_stack([Xt, np.ones(n)])
             top = float(eigh(Xt.T @ Xt, eigvals_only=True)[-1])
@@ -208,9 +219,13 @@ class _WideDesign:
 
             def matvec(v):
                 u = X @ v[:d]
+                if shift is not None:
+                    u = u - shift @ v[:d]
                 if self.fit_intercept:
                     u = u + v[d]
                 out = np.asarray(X.T @ u, dtype=np.float64).ravel()
+                if shift is not None:
+                    out -= shift * u.sum()
                 if self.fit_intercept:
                     out = np.append(out, u.sum())
                 return out
@@ -224,13 +239,14 @@ class _LongDesign:
 
     layout = "long"
 
-    def __init__(self, X_sorted, codes, n_tasks, fit_intercept):
+    def __init__(self, X_sorted, codes, n_tasks, fit_intercept, shift=None):
         n_rows, d = X_sorted.shape
         self.n_tasks = n_tasks
         self.n_features = d
         self.codes = codes
         self.fit_intercept = fit_intercept
         self.X_sorted = X_sorted
+        self.shift = shift  # as in _WideDesign
         if sp.issparse(X_sorted):
             X_sorted = X_sorted.tocsr()
             row_of = np.repeat(np.arange(n_rows), np.diff(X_sorted.indptr))
@@ -247,10 +263,13 @@ class _LongDesign:
         self.ZT = self.Z.T
 
     def restrict(self, features):
-        return _LongDesign(self.X_sorted[:, features], self.codes, self.n_tasks, self.fit_intercept)
+        shift = None if self.shift is None else self.shift[features]
+        return _LongDesign(self.X_sorted[:, features], self.codes, self.n_tasks, self.fit_intercept, shift)
 
     def forward(self, W, b):
         z = self.Z @ np.ascontiguousarray(W.T).ravel()
+        if self.shift is not None:
+            z -= (self.shift @ W)[self.codes]
         if self.fit_intercept:
             z += b[self.codes]
         return z
@@ -261,6 +280,8 @@ class _LongDesign:
             grad_b = np.bincount(self.codes, weights=r, minlength=self.n_tasks).astype(r.dtype)
         else:
             grad_b = np.zeros(self.n_tasks, r.dtype)
+        if self.shift is not None:
+            grad_W -= np.outer(self.shift, grad_b)
         return grad_W, grad_b
 
     def per_task_sum(self, values):
@@ -286,8 +307,11 @@ class _LongDesign:
         position = np.arange(n_rows) - starts[codes]
         n_max = int(position.max()) + 1 if n_rows else 0
         padded_size = T * n_max * dim
+        shift = self.shift
         if not sp.issparse(X) and dim <= 256 and padded_size <= max(4 * n_rows * dim, 10**6):
             Xt = np.asarray(X, dtype=np.float64)
+            if shift is not None:
+                Xt = Xt - shift
             if self.fit_intercept:
                 Xt = np.column_stack([Xt, np.ones(n_rows)])
             blocks = np.zeros((T, n_max, dim))
@@ -298,12 +322,16 @@ class _LongDesign:
         def matvec(v):
             V = v.reshape(T, dim).T
             u = self.Z @ np.ascontiguousarray(V[:d].T).ravel()
+            if shift is not None:
+                u = u - (shift @ V[:d])[codes]
             if self.fit_intercept:
                 u = u + V[d][codes]
             u *= weights
             gW = (self.ZT @ u).reshape(T, d)
             if self.fit_intercept:
                 gb = np.bincount(codes, weights=u, minlength=T)
+                if shift is not None:
+                    gW = gW - np.outer(gb, shift)
                 gW = np.column_stack([gW, gb])
             return gW.ravel()
 
@@ -318,17 +346,23 @@ def _centered(data, center):
     the solvers' geometry. Features far from 0 couple ``W`` with the
     intercepts through the large eigenvalue ``n ||m||^2`` of ``[X, 1]' [X,
     1]``: with an offset of 5, proximal gradient methods took 100x more
-    iterations on the uncentered design. ``m`` is None (nothing done) for
-    sparse ``X`` (centering would densify it), without ``center`` or when
-    the means are already 0. ``X`` keeps its dtype; the input is not
-    modified (a centered copy).
+    iterations on the uncentered design. ``m`` is None (nothing done)
+    without ``center`` or when the means are already 0. Dense ``X`` is
+    replaced by a centered copy of its dtype; sparse ``X`` is kept (centering
+    would densify it) and the loss's design subtracts ``1 m'`` in its
+    products. The input is never modified.
     """
     X = data.X
-    if not center or sp.issparse(X):
+    if not center:
         return data, None
     sw = data.sample_weight
     if sw is not None and not np.sum(sw) > 0:
         return data, None
+    if sp.issparse(X):
+        # Centering would densify X: the designs subtract 1 m' implicitly.
+        s = np.ones(X.shape[0]) if sw is None else np.asarray(sw, dtype=np.float64)
+        m = np.asarray(X.T @ s, dtype=np.float64).ravel() / s.sum()
+        return data, (m if np.any(m) else None)
     m = np.average(np.asarray(X, dtype=np.float64), axis=0, weights=sw)
     if not np.any(m):
         return data, None
@@ -349,9 +383,11 @@ class _BaseLoss:
         if not (sp.issparse(X) or isinstance(X, np.ndarray)):
             raise TypeError("data.X must be a NumPy array or a SciPy sparse matrix.")
         data, self.x_offset = _centered(data, center and fit_intercept)
-        # The (possibly centered) data the loss works on.
+        # The (possibly centered) data the loss works on; sparse X is
+        # centered implicitly by its design.
         self._source = data
         X = data.X
+        self._implicit_shift = self.x_offset if sp.issparse(X) else None
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
@@ -388,7 +424,7 @@ class _BaseLoss:
                 # residual; their weight is 0, so they never count.
                 targets = np.where(mask, y, 0).astype(np.float64)
             self._targets = self._check_targets(targets, mask)
-            self._design = _WideDesign(X, self.n_tasks, self.fit_intercept)
+            self._design = _WideDesign(X, self.n_tasks, self.fit_intercept, shift=self._implicit_shift)
         else:
             rows, codes, targets = data.to_long()
             rows = np.asarray(rows)
@@ -401,7 +437,7 @@ class _BaseLoss:
             else:  # wide data without a mask is not produced by TaskData
                 targets = y[rows, codes]
             self._targets = self._check_targets(np.asarray(targets, dtype=np.float64), None)
-            self._design = _LongDesign(X[rows], codes, self.n_tasks, self.fit_intercept)
+            self._design = _LongDesign(X[rows], codes, self.n_tasks, self.fit_intercept, self._implicit_shift)
         self._weights = weights.astype(self.dtype, copy=False)
         self._targets = self._targets.astype(self.dtype, copy=False)
         self._lipschitz = None
@@ -992,7 +1028,8 @@ class SquaredLoss(_BaseLoss):
         intercepts are then ``c = b + m' W`` (:meth:`to_centered_intercept`,
         :meth:`from_centered_intercept`), the same model in a geometry where
         features far from 0 no longer slow the solvers. The estimators use
-        it. No effect on sparse ``X`` or features already of mean 0.
+        it. Sparse ``X`` is centered implicitly (in the design's products,
+        no dense copy); no effect on features already of mean 0.
     gram : "auto" or bool, default="auto"
         Work with the Gram matrix ``X' X`` (d x d) instead of ``X``: an
         iteration then costs ``d^2 T`` instead of ``n d T`` flops, after a

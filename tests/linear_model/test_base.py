@@ -386,20 +386,22 @@ def _all_linear_estimators():
     ]
 
 
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("estimator", _all_linear_estimators(), ids=lambda e: type(e).__name__)
-def test_shifted_features_give_the_same_model(estimator):
+def test_shifted_features_give_the_same_model(estimator, sparse):
     # The intercepts are not penalized: on X + o the model is the same, with
-    # intercepts b - o' coef. The solvers see centered features, so the shift
-    # must not slow them either.
+    # intercepts b - o' coef. The solvers see centered features (sparse X:
+    # inside the products), so the shift must not slow them either.
     X, Y = _regression(n=60, d=8, T=3, seed=4)
     if is_classifier(estimator):
         Y = np.where(Y > np.median(Y, axis=0), 1, 0)
     offset = 20.0 + 10.0 * np.random.RandomState(0).rand(X.shape[1])
+    as_input = sp.csr_matrix if sparse else np.asarray
     params = {k: v for k, v in (("tol", 1e-10), ("max_iter", 100_000)) if k in estimator.get_params()}
-    plain = clone(estimator).set_params(**params).fit(X, Y)
+    plain = clone(estimator).set_params(**params).fit(as_input(X), Y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        shifted = clone(estimator).set_params(**params).fit(X + offset, Y)
+        shifted = clone(estimator).set_params(**params).fit(as_input(X + offset), Y)
     assert_allclose(shifted.coef_, plain.coef_, rtol=1e-5, atol=1e-7)
     assert_allclose(shifted.intercept_, plain.intercept_ - plain.coef_ @ offset, rtol=1e-6, atol=1e-6)
     if hasattr(plain, "n_iter_") and np.ndim(plain.n_iter_) == 0:

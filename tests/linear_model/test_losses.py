@@ -55,6 +55,10 @@ def _make_loss(loss_cls, layout, sparse, *, fit_intercept=True, task_weights=Non
     return loss_cls(data, task_weights=task_weights, fit_intercept=fit_intercept)
 
 
+def _task_column(layout):
+    return -1 if layout == "long" else None
+
+
 @pytest.mark.parametrize("loss_cls", LOSSES)
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -190,6 +194,10 @@ def test_integer_sample_weight_equals_duplicated_rows(loss_cls, layout):
     assert_allclose(gb1, gb2, rtol=1e-11, atol=1e-14)
 
 
+def _task_column(layout):
+    return -1 if layout == "long" else None
+
+
 @pytest.mark.parametrize("loss_cls", LOSSES)
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -241,6 +249,10 @@ def test_null_intercept_zeroes_intercept_gradient(loss_cls, layout):
     _, _, gb = loss.value_and_gradient(np.zeros((loss.n_features, loss.n_tasks)), b0)
     assert_allclose(gb, 0.0, atol=1e-14)
     assert_allclose(_make_loss(loss_cls, layout, False, fit_intercept=False).null_intercept(), 0.0)
+
+
+def _task_column(layout):
+    return -1 if layout == "long" else None
 
 
 @pytest.mark.parametrize("loss_cls", LOSSES)
@@ -554,24 +566,34 @@ def test_remembered_gradient_is_recalled_for_the_same_point_only():
 
 
 # ---------------------------------------------------------------- centered features
+def _task_column(layout):
+    return -1 if layout == "long" else None
+
+
 @pytest.mark.parametrize("loss_cls", LOSSES)
 @pytest.mark.parametrize("layout", ["wide", "long"])
-def test_centered_loss_is_the_same_model_with_shifted_intercepts(loss_cls, layout):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_centered_loss_is_the_same_model_with_shifted_intercepts(loss_cls, layout, sparse):
     X, Y, sw = _wide_problem(loss_cls)
     X = X + 50.0
-    X_before = X.copy()
     if layout == "long":
         X, Y, sw = _stack_long(X, Y, sw)
-        data = check_task_data(X, Y, sample_weight=sw, task_column=-1)
-    else:
-        data = check_task_data(X, Y, sample_weight=sw)
+    X_before = X.copy()
+    X_in = sp.csr_matrix(X) if sparse else X
+    data = check_task_data(X_in, Y, sample_weight=sw, task_column=_task_column(layout))
     plain = loss_cls(data)
     centered = loss_cls(data, center=True)
-    features = data.X
+    features = data.X.toarray() if sparse else data.X
     assert_allclose(centered.x_offset, np.average(features, axis=0, weights=sw))
     assert plain.x_offset is None
-    if layout == "wide":
-        assert np.array_equal(X, X_before)  # a centered copy; the input is untouched
+    # A centered copy of dense X; sparse X is kept as is (centered in the
+    # products). The input is untouched either way.
+    assert sp.issparse(centered._source.X) is sparse
+    assert np.array_equal(X_in.toarray() if sparse else X_in, X_before)
+    # The Lipschitz bound is the centered problem's, whichever way X is centered.
+    if sparse:
+        copy = loss_cls(check_task_data(X_before, Y, sample_weight=sw, task_column=_task_column(layout)), center=True)
+        assert_allclose(centered.lipschitz(), copy.lipschitz(), rtol=1e-2)
     rng = np.random.RandomState(1)
     W, b = rng.randn(data.n_features, data.n_tasks), rng.randn(data.n_tasks)
     c = centered.to_centered_intercept(W, b)
@@ -590,7 +612,8 @@ def test_centered_loss_is_the_same_model_with_shifted_intercepts(loss_cls, layou
 def test_centering_applies_to_dense_features_with_intercept_only():
     X, Y, _ = _wide_problem(SquaredLoss, missing=False, sample_weight=False)
     X = X + 3.0
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y), center=True).x_offset is None
+    implicit = SquaredLoss(check_task_data(sp.csr_matrix(X), Y), center=True)
+    assert implicit.x_offset is not None and sp.issparse(implicit._source.X)
     assert SquaredLoss(check_task_data(X, Y), center=True, fit_intercept=False).x_offset is None
     assert SquaredLoss(check_task_data(X, Y), center=True).x_offset is not None
     # Rows +v and -v in turn: means exactly 0, nothing to do.
