@@ -29,6 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import MultiTaskLasso
 from threadpoolctl import threadpool_limits
 
+from linear_wide import objective, timed
 from skmtl.linear_model import GroupLassoRegressor, alpha_max
 
 
@@ -38,20 +39,6 @@ def make_data(n=500, d=1000, T=10, density=0.3, seed=0):
     W = np.zeros((d, T))
     W[:20] = rng.standard_normal((20, T))
     return X, X @ W + 0.1 * rng.standard_normal((n, T))
-
-
-def objective(X, Y, coef, intercept, alpha):
-    R = Y - X @ coef.T - intercept
-    return 0.5 * np.sum(R * R) / len(X) + alpha * np.linalg.norm(coef, axis=0).sum()
-
-
-def timed(fit, repeat=3):
-    best, model = np.inf, None
-    for _ in range(repeat):
-        start = time.process_time()
-        model = fit()
-        best = min(best, time.process_time() - start)
-    return best, model
 
 
 def main():
@@ -68,11 +55,11 @@ def main():
                 "skmtl, dense X": lambda: GroupLassoRegressor(alpha=alpha, tol=1e-4, max_iter=100_000).fit(X, Y),
                 "sklearn MultiTaskLasso, dense X": lambda: MultiTaskLasso(alpha=alpha, tol=1e-4, max_iter=100_000).fit(X, Y),
             }
-            results = {name: timed(fit) for name, fit in runs.items()}
-            values = {name: objective(X, Y, m.coef_, m.intercept_, alpha) for name, (_, m) in results.items()}
+            results = {name: timed(fit, 3) for name, fit in runs.items()}
+            values = {name: objective(X, Y, m.coef_, m.intercept_, alpha) for name, (_, _, m) in results.items()}
             best = min(values.values())
             print(f"alpha_max/{factor}:")
-            for name, (cpu, model) in results.items():
+            for name, (cpu, _, model) in results.items():
                 subopt = (values[name] - best) / best
                 print(f"  {name:32s} {cpu:.3f} s CPU  n_iter={model.n_iter_}  subopt={subopt:.1e}")
 

@@ -194,10 +194,6 @@ def test_integer_sample_weight_equals_duplicated_rows(loss_cls, layout):
     assert_allclose(gb1, gb2, rtol=1e-11, atol=1e-14)
 
 
-def _task_column(layout):
-    return -1 if layout == "long" else None
-
-
 @pytest.mark.parametrize("loss_cls", LOSSES)
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -249,10 +245,6 @@ def test_null_intercept_zeroes_intercept_gradient(loss_cls, layout):
     _, _, gb = loss.value_and_gradient(np.zeros((loss.n_features, loss.n_tasks)), b0)
     assert_allclose(gb, 0.0, atol=1e-14)
     assert_allclose(_make_loss(loss_cls, layout, False, fit_intercept=False).null_intercept(), 0.0)
-
-
-def _task_column(layout):
-    return -1 if layout == "long" else None
 
 
 @pytest.mark.parametrize("loss_cls", LOSSES)
@@ -566,10 +558,6 @@ def test_remembered_gradient_is_recalled_for_the_same_point_only():
 
 
 # ---------------------------------------------------------------- centered features
-def _task_column(layout):
-    return -1 if layout == "long" else None
-
-
 @pytest.mark.parametrize("loss_cls", LOSSES)
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("sparse", [False, True])
