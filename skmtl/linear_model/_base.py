@@ -112,7 +112,8 @@ class _LinearMultiTaskModel(BaseEstimator):
         # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
         # on its transpose W (rows = features = the L21 groups).
         self.coef_ = np.ascontiguousarray(result.coef.T)
-        self.intercept_ = np.asarray(loss.from_centered_intercept(result.coef, result.intercept), dtype=self.coef_.dtype)
+        intercept = loss.from_centered_intercept(result.coef, result.intercept)
+        self.intercept_ = np.asarray(intercept, dtype=self.coef_.dtype)
         self.n_iter_ = int(result.n_iter)
         self.stop_crit_ = float(result.stop_crit)
         self.objective_ = float(result.objective)

@@ -528,7 +528,9 @@ def _single_precision_stage(loss, twin, penalty, W, b, start, L, stop_abs, max_i
             twin, penalty, blocks, W32, b32, raw32, stop, max_iter, n_steps=_BCD_STEPS, memory=_BCD_MEMORY
         )
     else:
-        W32, b32, _, n_iter, _, _, L_inner, _ = _fista_loop(twin, penalty, W32, b32, L, stop, max_iter, ref, start=start32)
+        W32, b32, _, n_iter, _, _, L_inner, _ = _fista_loop(
+            twin, penalty, W32, b32, L, stop, max_iter, ref, start=start32
+        )
         L = max(L, L_inner)
     W, b = loss.from_single(W32, b32)
     raw = loss.raw_prediction(W, b)
@@ -848,10 +850,10 @@ def working_set_fista(
 
     *Stopping rule.* The gradient mapping of :func:`fista` needs a step
     size ``1 / L``; here ``L`` is the largest step-size constant accepted by
-    the restricted solves so far (the first one is the exact Lipschitz
-    constant of the first working set, or the last solve's constant). The full problem's constant is never
-    computed: on a wide ``X`` its Lanczos estimate alone costs 10-20
-    gradients. The reference value ``G0`` at ``W = 0`` does not depend on
+    the restricted solves so far (the first one is the last solve's
+    constant, or the exact Lipschitz constant of the first working set).
+    The full problem's constant is never computed: on a wide ``X`` its
+    Lanczos estimate alone costs 10-20 gradients. The reference value ``G0`` at ``W = 0`` does not depend on
     ``L`` (without ridge part), and the mapping is zero exactly at a
     minimizer whatever ``L``. Products with the full ``X`` (``n_products``)
     are one forward and one backward per outer iteration; Gram iterations
