@@ -387,7 +387,7 @@ class _BaseLoss:
         # centered implicitly by its design.
         self._source = data
         X = data.X
-        self._implicit_shift = self.x_offset if sp.issparse(X) else None
+        shift = self.x_offset if sp.issparse(X) else None
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
@@ -424,7 +424,7 @@ class _BaseLoss:
                 # residual; their weight is 0, so they never count.
                 targets = np.where(mask, y, 0).astype(np.float64)
             self._targets = self._check_targets(targets, mask)
-            self._design = _WideDesign(X, self.n_tasks, self.fit_intercept, shift=self._implicit_shift)
+            self._design = _WideDesign(X, self.n_tasks, self.fit_intercept, shift=shift)
         else:
             rows, codes, targets = data.to_long()
             rows = np.asarray(rows)
@@ -437,7 +437,7 @@ class _BaseLoss:
             else:  # wide data without a mask is not produced by TaskData
                 targets = y[rows, codes]
             self._targets = self._check_targets(np.asarray(targets, dtype=np.float64), None)
-            self._design = _LongDesign(X[rows], codes, self.n_tasks, self.fit_intercept, self._implicit_shift)
+            self._design = _LongDesign(X[rows], codes, self.n_tasks, self.fit_intercept, shift)
         self._weights = weights.astype(self.dtype, copy=False)
         self._targets = self._targets.astype(self.dtype, copy=False)
         self._lipschitz = None
@@ -832,9 +832,8 @@ class _GramColumns:
         backward product, in wider, faster BLAS calls: a bet on their reuse
         by the next checks that a single fit would lose).
         """
-        n, d = self.X.shape
         n_new = int(np.count_nonzero(self.position[rows] < 0))
-        if 2 * n_new > n_tasks or 4 * len(rows) > n:
+        if 2 * n_new > n_tasks or 4 * len(rows) > self.X.shape[0]:
             return False
         if self.used + n_new > self.max_columns:
             # The support moved on: start afresh from the next call.
