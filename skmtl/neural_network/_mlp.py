@@ -710,9 +710,12 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+            float32 for float32 ``X``, else float64 (as ``MLPRegressor``).
         """
         Z, codes = self._raw_predict(X)
-        Z = Z[..., 0].astype(np.float64)
+        # Z has the dtype of X (the weights are cast to it), so float32 input
+        # gives float32 predictions, as scikit-learn's MLPRegressor.
+        Z = Z[..., 0]
         return Z if codes is not None else self._format_output(Z, None)
 
 
@@ -911,9 +914,9 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         unit_mask = self._problem["unit_mask"]
         if codes is not None:
             binary, unit_mask = binary[codes], unit_mask[codes]
-        P = output_probabilities(Z.astype(np.float64), binary, unit_mask)
+        P = output_probabilities(Z, binary, unit_mask)
         width = max(2, P.shape[-1])
-        Q = np.zeros(P.shape[:-1] + (width,))
+        Q = np.zeros(P.shape[:-1] + (width,), dtype=P.dtype)
         Q[..., : P.shape[-1]] = P
         p1 = P[..., 0]
         Q[..., 0] = np.where(binary, 1 - p1, Q[..., 0])
@@ -941,7 +944,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
             Wide layout: a list with one (n_samples, n_classes_t) array per
             task (one array for a 1-D ``y``). Long layout: (n_samples,
             ``len(classes_)``) over the union of classes, zero for classes the
-            row's task does not have.
+            row's task does not have. float32 for float32 ``X``, else float64.
         """
         Z, codes = self._raw_predict(X)
         Q = self._class_proba(Z, codes)
@@ -950,7 +953,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
             return out[0] if self._single_output else out
         n = len(codes)
         columns = self._union_index[codes]
-        result = np.zeros((n, len(self.classes_) + 1))
+        result = np.zeros((n, len(self.classes_) + 1), dtype=Q.dtype)
         # Unused slots (-1) land in a scratch column dropped below.
         np.put_along_axis(result, np.where(columns < 0, len(self.classes_), columns), Q, axis=1)
         return result[:, :-1]

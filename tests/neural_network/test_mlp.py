@@ -243,6 +243,27 @@ def test_classifier_long_layout_union_of_classes():
     assert model.score(Xl, y) > 0.85
 
 
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_float32_input_gives_float32_output(layout):
+    """As scikit-learn's MLP: predictions and probabilities keep float32 (issue 19)."""
+    X, sentiment, topic = _two_heads(n=60)
+    Y = np.column_stack([sentiment == "pos", topic]).astype(int)
+    task_column = None
+    if layout == "long":
+        X, Y = np.vstack([np.column_stack([X, np.full(60, t)]) for t in (0, 1)]), Y.T.ravel()
+        task_column = -1
+    X32 = X.astype(np.float32)
+    params = {"hidden_layer_sizes": (4,), "max_iter": 2, "random_state": 0, "task_column": task_column}
+    reg = _fit(MultiTaskMLPRegressor(**params), X, Y.astype(float))
+    clf = _fit(MultiTaskMLPClassifier(**params), X, Y)
+    proba = clf.predict_proba(X32)
+    assert reg.predict(X32).dtype == np.float32
+    assert all(p.dtype == np.float32 for p in (proba if isinstance(proba, list) else [proba]))
+    # float64 input still gives float64, whatever dtype the weights have
+    assert reg.predict(X).dtype == np.float64
+    np.testing.assert_allclose(reg.predict(X32), reg.predict(X), rtol=1e-5, atol=1e-6)
+
+
 def test_classifier_one_class_task_and_partial_fit_classes():
     X, sentiment, topic = _two_heads()
     Y = np.column_stack([topic, np.zeros(300, int)])
