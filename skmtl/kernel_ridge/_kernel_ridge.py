@@ -773,10 +773,13 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         self : object
         """
         alphas = self._check_alphas()
+        # Validated before any grid search, so that bad input (y=None, NaN,
+        # a negative weight) is reported as such, not as "All the fits failed".
+        data = self._validate_fit(X, y, sample_weight)
+        self._check_sample_weight(data.sample_weight)
         learned = isinstance(self.task_kernel, str) and self.task_kernel == "learned"
         if self.cv is not None or learned or self._learns_clusters():
             return self._fit_grid_search(X, y, sample_weight, alphas)
-        data = self._validate_fit(X, y, sample_weight)
         self._dtype = data.X.dtype
         problem = self._regression_problem(data)
         cache = _GramCache(self._input_gram(data.X), problem.row_weight)

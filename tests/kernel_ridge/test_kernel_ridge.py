@@ -335,6 +335,20 @@ def test_cv_missing_labels_long_layout_and_kfold():
 
 
 
+@pytest.mark.parametrize("cv", [None, 3])
+def test_cv_bad_input_is_reported_before_the_grid_search(cv):
+    # With cv=3 the grid search used to swallow these as "All the 9 fits failed".
+    X, Y = _wide(n=15, T=2)
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        MultiTaskKernelRidgeCV(cv=cv).fit(X, None)
+    with pytest.raises(ValueError, match="sample_weight must be nonnegative"):
+        MultiTaskKernelRidgeCV(cv=cv).fit(X, Y, sample_weight=-np.ones(len(X)))
+    Xnan = X.copy()
+    Xnan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        MultiTaskKernelRidgeCV(cv=cv).fit(Xnan, Y)
+
+
 def test_cv_grid_search_splits_within_tasks_in_the_long_layout():
     # A learned task kernel is tuned by K-fold CV; on long data sorted by
     # task, an unshuffled row-wise KFold would hold whole tasks out and every
