@@ -34,6 +34,14 @@ def _inner_has(method):
     return check
 
 
+def _accepts_sparse(estimator):
+    """Whether ``estimator`` declares that it fits sparse ``X`` (its input tags).
+
+    scikit-learn 1.5 has no such tag: there the answer is always False.
+    """
+    return get_tags is not None and get_tags(estimator).input_tags.sparse
+
+
 def _fit_one(estimator, X, y, sample_weight):
     if sample_weight is None:
         return estimator.fit(X, y)
@@ -289,7 +297,15 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
     task_features : {None, "onehot"}, default=None
         None: the task is ignored, so any task — even one never seen in
         fit — can be predicted. "onehot": append one indicator column per
-        task seen in fit; an unseen task then raises a ``ValueError``.
+        task seen in fit; an unseen task then raises a ``ValueError``. The
+        features and indicators are then passed to ``estimator`` as one CSR
+        matrix (one indicator entry per row) when its tags say it accepts
+        sparse input (``Ridge``, ``LogisticRegression``, trees, ...), else
+        as a dense array of n_rows x (n_features + n_tasks) values:
+        dense-only estimators (``HistGradientBoostingRegressor``, a
+        ``Pipeline`` starting with ``StandardScaler()``; every estimator
+        with scikit-learn 1.5, which has no such tag) need memory
+        proportional to rows x tasks.
 
     Attributes
     ----------
@@ -334,15 +350,20 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
         self.task_features = task_features
 
     def _with_task_features(self, X, codes):
+        """Append the one-hot task block to ``X``: CSR unless the estimator needs dense.
+
+        A dense block costs rows x tasks (14.9 GiB for 10,000 tasks of 20
+        rows), the sparse one a single entry per row.
+        """
         if self.task_features is None:
             return X
         onehot = sp.csr_matrix(
             (np.ones(len(codes), dtype=X.dtype), (np.arange(len(codes)), codes)),
             shape=(len(codes), self.n_tasks_),
         )
-        return sp.hstack([X, onehot], format="csr") if sp.issparse(X) else np.hstack(
-            [X, onehot.toarray()]
-        )
+        if self._sparse_design or sp.issparse(X):
+            return sp.hstack([X, onehot], format="csr")
+        return np.hstack([X, onehot.toarray()])
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -360,6 +381,7 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
         """
         self._check_sample_weight_support(sample_weight)
         data = self._validate_fit(X, y, sample_weight)
+        self._sparse_design = _accepts_sparse(self.estimator)
         rows, codes, targets = data.to_long()
         sw = None if data.sample_weight is None else data.sample_weight[rows]
         features = self._with_task_features(data.X[rows], codes)

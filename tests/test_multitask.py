@@ -1,10 +1,12 @@
 """IndependentTasks and PooledTasks: closed forms, layouts, sklearn tooling."""
 
 import pickle
+import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.dummy import DummyClassifier
@@ -70,6 +72,62 @@ def test_pooled_onehot_learns_per_task_offsets(long_data):
     assert_allclose(offsets - offsets[0], [0.0, 2.0, -1.0], atol=0.1)
     wide_pred = PooledTasks(Ridge(), task_features="onehot").fit(X[:, :-1], np.column_stack([y, y])).predict(X[:, :-1])
     assert wide_pred.shape == (60, 2)
+
+
+class _RecordingRidge(Ridge):
+    """Ridge remembering whether each design it was given was sparse."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.sparse_designs_ = [sp.issparse(X)]
+        return super().fit(X, y, sample_weight)
+
+    def predict(self, X):
+        self.sparse_designs_.append(sp.issparse(X))
+        return super().predict(X)
+
+
+class _DenseOnlyRidge(Ridge):
+    """Ridge declaring that it refuses sparse input."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+@pytest.mark.parametrize("task_column", [None, -1])
+def test_pooled_onehot_sparse_design_equals_dense_fallback(wide_data, task_column):
+    # Ridge accepts sparse X, so it gets one CSR design; an estimator
+    # refusing sparse input gets the dense one. Both reach one solution.
+    X, Y = wide_data
+    data = (X, Y) if task_column is None else _wide_to_long(X, Y)
+    params = {"alpha": 0.3, "tol": 1e-12}
+    sparse = PooledTasks(_RecordingRidge(**params), task_column=task_column, task_features="onehot").fit(*data)
+    dense = PooledTasks(_DenseOnlyRidge(**params), task_column=task_column, task_features="onehot").fit(*data)
+    assert_allclose(sparse.predict(data[0]), dense.predict(data[0]), rtol=1e-9, atol=1e-9)
+    assert sparse.estimator_.sparse_designs_[0]
+    assert all(sparse.estimator_.sparse_designs_)
+    assert not sp.issparse(dense._with_task_features(X, np.zeros(len(X), int)))
+
+
+def test_pooled_onehot_many_tasks_never_builds_a_dense_task_block():
+    # 2,000 tasks x 20 rows: a dense one-hot block alone is 640 MB.
+    n_tasks, n_rows = 2000, 20
+    rng = np.random.RandomState(0)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    X = rng.randn(len(tasks), 5)
+    y = X @ rng.randn(5) + rng.randn(n_tasks)[tasks] + 0.1 * rng.randn(len(tasks))
+    Xl = np.column_stack([X, tasks])
+    tracemalloc.start()
+    model = PooledTasks(_RecordingRidge(tol=1e-10), task_column=-1, task_features="onehot").fit(Xl, y)
+    pred = model.predict(Xl)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40e6, f"peak {peak / 1e6:.0f} MB"
+    assert model.estimator_.sparse_designs_ == [True, True]
+    onehot = sp.csr_matrix((np.ones(len(tasks)), (np.arange(len(tasks)), tasks)))
+    reference = Ridge(tol=1e-10).fit(sp.hstack([X, onehot]), y)
+    assert_allclose(pred, reference.predict(sp.hstack([X, onehot])), rtol=1e-7, atol=1e-7)
 
 
 def test_unseen_task(long_data):
