@@ -340,7 +340,15 @@ def _school(args):
     return dict(X=X, y=y, task_column=-1, cv=splits, title=title, notes={}, kind="school")
 
 
-_MISSING = {"", "na", "nan", "null", "none"}
+# pandas' default missing-value markers (read_csv's na_values), so that a
+# file means the same here as in pandas. A task label must match one exactly
+# (a task may be called "na" or "none"); a number cell is missing whatever
+# its case, since no number is spelled with letters.
+_NA_MARKERS = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+})  # fmt: skip
+_MISSING = frozenset(marker.lower() for marker in _NA_MARKERS)
 
 
 def _parse_float(text):
@@ -348,46 +356,61 @@ def _parse_float(text):
     return math.nan if text.lower() in _MISSING else float(text)
 
 
-def _numeric_column(rows, j, name, path):
+def _numeric_column(rows, lines, j, name, path):
     values = np.empty(len(rows))
     for i, row in enumerate(rows):
         try:
             values[i] = _parse_float(row[j])
         except ValueError:
-            # Line numbers count the header as line 1.
             _fail(
-                f"column {name!r} of {path} is not numeric (line {i + 2}: {row[j]!r}); "
+                f"column {name!r} of {path} is not numeric (line {lines[i]}: {row[j]!r}); "
                 "encode it as numbers or leave it out with --features"
             )
     return values
+
+
+def _numbered_rows(reader):
+    """``(line, row)`` for every row of ``reader``; ``line`` is 1-based, as in the file.
+
+    A row's line is where it starts (a quoted field may span lines); blank
+    lines count, so error messages point at the right line.
+    """
+    records, end = [], 0
+    for row in reader:
+        records.append((end + 1, row))
+        end = reader.line_num
+    return records
 
 
 def _read_csv(path, args):
     """Read a CSV file into ``(X, y, task_column, classification, info)``."""
     path = Path(path)
     try:
-        with open(path, newline="") as f:
+        # utf-8-sig drops the byte-order mark that spreadsheet programs put
+        # before the first column's name.
+        with open(path, newline="", encoding="utf-8-sig") as f:
             sample = f.read(4096)
             f.seek(0)
             try:
                 dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
             except csv.Error:
                 dialect = csv.excel
-            rows = list(csv.reader(f, dialect))
+            records = _numbered_rows(csv.reader(f, dialect))
     except OSError as exc:
         _fail(f"cannot read {path}: {exc.strerror or exc}")
     except (UnicodeDecodeError, csv.Error) as exc:
         _fail(f"{path} is not a readable CSV text file: {exc}")
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
+    records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
+    if not records:
         _fail(f"{path} is empty")
-    header = [h.strip() for h in rows[0]]
-    rows = rows[1:]
+    header = [h.strip() for h in records[0][1]]
+    lines = [line for line, _ in records[1:]]
+    rows = [row for _, row in records[1:]]
     if not rows:
         _fail(f"{path} has a header but no data rows")
-    for i, row in enumerate(rows):
+    for line, row in zip(lines, rows):
         if len(row) != len(header):
-            _fail(f"line {i + 2} of {path} has {len(row)} fields; the header has {len(header)}")
+            _fail(f"line {line} of {path} has {len(row)} fields; the header has {len(header)}")
 
     targets = [t.strip() for t in args.target.split(",") if t.strip()]
     wanted = targets + ([args.task_column] if args.task_column else [])
@@ -412,7 +435,7 @@ def _read_csv(path, args):
         _fail(f"{path} has no feature column besides the target and task columns")
     col = {name: j for j, name in enumerate(header)}
 
-    F = np.column_stack([_numeric_column(rows, col[c], c, path) for c in features])
+    F = np.column_stack([_numeric_column(rows, lines, col[c], c, path) for c in features])
     bad = np.flatnonzero(np.isnan(F).any(axis=0))
     if len(bad):
         name = features[bad[0]]
@@ -449,17 +472,16 @@ def _read_csv(path, args):
         y = Y[:, 0] if len(targets) == 1 else Y
         return F, y, None, classification, info
 
+    # Labels stay the strings written in the file: "1" and "01" are two tasks.
     labels = np.array([row[col[args.task_column]].strip() for row in rows], dtype=object)
-    empty = labels == ""
-    if empty.any():
+    no_task = np.flatnonzero([label in _NA_MARKERS for label in labels])
+    if len(no_task):
+        shown = ", ".join(str(lines[i]) for i in no_task[:5])
         _fail(
-            f"task column {args.task_column!r} is empty on {int(empty.sum())} row(s) "
-            f"(first: line {int(np.argmax(empty)) + 2}); every row needs a task"
+            f"task column {args.task_column!r} has no task on {len(no_task)} row(s) "
+            f"(line(s) {shown}{', ...' if len(no_task) > 5 else ''}): empty or a "
+            "missing-value marker such as NA; every row needs a task"
         )
-    try:
-        labels = np.array([int(v) for v in labels])
-    except ValueError:
-        pass
     y = Y[:, 0]
     missing = np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in y])
     if missing.any():
@@ -468,11 +490,8 @@ def _read_csv(path, args):
         _note(f"skmtl: note: {int(missing.sum())} row(s) without a target value left out")
         F, y, labels = F[~missing], y[~missing], labels[~missing]
         info["n_rows_without_target"] = int(missing.sum())
-    if labels.dtype.kind in "iu":
-        X = np.column_stack([F, labels])
-    else:
-        X = np.empty((len(y), F.shape[1] + 1), dtype=object)
-        X[:, :-1], X[:, -1] = F, labels
+    X = np.empty((len(y), F.shape[1] + 1), dtype=object)
+    X[:, :-1], X[:, -1] = F, labels
     if not numeric:
         y = y.astype(str)
     counts = np.unique(labels, return_counts=True)[1]
@@ -702,7 +721,9 @@ def _parser():
     )
     compare.add_argument("--target", help="CSV: target column(s), comma-separated")
     compare.add_argument(
-        "--task-column", help="CSV: column naming each row's task (long layout)"
+        "--task-column",
+        help="CSV: column naming each row's task (long layout); labels are read as "
+        "written (1 and 01 are two tasks)",
     )
     compare.add_argument(
         "--features", help="CSV: feature columns, comma-separated (default: all other columns)"

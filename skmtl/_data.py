@@ -14,6 +14,7 @@ features. Rows are grouped per task once (a stable sort by task code), so
 per-task work is a slice of ``order`` between two ``task_indptr`` offsets.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,8 @@ from sklearn.utils.validation import _check_sample_weight, check_array
 __all__ = ["TaskData", "check_task_data", "check_task_X", "split_task_column"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+# dtype kinds of numeric task labels (bool, int, uint, float).
+_NUMERIC_KINDS = "biuf"
 
 
 @dataclass
@@ -129,35 +132,74 @@ def _missing(values):
 
 
 def _normalize_task_labels(values):
-    """Task labels as a 1-D array; integral floats become int64.
+    """Task labels as a 1-D array, kept as given.
 
-    A task column stored in a float matrix holds 0.0, 1.0, ...; calling
-    those tasks 0, 1, ... is what users expect in ``tasks_`` and reports.
+    Only numbers compare as numbers: strings stay strings, so ``"7"`` and
+    ``"007"`` (or ``"1"`` and ``"1.0"``) are two tasks. An object array (or
+    a list) holding only numbers becomes a numeric array, and integral
+    floats become int64: a task column stored in a float matrix holds 0.0,
+    1.0, ...; calling those tasks 0, 1, ... is what users expect in
+    ``tasks_`` and reports.
+
+    Raises
+    ------
+    ValueError
+        If a label is missing (None/NaN) or infinite, or if strings and
+        numbers are mixed (they cannot be sorted into one ``tasks_``).
     """
+    if not hasattr(values, "__array__"):
+        # np.asarray would turn a list mixing strings and numbers (or None)
+        # into strings: 1 and "1" would become one task.
+        values = _object_array(values)
     values = np.asarray(values)
     if values.ndim != 1:
         values = values.reshape(-1)
+    missing = _missing(values)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        shown = ", ".join(str(i) for i in rows[:5])
+        raise ValueError(
+            f"The task column contains NaN/None (a missing label) on {len(rows)} "
+            f"row(s) (position(s) {shown}{', ...' if len(rows) > 5 else ''}); every "
+            "row needs a task label."
+        )
     if values.dtype.kind == "O":
-        try:
-            as_float = values.astype(np.float64)
-        except (TypeError, ValueError):
-            as_float = None
-        if as_float is not None:
-            values = as_float
+        values = _numeric_if_numbers(values)
     if values.dtype.kind == "f":
         if not np.all(np.isfinite(values)):
             raise ValueError(
-                "The task column contains NaN or infinite values; every row "
-                "needs a task label."
+                "The task column contains infinite values; every row needs a "
+                "finite task label."
             )
         if np.all(values == np.round(values)):
             values = values.astype(np.int64)
-    elif values.dtype.kind == "O" and _missing(values).any():
-        raise ValueError(
-            "The task column contains missing values (None/NaN); every row "
-            "needs a task label."
-        )
     return values
+
+
+def _object_array(items):
+    """A 1-D object array of ``items``, each element kept as it is."""
+    items = list(items)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items  # element-wise: tuples stay labels, not rows
+    return out
+
+
+def _numeric_if_numbers(labels):
+    """An object array of labels as a numeric array when every label is a number.
+
+    Raises a ValueError when strings and numbers are mixed; other labels
+    (strings, tuples, ...) are returned unchanged.
+    """
+    types = set(map(type, labels))
+    numeric = [issubclass(t, numbers.Real) for t in types]
+    if types and all(numeric):
+        return np.array(labels.tolist())
+    if any(numeric) and any(issubclass(t, (str, bytes)) for t in types):
+        raise ValueError(
+            "Task labels could not be sorted: they mix strings and numbers; use "
+            "labels of one type (all numbers or all strings)."
+        )
+    return labels
 
 
 def _group_by_task(labels):
@@ -203,7 +245,14 @@ def split_task_column(X, task_column):
     """
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         position = task_column_position(X, task_column)
-        labels = X.iloc[:, position].to_numpy()
+        column = X.iloc[:, position]
+        labels = column.to_numpy()
+        # pandas' own missing values (pd.NA of nullable dtypes, NaT) as None,
+        # so that they are reported as missing labels.
+        missing = column.isna().to_numpy()
+        if missing.any():
+            labels = labels.astype(object)
+            labels[missing] = None
         features = X.drop(columns=X.columns[position])
         return features, _normalize_task_labels(labels)
 
@@ -273,13 +322,19 @@ def _check_features(X, *, estimator_name, accept_sparse=True, dtype=FLOAT_DTYPES
 
 def _encode_tasks(labels, tasks):
     """Codes of ``labels`` in the sorted ``tasks``; unknown labels raise."""
+    mismatch = ValueError(
+        f"Task labels of type {labels.dtype} cannot be compared with the "
+        f"task labels seen in fit ({tasks.dtype})."
+    )
+    # NumPy would compare the number 7 with the string "7" (as unequal, or
+    # by converting one to the other's type): only numbers compare with
+    # numbers.
+    if (labels.dtype.kind in _NUMERIC_KINDS) != (tasks.dtype.kind in _NUMERIC_KINDS):
+        raise mismatch
     try:
         codes = np.searchsorted(tasks, labels)
     except TypeError as exc:
-        raise ValueError(
-            f"Task labels of type {labels.dtype} cannot be compared with the "
-            f"task labels seen in fit ({tasks.dtype})."
-        ) from exc
+        raise mismatch from exc
     codes = np.minimum(codes, len(tasks) - 1)
     unseen = tasks[codes] != labels
     if np.any(unseen):

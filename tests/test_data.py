@@ -121,3 +121,58 @@ def test_unseen_task_is_named(long_data):
 def test_task_labels_of_another_type_are_rejected():
     with pytest.raises(ValueError, match="cannot be compared"):
         check_task_X(np.array([[1.0, 3.0]]), task_column=1, tasks=np.array(["a", "b"], dtype=object))
+
+
+def _object_X(features, labels):
+    """A long-layout object array: one feature column, then the task labels."""
+    X = np.empty((len(labels), 2), dtype=object)
+    X[:, 0], X[:, 1] = features, labels
+    return X
+
+
+@pytest.mark.parametrize("labels", [["7", "007"], ["1", "1.0"]])
+def test_string_task_labels_are_kept_as_given(labels):
+    # Strings are not numbers: "7" and "007" are two tasks, not task 7.
+    data = check_task_data(_object_X([1.0, 2.0, 3.0, 4.0], labels * 2), [1.0, 2, 3, 4], task_column=1)
+    assert data.tasks.tolist() == sorted(labels)
+    assert_array_equal(data.n_samples_per_task, [2, 2])
+    # A list is not turned into one string array first (that would make 1 and "1" equal).
+    assert split_task_column(_object_X([1.0, 2.0], [7, 7.0]), 1)[1].tolist() == [7, 7]
+
+
+def test_string_task_labels_at_predict_time():
+    data = check_task_data(_object_X([1.0, 2.0, 3.0, 4.0], ["7", "8"] * 2), [1.0, 2, 3, 4], task_column=1)
+    _, codes = check_task_X(_object_X([1.0, 2.0], ["8", "7"]), task_column=1, tasks=data.tasks)
+    assert_array_equal(codes, [1, 0])
+    with pytest.raises(ValueError, match=r"Unknown task label\(s\) '007' not seen during fit; known tasks: \['7', '8'\]"):
+        check_task_X(_object_X([1.0], ["007"]), task_column=1, tasks=data.tasks)
+    # The number 7 is not the string "7", in an object array or a float matrix.
+    for X in (_object_X([1.0], [7]), np.array([[1.0, 7.0]])):
+        with pytest.raises(ValueError, match="cannot be compared with the task labels seen in fit"):
+            check_task_X(X, task_column=1, tasks=data.tasks)
+    numeric = check_task_data(np.array([[1.0, 7], [2, 8], [3, 7], [4, 8]]), [1.0, 2, 3, 4], task_column=1)
+    with pytest.raises(ValueError, match="cannot be compared with the task labels seen in fit"):
+        check_task_X(np.array([[1.0, "7"]], dtype=str), task_column=1, tasks=numeric.tasks)
+
+
+def test_numeric_labels_in_object_arrays_compare_as_numbers():
+    data = check_task_data(_object_X([1.0, 2.0, 3.0, 4.0], [1, 2.0, 1.0, np.int64(2)]), [1.0, 2, 3, 4], task_column=1)
+    assert data.tasks.dtype.kind == "i" and data.tasks.tolist() == [1, 2]
+    df = pd.DataFrame({"a": [1.0, 2.0], "t": pd.array([3, 4], dtype="Int64")})
+    assert split_task_column(df, "t")[1].tolist() == [3, 4]
+    _, codes = check_task_X(_object_X([1.0], [2.0]), task_column=1, tasks=data.tasks)
+    assert_array_equal(codes, [1])
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (_object_X([1.0, 2.0], ["7", 7]), "Task labels could not be sorted: they mix strings and numbers"),
+        (_object_X([1.0] * 4, ["a", None, "b", np.nan]), r"contains NaN/None \(a missing label\) on 2 row\(s\) \(position\(s\) 1, 3\)"),
+        (pd.DataFrame({"a": [1.0, 2.0], "t": pd.array(["a", None], dtype="string")}), r"on 1 row\(s\) \(position\(s\) 1\)"),
+        (np.array([[1.0, np.inf], [2.0, 0.0]]), "task column contains infinite values"),
+    ],
+)
+def test_bad_task_labels_raise(X, message):
+    with pytest.raises(ValueError, match=message):
+        check_task_data(X, [1.0, 2.0, 3.0, 4.0][: len(X)], task_column=-1)

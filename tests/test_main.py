@@ -224,6 +224,43 @@ def test_csv_errors_are_clear(long_csv, tmp_path, capsys):
     assert "line 3 of" in message and "has 2 fields; the header has 3" in message
 
 
+def test_csv_task_labels_are_kept_as_written_after_a_byte_order_mark(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    labels = ["1", "01", "1.0", "2", "7", "007"]  # six tasks, not the numbers 1, 2 and 7
+    rows = [[label, round(x, 4), round(2 * x + 0.1 * rng.randn(), 4)] for label in labels for x in rng.randn(6)]
+    path = tmp_path / "tasks.csv"
+    # Spreadsheet programs save "CSV UTF-8" with a byte-order mark before "task".
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows([["task", "x", "y"], *rows])
+    out = tmp_path / "tasks.json"
+    main(["compare", str(path), "--target", "y", "--task-column", "task", "-q",
+          "--models", "independent,pooled", "--n-splits", "2", "--json", str(out)])
+    stdout = capsys.readouterr().out
+    assert "6 tasks (task column 'task')" in stdout  # the heading
+    assert "over 2 splits, 6 tasks." in stdout  # the table
+    assert json.loads(out.read_text())["csv"]["comparison"]["tasks"] == sorted(labels)
+
+
+def test_csv_missing_task_labels_name_their_lines(tmp_path, capsys):
+    lines = ["x,t,y"] + [f"{i},{'ab'[i % 2]},{i}" for i in range(12)]
+    # Data rows 2, 3, 5, 6, 8, 9 and 11 have no task (empty or pandas'
+    # missing-value markers); a blank line shifts the later line numbers.
+    for i, marker in zip((2, 3, 5, 6, 8, 9, 11), ("NA", "", "#N/A", "<NA>", "NULL", "nan", " NA ")):
+        lines[i + 1] = f"{i},{marker},{i}"
+    lines.insert(6, "")
+    path = tmp_path / "na.csv"
+    path.write_text("\n".join(lines) + "\n")
+    message = _error(capsys, "compare", str(path), "--target", "y", "--task-column", "t")
+    assert "task column 't' has no task on 7 row(s) (line(s) 4, 5, 8, 9, 11, ...)" in message
+    assert "missing-value marker such as NA" in message
+    # A task may still be called "na" or "None!": only the exact markers are missing.
+    lines = ["x,t,y"] + [f"{i},{('na', 'None!')[i % 2]},{i}" for i in range(8)]
+    path.write_text("\n".join(lines) + "\n")
+    main(["compare", str(path), "--target", "y", "--task-column", "t", "-q", "--models", "independent",
+          "--n-splits", "1", "--train-size", "0.5"])
+    assert "over 1 splits, 2 tasks." in capsys.readouterr().out
+
+
 def test_csv_class_labels_are_compared_with_logistic_baselines(tmp_path, capsys):
     rng = np.random.RandomState(0)
     X = rng.randn(90, 2)

@@ -136,6 +136,14 @@ def test_string_labels_in_an_object_array():
     assert_allclose(scaler.inverse_transform(Xt)[:, :3].astype(float), F)
 
 
+def test_string_labels_spelling_the_same_number_are_two_tasks():
+    X = np.array([[0.0, "7"], [2.0, "7"], [10.0, "007"], [30.0, "007"]], dtype=object)
+    scaler = TaskwiseStandardScaler(task_column=1).fit(X)
+    assert scaler.tasks_.tolist() == ["007", "7"]
+    assert_allclose(scaler.mean_.ravel(), [20.0, 1.0])
+    assert list(scaler.transform(X)[:, 1]) == ["7", "7", "007", "007"]
+
+
 def test_dataframe_task_column_by_name_and_pandas_output():
     F, labels, codes = _long(labels=("school b", "school a", "school c"))
     df = pd.DataFrame(F, columns=["x0", "x1", "x2"], index=np.arange(len(F))[::-1] * 2)

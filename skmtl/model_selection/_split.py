@@ -41,14 +41,13 @@ def _task_codes(X, groups, task_column, n_samples):
     ``groups`` wins over ``task_column``; with neither there are no tasks.
     """
     if groups is not None:
-        labels = np.asarray(groups)
-        if labels.ndim != 1:
-            labels = labels.reshape(-1)
+        # Not np.asarray(groups): it would turn a list mixing 1 and "1"
+        # into the strings "1" and "1", one task.
+        labels = _normalize_task_labels(groups)
         if labels.shape[0] != n_samples:
             raise ValueError(
                 f"groups has {labels.shape[0]} entries but X has {n_samples} rows."
             )
-        labels = _normalize_task_labels(labels)
     elif task_column is not None:
         labels = split_task_column(X, task_column)[1]
     else:

@@ -6,12 +6,10 @@ cell arrays, per-school files). skmtl's long layout stacks them into one
 :func:`stack_tasks` builds it and :func:`unstack_tasks` takes it apart again.
 """
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 
-from .._data import _group_by_task, _missing, _show, split_task_column
+from .._data import _group_by_task, _missing, _numeric_if_numbers, _show, split_task_column
 
 __all__ = ["stack_tasks", "unstack_tasks"]
 
@@ -44,7 +42,11 @@ def _as_task_list(values, name, item_ndim):
 
 
 def _task_labels(tasks, n_tasks):
-    """Validated task labels: a numeric array, or an object array otherwise."""
+    """Validated task labels: a numeric array, or an object array otherwise.
+
+    Labels are kept as given: strings stay strings (``"7"`` and ``"007"``
+    are two tasks); strings mixed with numbers raise a ValueError.
+    """
     if tasks is None:
         return np.arange(n_tasks)
     tasks = _as_task_list(tasks, "tasks", item_ndim=0)
@@ -68,9 +70,7 @@ def _task_labels(tasks, n_tasks):
             f"tasks contains the label {_show(duplicate)} more than once; "
             "task labels must be unique."
         )
-    if all(isinstance(t, numbers.Real) for t in tasks):
-        return np.asarray(tasks)
-    return labels
+    return _numeric_if_numbers(labels)
 
 
 def _check_task_arrays(Xs, ys):

@@ -123,6 +123,18 @@ def test_groups_take_precedence_over_task_column():
     assert len(test) == 4
 
 
+@pytest.mark.parametrize("groups", [["7", "007"] * 4, np.array(["1", "1.0"] * 4, dtype=object)])
+def test_string_task_labels_are_kept_as_given(groups):
+    # Two tasks of four rows, not one task 7 (or 1) of eight.
+    X = np.zeros((8, 1))
+    folds = [test for _, test in LeaveTasksOut(2).split(X, groups=groups)]
+    assert sorted(map(list, folds)) == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    _, test = next(TaskStratifiedShuffleSplit(1, test_size=0.25, random_state=0).split(X, groups=groups))
+    assert len(test) == 2  # one test row per task
+    with pytest.raises(ValueError, match="they mix strings and numbers"):
+        next(LeaveTasksOut(2).split(X, groups=["7", 7] * 4))
+
+
 def test_wide_layout_is_one_group():
     X, Y = np.zeros((23, 2)), np.zeros((23, 3))
     train, test = next(TaskStratifiedShuffleSplit(1, test_size=0.25, random_state=0).split(X, Y))

@@ -69,6 +69,18 @@ def test_string_labels_give_an_object_array():
     assert_array_equal(ys2[0], ys[1])
 
 
+def test_string_labels_are_kept_as_given():
+    # "7" and "007" name two tasks (they were once read as the number 7).
+    Xs, ys = _tasks()
+    X, y = stack_tasks(Xs, ys, tasks=["7", "007", "1.0"])
+    Xs2, ys2, tasks = unstack_tasks(X, y)
+    assert tasks.tolist() == ["007", "1.0", "7"]
+    assert_array_equal(Xs2[0], Xs[1])
+    assert_array_equal(ys2[2], ys[0])
+    frame_X, _ = stack_tasks([pd.DataFrame(X_t, columns=["a", "b"]) for X_t in Xs], ys, tasks=["7", "007", "1"])
+    assert unstack_tasks(frame_X, y, task_column="task")[2].tolist() == ["007", "1", "7"]
+
+
 def test_float32_is_kept_when_it_holds_the_labels():
     Xs = [np.ones((2, 1), dtype=np.float32), np.zeros((1, 1), dtype=np.float32)]
     X, _ = stack_tasks(Xs, [[1, 2], [3]])
@@ -135,6 +147,7 @@ def test_dataframe_errors():
         ([np.ones((1, 2))] * 2, [[1], [2]], ["a"], "tasks has 1 labels but 2 tasks"),
         ([np.ones((1, 2))] * 2, [[1], [2]], ["a", "a"], "tasks contains the label 'a' more than once"),
         ([np.ones((1, 2))] * 2, [[1], [2]], ["a", None], "tasks contains a missing label"),
+        ([np.ones((1, 2))] * 2, [[1], [2]], ["1", 1], "Task labels could not be sorted: they mix strings and numbers"),
     ],
 )
 def test_stack_errors(Xs, ys, tasks, match):
