@@ -9,8 +9,9 @@ the row out of that task's loss only; the row still serves the other tasks.
 A 1-D ``y`` is a single task.
 
 Long layout (``task_column=<int or name>``): one column of ``X`` holds the
-task label of each row, ``y`` is 1-D. The task column is removed from the
-features. Rows are grouped per task once (a stable sort by task code), so
+task label of each row, ``y`` is 1-D. Labels are kept as given: strings stay
+strings (``"7"`` and ``"007"`` are two tasks), only numbers compare as
+numbers. The task column is removed from the features. Rows are grouped per task once (a stable sort by task code), so
 per-task work is a slice of ``order`` between two ``task_indptr`` offsets.
 """
 
@@ -242,6 +243,14 @@ def split_task_column(X, task_column):
     -------
     features : same container as ``X`` without the task column
     task_labels : ndarray of shape (n_samples,)
+        Labels as given: strings stay strings, numbers (also in an object
+        array) become a numeric array, integral floats int64.
+
+    Raises
+    ------
+    ValueError
+        If a task label is missing or infinite, or strings and numbers are
+        mixed.
     """
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         position = task_column_position(X, task_column)

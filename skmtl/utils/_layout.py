@@ -239,7 +239,8 @@ def unstack_tasks(X, y, task_column=-1):
     ys : list of {ndarray, Series} of shape (n_t,)
     tasks : ndarray of shape (n_tasks,)
         Sorted task labels (as ``np.unique``); ``Xs[i]`` belongs to
-        ``tasks[i]``. Integral float labels come back as integers.
+        ``tasks[i]``. Integral float labels come back as integers; string
+        labels stay strings (``"7"`` and ``"007"`` are two tasks).
 
     See Also
     --------
