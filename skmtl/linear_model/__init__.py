@@ -7,6 +7,7 @@ and the solvers in ``_solvers.py`` (FISTA). This module is the stable public
 import location; private modules may move.
 """
 
+from ._hierarchical import HierarchicalRegressor
 from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
 from ._lasso import MultiTaskLassoClassifier, MultiTaskLassoRegressor
 from ._path import (
@@ -31,6 +32,7 @@ from ._task_graph import (
 from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "HierarchicalRegressor",
     "ClusteredRegressor",
     "ClusteredClassifier",
     "DirtyRegressor",

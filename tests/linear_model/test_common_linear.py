@@ -8,6 +8,7 @@ from skmtl.linear_model import (
     GraphRegularizedRegressor,
     GroupLassoClassifier,
     GroupLassoRegressor,
+    HierarchicalRegressor,
     MultiTaskLassoClassifier,
     MeanRegularizedClassifier,
     MeanRegularizedRegressor,
@@ -49,6 +50,7 @@ ESTIMATORS = [
     GroupLassoRegressorCV(n_alphas=4, cv=3),
     GroupLassoClassifierCV(n_alphas=4, cv=3),
     TraceNormRegressorCV(n_alphas=4, cv=3),
+    HierarchicalRegressor(),
 ]
 
 # The logistic problems are solved to the default tol=1e-4 (relative
