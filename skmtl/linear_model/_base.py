@@ -28,9 +28,31 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._data import TaskData
 from ..base import MultiTaskMixin
 from ._losses import LogisticLoss, SquaredLoss
+from ._penalties import scale_rows
 from ._solvers import solve
 
 __all__ = []
+
+
+def warn_not_converged(name, result, max_iter, tol, loss=None):
+    """The :class:`~sklearn.exceptions.ConvergenceWarning` of a solve that hit ``max_iter``.
+
+    It names the certificate the solve was judged on: the duality gap
+    against ``tol * loss.gap_scale()`` when there is one, else the
+    scale-free criterion against ``tol``.
+    """
+    if loss is not None and np.isfinite(result.dual_gap):
+        reached = (
+            f"the duality gap reached {result.dual_gap:.3e}, above tol * scale = "
+            f"{tol * loss.gap_scale():.3e},"
+        )
+    else:
+        reached = f"the stopping criterion reached {result.stop_crit:.3e}, above tol={tol:g},"
+    warnings.warn(
+        f"{name} did not converge: {reached} after max_iter={max_iter} iterations. "
+        "Increase max_iter, increase alpha, or scale the features (e.g. StandardScaler).",
+        ConvergenceWarning,
+    )
 
 
 def _rowwise_dot(X, coef, rows_coef):
@@ -69,6 +91,11 @@ class _LinearMultiTaskModel(BaseEstimator):
         "solver": [StrOptions({"auto", "fista", "working_set"})],
     }
 
+    # Whether the penalty is a sum over features (rows of W): the solvers
+    # then work on features scaled to unit root mean square
+    # (SquaredLoss(scale=True), _penalties.scale_rows).
+    _scale_features = False
+
     # ------------------------------------------------------------ hooks
     def _make_penalty(self, alpha):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -87,7 +114,12 @@ class _LinearMultiTaskModel(BaseEstimator):
         loss_class = LogisticLoss if self._loss_name == "logistic" else SquaredLoss
         # Centered features (sklearn's _preprocess_data): the solvers see
         # intercepts c = b + m' W, converted at the estimator's boundary.
-        return loss_class(data, task_weights=task_weights, fit_intercept=self.fit_intercept, center=True)
+        # Penalties that are sums over features are also solved on scaled
+        # features (one step per feature), converted the same way.
+        return loss_class(
+            data, task_weights=task_weights, fit_intercept=self.fit_intercept, center=True,
+            scale=self._scale_features,
+        )
 
     def _warm_start_point(self, loss):
         """``(W0, b0)`` from the previous fit, as scikit-learn's ``warm_start``."""
@@ -96,26 +128,32 @@ class _LinearMultiTaskModel(BaseEstimator):
         if self.coef_.shape != (loss.n_tasks, loss.n_features):
             # Different tasks or features than the last fit: start cold.
             return None, None
-        b0 = loss.to_centered_intercept(self.coef_.T, self.intercept_) if self.fit_intercept else None
-        return self.coef_.T, b0
+        W0 = loss.to_loss_coef(self.coef_.T) if self._scale_features else self.coef_.T
+        b0 = loss.to_centered_intercept(W0, self.intercept_) if self.fit_intercept else None
+        return W0, b0
 
     def _solve(self, loss, alpha, W0=None, b0=None):
         """Solve for one ``alpha`` and set the fitted attributes.
 
-        ``b0`` and the returned result's intercepts are the loss's (see
-        ``SquaredLoss.to_centered_intercept``); ``intercept_`` is the model's.
+        ``W0``, ``b0`` and the returned result are in the loss's units (see
+        ``SquaredLoss.to_loss_coef`` and ``to_centered_intercept``);
+        ``coef_`` and ``intercept_`` are the model's.
         """
         penalty = self._make_penalty(alpha)
+        if self._scale_features:
+            penalty = scale_rows(penalty, loss.x_scale)
         result = solve(
             loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter, tol=self.tol
         )
+        W = loss.from_loss_coef(result.coef) if self._scale_features else result.coef
         # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
         # on its transpose W (rows = features = the L21 groups).
-        self.coef_ = np.ascontiguousarray(result.coef.T)
+        self.coef_ = np.ascontiguousarray(W.T)
         intercept = loss.from_centered_intercept(result.coef, result.intercept)
         self.intercept_ = np.asarray(intercept, dtype=self.coef_.dtype)
         self.n_iter_ = int(result.n_iter)
         self.stop_crit_ = float(result.stop_crit)
+        self.dual_gap_ = float(result.dual_gap)
         self.objective_ = float(result.objective)
         return result
 
@@ -128,19 +166,15 @@ class _LinearMultiTaskModel(BaseEstimator):
         W0, b0 = self._warm_start_point(loss)
         result = self._solve(loss, self.alpha, W0, b0)
         if not result.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge: the stopping criterion "
-                f"reached {result.stop_crit:.3e} after max_iter={self.max_iter} "
-                f"iterations, above tol={self.tol:g}. Increase max_iter, increase "
-                "alpha, or scale the features (e.g. StandardScaler).",
-                ConvergenceWarning,
-            )
+            warn_not_converged(type(self).__name__, result, self.max_iter, self.tol, loss)
         return self
 
     def _alpha_max_of_loss(self, loss):
         """Smallest ``alpha`` for which ``coef_ = 0`` (exact; see :func:`alpha_max`)."""
         zero = np.zeros((loss.n_features, loss.n_tasks), dtype=loss.dtype)
         _, grad0, _ = loss.value_and_gradient(zero, loss.null_intercept())
+        # The gradient in the original features' units (scale=True: X / s).
+        grad0 = grad0 if loss.x_scale is None else grad0 * loss.x_scale[:, None]
         return float(self._penalty_for_alpha_max().alpha_max(grad0))
 
     def _penalty_for_alpha_max(self):
@@ -533,9 +567,14 @@ _COMMON_ATTRIBUTES = """\
         ``alpha >= alpha_max``).
 
     stop_crit_ : float
-        Final value of the stopping criterion (see Notes); at most ``tol``
-        when the solver converged. It certifies optimality: 0 exactly at
-        the minimizer.
+        Final value of the solver's scale-free criterion (see Notes): 0
+        exactly at the minimizer.
+
+    dual_gap_ : float
+        Duality gap at the solution, in the objective's units: the
+        objective exceeds its minimum by at most this. Converged means at
+        most ``tol`` times twice the intercept-only model's loss (see
+        Notes). NaN for penalties without a computable dual.
 
     objective_ : float
         Value of the objective at the solution.
@@ -563,13 +602,25 @@ _CLASSIFIER_ATTRIBUTES = """\
         task ``t`` (one row for a binary task, ``K`` for ``K`` classes)."""
 
 _NOTES = """\
-    **Stopping criterion.** The solver stops when the gradient mapping
-    ``L * ||B - prox(B - grad / L, 1 / L)||`` (joint with the intercepts'
-    gradient), which is 0 exactly at the minimizer, falls below ``tol``
-    times its value at ``B = 0`` (with the intercept-only model's
-    intercepts): a scale-free criterion, the same for every penalty. A
+    **Stopping criterion.** The fit is converged when the duality gap
+    (``dual_gap_``), which bounds how far the objective is above its
+    minimum, is at most ``tol`` times twice the loss of the intercept-only
+    model: for the squared loss ``tol * sum_t w_t / n_t ||y_t -
+    mean(y_t)||^2``, which with the wide layout and unit weights is
+    :class:`sklearn.linear_model.MultiTaskLasso`'s rule (``tol *
+    ||Y||^2`` on centered ``Y``) in the units of the objective above. The
+    solver's own measure, the gradient mapping ``L * ||B - prox(B - grad
+    / L, 1 / L)||`` relative to its value at ``B = 0`` (``stop_crit_``),
+    decides when the gap is computed; for penalties without a computable
+    dual it decides alone. A
     :class:`~sklearn.exceptions.ConvergenceWarning` is raised when
     ``max_iter`` is reached first.
+
+    Penalties that are sums over features (group lasso, lasso) are solved
+    on features scaled to unit root mean square, with the penalty taken
+    on the original coefficients: the same objective, but one large
+    feature (an income in dollars next to ratios) no longer slows the
+    others down.
 
     ``coef_`` is the transpose of the solvers' ``W`` (n_features, n_tasks),
     as in :class:`sklearn.linear_model.MultiTaskLasso`. Sparse ``X`` (CSR or

@@ -21,6 +21,8 @@ __all__ = ["GroupLassoRegressor", "GroupLassoClassifier"]
 class _GroupLassoMixin:
     """Penalty and parameter checks shared by the regressor and the classifier."""
 
+    _scale_features = True
+
     _parameter_constraints = {
         **_LinearMultiTaskModel._parameter_constraints,
         "norm": [StrOptions({"l2", "linf"})],

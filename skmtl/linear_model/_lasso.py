@@ -52,6 +52,12 @@ class _TaskL1(L1):
         return self.alphas * self.l1_ratio
 
     @property
+    def has_dual(self):
+        # A task with alpha 0 is plain least squares: its dual point is
+        # feasible only at the exact optimum, so no gap certifies it.
+        return bool(np.all(self.alphas > 0))
+
+    @property
     def _ridge(self):
         return self.alphas * (1.0 - self.l1_ratio)
 
@@ -61,6 +67,8 @@ class _TaskL1(L1):
 
     def prox(self, W, step):
         W = np.asarray(W)
+        if np.ndim(step):  # one step per row (scale_rows)
+            step = np.asarray(step, dtype=np.float64)[:, None]
         shrink = 1.0 + step * self._ridge
         threshold = (step * self._strength / shrink).astype(W.dtype)
         return self._prox(W / shrink.astype(W.dtype), threshold)
@@ -89,6 +97,8 @@ class _TaskL1(L1):
 
 
 class _LassoMixin:
+
+    _scale_features = True
     _parameter_constraints = {
         **_LinearMultiTaskModel._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), "array-like"],

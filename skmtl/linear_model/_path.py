@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils.validation import _check_sample_weight
 from sklearn.utils._param_validation import Interval
 
 from .._data import check_task_X
@@ -163,7 +164,9 @@ def _run_path(est, loss, alphas, on_solution=None):
     intercepts = np.empty((n, loss.n_tasks), dtype=loss.dtype)
     n_iters = np.empty(n, dtype=int)
     not_converged = []
-    # The loss's intercepts (centered features), for the warm starts.
+    # The loss's coefficients and intercepts (centered, maybe scaled
+    # features), for the warm starts.
+    loss_coefs = np.empty((n, loss.n_features, loss.n_tasks), dtype=loss.dtype)
     centered_intercepts = np.empty_like(intercepts)
     W0 = b0 = None
     recall = getattr(loss, "recall_gradient", None)
@@ -177,12 +180,12 @@ def _run_path(est, loss, alphas, on_solution=None):
         dense = W0 is not None and 2 * np.count_nonzero(np.any(W0 != 0, axis=1)) >= len(W0)
         if k >= 2 and np.any(W0 != 0) and (not remembered or dense):
             W0, b0 = _extrapolated_start(
-                est, alphas[k - 2 : k + 1], (coefs[k - 2].T, W0), (centered_intercepts[k - 2], b0)
+                est, alphas[k - 2 : k + 1], (loss_coefs[k - 2], W0), (centered_intercepts[k - 2], b0)
             )
         result = est._solve(loss, alpha, W0, b0)
         W0, b0 = result.coef, result.intercept
-        coefs[k], centered_intercepts[k], n_iters[k] = result.coef.T, result.intercept, result.n_iter
-        intercepts[k] = est.intercept_
+        loss_coefs[k], centered_intercepts[k], n_iters[k] = result.coef, result.intercept, result.n_iter
+        coefs[k], intercepts[k] = est.coef_, est.intercept_
         if not result.converged:
             not_converged.append(alpha)
         if on_solution is not None:
@@ -489,8 +492,9 @@ class _LinearModelCV:
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
         if sample_weight is not None:
-            # Already validated by _prepare; an array for indexing the folds.
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            # Already validated by _prepare; one weight per row for indexing
+            # the folds (a scalar weights every row alike, as in fit).
+            sample_weight = _check_sample_weight(sample_weight, X)
         cv = check_task_cv(self.cv, self.task_column)
         # As LogisticRegressionCV: one classification task gets stratified folds.
         folds = list(check_cv(cv, y, classifier=is_classifier(self)).split(X, y))

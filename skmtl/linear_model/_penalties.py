@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["L21", "L1", "TraceNorm", "L1Linf"]
+__all__ = ["L21", "L1", "TraceNorm", "L1Linf", "scale_rows"]
 
 
 def _check_scalar(value, name, *, low=0.0, high=None):
@@ -83,10 +83,16 @@ class _Penalty:
         return value
 
     def prox(self, W, step):
-        """Proximal operator of ``step * value`` at ``W`` (a new array)."""
+        """Proximal operator of ``step * value`` at ``W`` (a new array).
+
+        ``step`` is a float, or for a penalty that is a sum over rows an
+        array of shape (n_features,): one step per row (see :func:`scale_rows`).
+        """
         W = np.asarray(W)
+        if np.ndim(step):
+            step = np.asarray(step, dtype=W.dtype)[:, None]
         shrink = 1.0 + step * self._ridge
-        V = W / shrink if shrink != 1.0 else W
+        V = W / shrink if np.any(shrink != 1.0) else W
         threshold = step * self._strength / shrink
         return self._prox(V, threshold)
 
@@ -112,6 +118,39 @@ class _Penalty:
         """``alpha / alpha_max(grad0)``: 1 or more exactly when ``W = 0`` is optimal."""
         top = self.alpha_max(grad0)
         return self.alpha / top if top > 0 else np.inf
+
+    # ------------------------------------------------------------------
+    # The Fenchel conjugate, for duality gaps (SquaredLoss.dual_gap).
+    @property
+    def has_dual(self):
+        """Whether :meth:`conjugate` is finite on a scaled dual point: a positive ``alpha``."""
+        return self.alpha > 0
+
+    def dual_scale(self, V):
+        """Factor ``s`` in (0, 1] that makes ``conjugate(s * V)`` finite.
+
+        With a ridge part the conjugate is finite everywhere (1). Else it is
+        the indicator of the dual ball ``Omega_0^*(V) <= alpha l1_ratio``,
+        and ``s`` scales ``V`` into it (the rescaled residual of the
+        Lasso's dual point, Massias et al., 2018).
+        """
+        if self._ridge > 0:
+            return 1.0
+        norm = self._dual_norm(np.asarray(V, dtype=np.float64))
+        return min(1.0, self._strength / norm) if norm > 0 else 1.0
+
+    def conjugate(self, V):
+        """``sup_W <V, W> - value(W)`` for ``V`` in the domain (see :meth:`dual_scale`).
+
+        For ``h = lam Omega_0 + rho / 2 ||.||_F^2`` with ``rho > 0`` it is
+        ``||prox_{lam Omega_0}(V)||_F^2 / (2 rho)`` (``Omega_0`` is
+        positively homogeneous); without ridge, 0 inside the dual ball.
+        """
+        if not self._ridge > 0:
+            return 0.0
+        V = np.asarray(V, dtype=np.float64)
+        P = self._prox(V, self._strength) if self._strength > 0 else V
+        return 0.5 * float(np.einsum("ij,ij->", P, P)) / self._ridge
 
 
 def _row_norms(W):
@@ -139,6 +178,10 @@ class _RowSeparable(_Penalty):
     def _distance(self, W, Z, lam):
         return np.sqrt(np.sum(self._row_distances(W, Z, lam) ** 2))
 
+    def restrict(self, rows):
+        """The penalty of the rows ``rows`` of ``W`` (working sets): the same for every row."""
+        return self
+
 
 class L21(_RowSeparable):
     """L2/L1 (group lasso) norm over rows: ``Omega_0(W) = sum_j ||W[j, :]||_2``.
@@ -165,6 +208,7 @@ class L21(_RowSeparable):
         if self.positive:
             V = np.maximum(V, 0)
         norms = _row_norms(V)
+        threshold = np.ravel(threshold) if np.ndim(threshold) else threshold
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
         return V * scale[:, None].astype(V.dtype, copy=False)
@@ -227,6 +271,24 @@ class L1(_RowSeparable):
         if self.positive:
             return max(float(Z.max(initial=0.0)), 0.0)
         return np.abs(Z).max(initial=0.0)
+
+    def dual_scale(self, V):
+        """Per-task factors (n_tasks,): the tasks' duals are separate problems."""
+        V = np.asarray(V, dtype=np.float64)
+        if not np.all(self._ridge > 0):
+            peaks = (np.maximum(V, 0) if self.positive else np.abs(V)).max(axis=0, initial=0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(peaks > 0, self._strength / peaks, 1.0)
+            return np.where(self._ridge > 0, 1.0, np.minimum(scale, 1.0))
+        return np.ones(V.shape[1])
+
+    def conjugate(self, V):
+        V = np.asarray(V, dtype=np.float64)
+        ridge = np.broadcast_to(self._ridge, V.shape[1:])
+        P = self._prox(V, self._strength)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_task = np.where(ridge > 0, 0.5 * np.einsum("ij,ij->j", P, P) / ridge, 0.0)
+        return float(per_task.sum())
 
 
 class TraceNorm(_Penalty):
@@ -334,7 +396,7 @@ class L1Linf(_RowSeparable):
 
     def _prox(self, V, threshold):
         A = np.abs(V)
-        theta = _linf_threshold(A, threshold)
+        theta = _linf_threshold(A, np.ravel(threshold) if np.ndim(threshold) else threshold)
         return np.sign(V) * np.minimum(A, theta[:, None].astype(V.dtype, copy=False))
 
     def _row_distances(self, W, Z, lam):
@@ -359,3 +421,75 @@ class L1Linf(_RowSeparable):
 
     def _dual_norm(self, Z):
         return np.abs(Z).sum(axis=1).max(initial=0.0)
+
+
+class _RowScaled:
+    """``g(V) = h(V / s)``: a penalty ``h`` seen in the coordinates ``V = s W`` of scaled features.
+
+    A loss on the features ``X / s`` (:class:`~._losses.SquaredLoss`
+    ``scale=True``) has coefficients ``V = s W`` (``s`` per row); the model
+    is the same when the penalty is taken at ``W = V / s``. For a penalty
+    that acts on each row alone, ``prox_{tau g}(V) = s prox_{tau / s^2 h}(V / s)``
+    row by row: proximal gradient on the scaled problem is proximal gradient
+    with one step per feature, so that one feature on a large scale (an
+    income next to a few ratios) no longer sets the step of all the others.
+    """
+
+    def __init__(self, penalty, scale):
+        self.penalty = penalty
+        self.scale = np.asarray(scale, dtype=np.float64)
+        self._column = self.scale[:, None]
+        self.alpha = penalty.alpha
+
+    def __repr__(self):
+        return f"scale_rows({self.penalty!r})"
+
+    def value(self, V):
+        return self.penalty.value(np.asarray(V) / self._column)
+
+    def prox(self, V, step):
+        V = np.asarray(V)
+        inner = self.penalty.prox(V / self._column.astype(V.dtype), step / self.scale**2)
+        return np.asarray(inner * self._column, dtype=V.dtype)
+
+    def restrict(self, rows):
+        return _RowScaled(self.penalty.restrict(rows), self.scale[rows])
+
+    def subdiff_distance_rows(self, V, grad):
+        # dg(V) = dh(V / s) / s, row by row.
+        W = np.asarray(V, dtype=np.float64) / self._column
+        return self.penalty.subdiff_distance_rows(W, np.asarray(grad, dtype=np.float64) * self._column) / self.scale
+
+    def subdiff_distance(self, V, grad):
+        return float(np.sqrt(np.sum(self.subdiff_distance_rows(V, grad) ** 2)))
+
+    def alpha_max(self, grad0):
+        return self.penalty.alpha_max(np.asarray(grad0, dtype=np.float64) * self._column)
+
+    def null_ratio(self, grad0):
+        return self.penalty.null_ratio(np.asarray(grad0, dtype=np.float64) * self._column)
+
+    @property
+    def has_dual(self):
+        return self.penalty.has_dual
+
+    def dual_scale(self, U):
+        return self.penalty.dual_scale(np.asarray(U, dtype=np.float64) * self._column)
+
+    def conjugate(self, U):
+        # g*(U) = sup_V <U, V> - h(V / s) = h*(s U).
+        return self.penalty.conjugate(np.asarray(U, dtype=np.float64) * self._column)
+
+
+def scale_rows(penalty, scale):
+    """The penalty ``penalty`` in the coordinates ``V = scale[:, None] * W`` (see :class:`_RowScaled`).
+
+    ``penalty`` must act on each row of ``W`` alone (a sum over features:
+    :class:`L21`, :class:`L1`, :class:`L1Linf`); ``scale`` is None or of
+    shape (n_features,). Returns ``penalty`` itself when ``scale`` is None.
+    """
+    if scale is None:
+        return penalty
+    if not isinstance(penalty, _RowSeparable):
+        raise TypeError(f"scale_rows needs a penalty that is a sum over rows; got {type(penalty).__name__}.")
+    return _RowScaled(penalty, scale)

@@ -53,11 +53,12 @@ LOSS_REQUIRED = (
 PENALTY_REQUIRED = ("value", "prox", "subdiff_distance")
 #: What :func:`working_set_fista` needs on top.
 LOSS_REQUIRED_WS = ("restrict",)
-PENALTY_REQUIRED_WS = ("subdiff_distance_rows",)
+PENALTY_REQUIRED_WS = ("subdiff_distance_rows", "restrict")
 
 # Each iteration first tries a step 1 / (L * _STEP_GROWTH) longer than the
 # last accepted one (an adaptive step that can grow back after a pessimistic
-# start), then doubles L until the quadratic upper bound holds.
+# start), then the last accepted one, then doubles L until the quadratic
+# upper bound holds.
 _STEP_GROWTH = 0.9
 _BACKTRACK = 2.0
 _MAX_BACKTRACKS = 60
@@ -124,6 +125,9 @@ class SolverResult:
     n_products : int
         Products with the data (a forward ``X @ W`` or a backward
         ``X.T @ R``, whatever their size) spent: one gradient is two.
+    dual_gap : float
+        Duality gap at ``(coef, intercept)`` (see :func:`solve`), NaN when
+        the penalty has no usable conjugate or the solver was called alone.
     """
 
     coef: np.ndarray
@@ -134,6 +138,7 @@ class SolverResult:
     objective: float
     lipschitz: float = np.nan
     n_products: int = 0
+    dual_gap: float = np.nan
 
 
 def _check_components(loss, penalty, solver, loss_extra=(), penalty_extra=()):
@@ -305,7 +310,7 @@ def _fista_loop(
             slack = 10 * eps * max(abs(f_V), 1.0)
         L_prev = L
         L *= _STEP_GROWTH
-        for _ in range(_MAX_BACKTRACKS):
+        for n_tries in range(_MAX_BACKTRACKS):
             W_new = np.asarray(penalty.prox(V - gW / L, 1.0 / L), dtype=dtype)
             b_new = c - gb / L if fit_intercept else c
             raw_new = loss.raw_prediction(W_new, b_new)
@@ -320,7 +325,10 @@ def _fista_loop(
                 f_new = loss.value_from_raw(raw_new)
                 if f_new <= f_V + _inner(gW, dW) + _inner(gb, db) + 0.5 * L * sq + slack:
                     break
-            L *= _BACKTRACK
+            # The longer step failed: back to the last accepted one (on the
+            # first iteration the Lipschitz bound, which makes one step
+            # exact on a one-feature problem), then halve.
+            L = L_prev if n_tries == 0 else L * _BACKTRACK
         crit = L * np.sqrt(sq)
 
         W_prev, b_prev, raw_prev, W, b, raw_W = W, b, raw_W, W_new, b_new, raw_new
@@ -424,6 +432,9 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
     def objective(W_, raw_):
         return loss.value_from_raw(raw_) + penalty.value(W_)
 
+    # The penalty of each block's rows (a penalty with per-row scales
+    # differs between blocks).
+    block_penalties = [penalty.restrict(np.arange(sl.start, sl.stop)) for sl in blocks.slices]
     history_W, history_raw = [], []
     # crit / proxy at the last full check: how far the cheap proxy
     # underestimates the measure, to time the next check.
@@ -440,7 +451,7 @@ def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, 
             if L <= 0:
                 L = 1.0  # all-zero columns: the penalty alone, moved to 0
             W_block = W[sl]
-            W_new = _block_steps(G, a, L, W_block, blocks.gradient(k, D), penalty, n_steps)
+            W_new = _block_steps(G, a, L, W_block, blocks.gradient(k, D), block_penalties[k], n_steps)
             dW = W_new - W_block
             if dW.any():
                 dR = blocks.forward(k, dW)
@@ -722,8 +733,8 @@ def fista(loss, penalty, W0=None, b0=None, *, max_iter=1000, tol=1e-4, callback=
 
     **Steps.** The first step is ``1 / loss.lipschitz()``. Each iteration
     first tries a step 1/0.9 times longer than the last accepted one, then
-    halves it until ``f(P) <= f(V) + <g, P - V> + L/2 ||P - V||^2`` (up to
-    rounding). The momentum follows the variable-step rule of Scheinberg,
+    that one, then halves it until ``f(P) <= f(V) + <g, P - V> + L/2 ||P -
+    V||^2`` (up to rounding). The momentum follows the variable-step rule of Scheinberg,
     Goldfarb & Bai (2014) and restarts whenever the step and the momentum
     disagree, ``<V - P, P - W_prev> > 0`` (O'Donoghue & Candes, 2015),
     which makes FISTA adapt to strong convexity.
@@ -1003,7 +1014,7 @@ def working_set_fista(
         # too (W is 0 outside ws), unless it is in Gram form.
         start = (raw, gW[ws], gb) if full or getattr(sub, "_gram", None) is None else None
         W_ws, b, raw_ws, inner_iter, inner_converged, inner_crit, L_inner, inner_products = _fista_loop(
-            sub, penalty, W[ws], b, L, inner_tol, max_iter - n_iter, ref, start=start
+            sub, penalty if full else penalty.restrict(ws), W[ws], b, L, inner_tol, max_iter - n_iter, ref, start=start
         )
         n_iter += inner_iter
         if getattr(sub, "_gram", None) is None:
@@ -1097,35 +1108,87 @@ def admm(loss, penalty, W0=None, b0=None, *, max_iter=1000, tol=1e-4):
     return SolverResult(W, b, n_iter, converged, float(crit / ref), float(objective), L, n_products + inner_products)
 
 
-def solve(loss, penalty, W0=None, b0=None, *, solver="auto", **kwargs):
-    """Run :func:`fista` or :func:`working_set_fista`.
-
-    ``solver="auto"`` uses working sets when the penalty is a sum over
-    rows (it has ``subdiff_distance_rows``), the loss can be restricted to
-    a subset of features and there are at least ``_WS_MIN_FEATURES`` (100)
-    features (their last phase may itself run ADMM, see
-    :func:`working_set_fista`). Otherwise it uses :func:`admm` for a cold
-    start (``W0`` None, no ``callback``) when the loss offers its kernel
-    system, plain FISTA else. With few features, restricting the design costs more than it
-    saves (School, 29 features: 2-3x slower). On wide data ADMM took 0.040-
-    0.059 s where FISTA took 0.053-0.113 s (``benchmarks/trace_norm_wide.py``:
-    trace norm, n = 500, d = 1000, T = 20, ``alpha_max / 10`` and ``/ 100``,
-    ``tol`` 1e-3 and 1e-4), with a lower objective at each.
-    """
+def _route(loss, penalty, W0, solver, callback):
+    """The solver function that ``solve(solver=solver)`` runs (see :func:`solve`)."""
     if solver == "auto":
         separable = all(hasattr(penalty, n) for n in PENALTY_REQUIRED_WS) and all(
             hasattr(loss, n) for n in LOSS_REQUIRED_WS
         )
         if separable and loss.n_features >= _WS_MIN_FEATURES:
             solver = "working_set"
-        elif W0 is None and kwargs.get("callback") is None and _kernel_system(loss, build=False):
+        elif W0 is None and callback is None and _kernel_system(loss, build=False):
             solver = "admm"
         else:
             solver = "fista"
-    if solver == "working_set":
-        return working_set_fista(loss, penalty, W0, b0, **kwargs)
-    if solver == "fista":
-        return fista(loss, penalty, W0, b0, **kwargs)
-    if solver == "admm":
-        return admm(loss, penalty, W0, b0, **kwargs)
-    raise ValueError(f"solver must be 'auto', 'fista', 'working_set' or 'admm'; got {solver!r}.")
+    runs = {"working_set": working_set_fista, "fista": fista, "admm": admm}
+    if solver not in runs:
+        raise ValueError(f"solver must be 'auto', 'fista', 'working_set' or 'admm'; got {solver!r}.")
+    return runs[solver]
+
+
+# The duality-gap stop (solve): each round that misses the gap target runs
+# the solver again from its last point, with its own criterion tightened by
+# sqrt(target / gap) (the gap of a strongly convex problem shrinks like the
+# square of the measures), between these bounds.
+_GAP_TIGHTEN = (1e-2, 0.5)
+
+
+def solve(loss, penalty, W0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4, callback=None, **kwargs):
+    """Minimize ``loss + penalty`` and certify the result by a duality gap.
+
+    ``solver="auto"`` uses working sets (:func:`working_set_fista`) when
+    the penalty is a sum over rows (it has ``subdiff_distance_rows``), the
+    loss can be restricted to a subset of features and there are at least
+    ``_WS_MIN_FEATURES`` (100) features (their last phase may itself run
+    ADMM). Otherwise it uses :func:`admm` for a cold start (``W0`` None, no
+    ``callback``) when the loss offers its kernel system, plain FISTA else.
+    With few features, restricting the design costs more than it saves
+    (School, 29 features: 2-3x slower). On wide data ADMM took 0.040-0.059
+    s where FISTA took 0.053-0.113 s (``benchmarks/trace_norm_wide.py``:
+    trace norm, n = 500, d = 1000, T = 20, ``alpha_max / 10`` and ``/
+    100``, ``tol`` 1e-3 and 1e-4), with a lower objective at each.
+
+    **Stopping rule.** When the penalty has a conjugate
+    (``penalty.has_dual``: L21, L1, L1/Linf, the trace norm, their
+    elastic-net forms, the task-quadratic penalties), the result is
+    converged only when the duality gap (``loss.dual_gap``) is at most
+    ``tol * loss.gap_scale()``: for the squared loss ``tol ||Y -
+    mean(Y)||_F^2 / n``, scikit-learn's rule for ``MultiTaskLasso`` in the
+    same units, so the objective is within that of its minimum. The
+    solver's own scale-free criterion (see :func:`fista`) decides when to
+    look at the gap; a gap above the target sends the solver on from its
+    last point with a tighter criterion, within the same ``max_iter``.
+    Without a conjugate, the solver's criterion decides alone.
+
+    Returns
+    -------
+    SolverResult
+        ``n_iter`` and ``n_products`` summed over rounds; ``dual_gap`` the
+        last gap (NaN without a conjugate).
+    """
+    run = _route(loss, penalty, W0, solver, callback)
+    if callback is not None:
+        kwargs["callback"] = callback
+    result = run(loss, penalty, W0, b0, max_iter=max_iter, tol=tol, **kwargs)
+    if not getattr(penalty, "has_dual", False) or result.n_iter == 0:
+        # n_iter = 0: the null solution of the alpha >= alpha_max check, exact.
+        if result.n_iter == 0 and getattr(penalty, "has_dual", False):
+            result.dual_gap = 0.0
+        return result
+    target = tol * loss.gap_scale()
+    inner_tol = tol
+    n_iter, n_products = result.n_iter, result.n_products
+    while True:
+        gap = loss.dual_gap(result.coef, result.intercept, penalty)
+        if gap <= target or n_iter >= max_iter or callback is not None or inner_tol == 0:
+            break
+        inner_tol *= min(max(np.sqrt(target / gap), _GAP_TIGHTEN[0]), _GAP_TIGHTEN[1])
+        result = run(
+            loss, penalty, result.coef, result.intercept, max_iter=max_iter - n_iter, tol=inner_tol, **kwargs
+        )
+        n_iter += result.n_iter
+        n_products += result.n_products
+    result.n_iter, result.n_products = n_iter, n_products
+    result.dual_gap = float(gap)
+    result.converged = bool(gap <= target)
+    return result
