@@ -21,7 +21,9 @@ which is ``(G + alpha V^{-1}) a = y`` when every ``v_k > 0``. Solvers:
   sparse in the long layout) followed by a gather against ``Kt``:
   ``O(n^2 T)`` (wide) or ``O(N^2 + N T)`` (long) per iteration, memory
   ``O(n^2 + nT)``; with Nystroem features (``Kx = Z Z'``, m columns)
-  ``O(n m T)`` (wide) or ``O(N m + m T^2)`` (long). Preconditioned by
+  ``O(n m T)`` (wide) or ``O(N m + m T^2)`` (long; ``O(N m + T m)`` and
+  memory ``O(N m + T m)`` with a group-structured task kernel, see
+  :class:`~._task_kernels.GroupTaskKernel`). Preconditioned by
   Jacobi, or, for a wide grid with at least half of the labels observed, by
   the full-grid eigen solve restricted to the observed pairs
   (:func:`eigen_preconditioner`, one extra ``O(n^3)`` decomposition, few
@@ -42,6 +44,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
+
+from ._task_kernels import as_task_kernel
 
 __all__ = [
     "DenseGram",
@@ -85,6 +89,17 @@ class DenseGram:
         """Gram of ``diag(d) Kx diag(d)`` (sample weights in the eigen solver)."""
         return DenseGram(d[:, None] * self.K * d[None, :])
 
+    def primal(self, E):
+        """Coefficients of the task functions ``Kx E`` on the training rows: ``E`` itself.
+
+        ``f(x, .) = k(x, X_fit) @ E`` (then times the task kernel); dense (n, J).
+        """
+        return E.toarray() if sp.issparse(E) else E
+
+    def primal_gram(self, C):
+        """Inner products ``C' Kx C`` of functions with coefficients ``C`` (see :meth:`primal`)."""
+        return C.T @ self.matmat(C)
+
     def eigh(self):
         """``(evals, evecs)`` of ``Kx``, cached; negative rounding clipped to 0."""
         if self._eigh is None:
@@ -121,6 +136,16 @@ class LowRankGram:
     def scaled(self, d):
         return LowRankGram(d[:, None] * self.Z)
 
+    def primal(self, E):
+        """Feature-space coefficients ``Z' E`` (m, J): ``f(x, .) = z(x) @ Z' E``.
+
+        ``E`` sparse (one entry per observed pair) costs ``O(N m)``.
+        """
+        return np.asarray((E.T @ self.Z).T) if sp.issparse(E) else self.Z.T @ E
+
+    def primal_gram(self, C):
+        return C.T @ C
+
     def eigh(self):
         """Nonzero spectrum of ``Z Z'`` from the thin SVD of ``Z`` (rank <= m)."""
         if self._eigh is None:
@@ -150,7 +175,8 @@ class KernelSolverResult:
 def _eigen_parts(gram, task_kernel, row_sqrt_weight, task_sqrt_weight):
     """Eigendecompositions of the (already weighted) input Gram and task kernel."""
     del row_sqrt_weight  # ``gram`` is ``Ds Kx Ds`` already (cached eigh)
-    Kt = task_kernel
+    # The eigenbasis needs the (T, T) matrix: the full grid is n x T anyway.
+    Kt = as_task_kernel(task_kernel).toarray()
     if task_sqrt_weight is not None:
         Kt = task_sqrt_weight[:, None] * Kt * task_sqrt_weight[None, :]
     lx, U = gram.eigh()
@@ -284,9 +310,41 @@ def _scatter(values, rows, codes, n, T, sparse):
     return E
 
 
+def _low_rank_pair_product(Z, task_kernel, rows, codes, n_tasks):
+    """``a -> G a`` for Nystroem features (``Kx = Z Z'``) and few pairs per task.
+
+    ``(G a)_k = z_(r_k)' (Z' E(a) Kt)[:, c_k]``: the per-task sums
+    ``sum_(l: c_l = t) a_l z_(r_l)`` (segment sums over the pairs sorted by
+    task, as a sparse (T, N) product), the task kernel applied to these
+    (T, m) sums, and a gather. ``O(N m)`` plus the task kernel product
+    (``O(T m)`` for a :class:`GroupTaskKernel`); memory ``O(N m + T m)``,
+    never the n x T grid.
+    """
+    N, m = len(rows), Z.shape[1]
+    # Long layout: one pair per row, in row order, so Z needs no copy.
+    Zp = Z if N == Z.shape[0] and np.array_equal(rows, np.arange(N)) else Z[rows]
+    order = np.argsort(codes, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_tasks))])
+    # The gather of each pair's row of M is done by blocks of about 8 MB:
+    # one (N, m) temporary would double the memory and, at 200,000 pairs,
+    # take 6 times as long (page faults, cache misses) as the arithmetic.
+    block = max(1, 2**20 // max(m, 1))
+
+    def product(a):
+        sums = sp.csr_matrix((a[order], order, indptr), shape=(n_tasks, N)) @ Zp
+        M = task_kernel.matmat(sums)  # (T, m)
+        out = np.empty(N, dtype=M.dtype)
+        for start in range(0, N, block):
+            stop = start + block
+            out[start:stop] = np.einsum("km,km->k", Zp[start:stop], M[codes[start:stop]])
+        return out
+
+    return product
+
+
 def product_gram(gram, task_kernel, rows, codes):
     """The ``N x N`` product kernel ``Kx[r][:, r] * Kt[c][:, c]``."""
-    return gram.submatrix(rows) * task_kernel[np.ix_(codes, codes)]
+    return gram.submatrix(rows) * as_task_kernel(task_kernel).take(codes)
 
 
 def solve_dense(gram, task_kernel, rows, codes, y, alpha, *, sqrt_weight=None):
@@ -326,12 +384,16 @@ def solve_cg(
     ``sum_s (Kx E(a))[r_k, s] * Kt[s, c_k]``. ``E(a)`` is dense (n, T) when
     the pairs fill at least a twentieth of the grid (wide layout, BLAS-3
     products) and CSR otherwise (long layout: one pair per row, so
-    ``Kx @ E`` costs ``N^2`` rather than ``N^2 T``).
+    ``Kx @ E`` costs ``N^2`` rather than ``N^2 T``). With Nystroem features
+    and a sparse grid the n x T grid is never formed: per-task sums of the
+    features, ``O(N m)`` (:func:`_low_rank_pair_product`).
 
     Parameters
     ----------
     gram : DenseGram or LowRankGram
-    task_kernel : ndarray of shape (T, T)
+    task_kernel : ndarray of shape (T, T), DenseTaskKernel or GroupTaskKernel
+        A :class:`GroupTaskKernel` makes every task kernel product ``O(T)``
+        per column instead of ``O(T^2)``.
     rows, codes : ndarray of int of shape (N,)
     y : ndarray of shape (N,)
     alpha : float > 0
@@ -351,32 +413,32 @@ def solve_cg(
     -------
     KernelSolverResult
     """
+    task_kernel = as_task_kernel(task_kernel)
     n, N, T = gram.n, len(y), n_tasks
-    dtype = np.result_type(y.dtype, task_kernel.dtype)
+    dtype = np.result_type(y.dtype, np.float64)
     d = np.ones(N, dtype=dtype) if sqrt_weight is None else sqrt_weight.astype(dtype)
     sparse = 20 * N < n * T
 
-    low_rank = sparse and isinstance(gram, LowRankGram)
-    Z_pairs = gram.Z[rows] if low_rank else None
-    Kt_of_pair = task_kernel[codes] if sparse and not low_rank else None  # (N, T): Kt[c_k, :]
+    if sparse and isinstance(gram, LowRankGram):
+        product = _low_rank_pair_product(gram.Z, task_kernel, rows, codes, T)
+    elif sparse:
+
+        def product(a):
+            F = gram.matmat(_scatter(a, rows, codes, n, T, sparse=True))
+            return task_kernel.pair_values(F, rows, codes)
+
+    else:
+
+        def product(a):
+            F = gram.matmat(_scatter(a, rows, codes, n, T, sparse=False))
+            return task_kernel.matmat(F.T)[codes, rows]
 
     def matvec(u):
-        a = d * np.ravel(u)
-        E = _scatter(a, rows, codes, n, T, sparse)
-        if low_rank:
-            # Kx = Z Z': (G a)_k = z_k' (Z' E Kt)[:, c_k], O(N m + m T^2)
-            # instead of the O(N m T) of forming Kx E.
-            C = np.asarray((E.T.tocsr() @ gram.Z).T) @ task_kernel
-            Ga = np.einsum("km,mk->k", Z_pairs, C[:, codes])
-        elif sparse:
-            Ga = np.einsum("ks,ks->k", gram.matmat(E)[rows], Kt_of_pair)
-        else:
-            Ga = (gram.matmat(E) @ task_kernel)[rows, codes]
-        return d * Ga + alpha * u
+        return d * product(d * np.ravel(u)) + alpha * u
 
     op = LinearOperator((N, N), matvec=matvec, dtype=dtype)
     # Jacobi preconditioner: diag(D G D) + alpha.
-    diag = d**2 * gram.diag()[rows] * np.diag(task_kernel)[codes] + alpha
+    diag = d**2 * gram.diag()[rows] * task_kernel.diagonal()[codes] + alpha
     if preconditioner is None:
         precond = LinearOperator((N, N), matvec=lambda v: np.ravel(v) / diag, dtype=dtype)
     else:

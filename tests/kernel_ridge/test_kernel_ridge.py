@@ -1,6 +1,7 @@
 """MultiTaskKernelRidge(+CV, Classifier): reference equivalences, layouts, errors."""
 
 import pickle
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -18,7 +19,10 @@ from skmtl.kernel_ridge import (
     MultiTaskKernelRidge,
     MultiTaskKernelRidgeClassifier,
     MultiTaskKernelRidgeCV,
+    clustered_task_kernel,
+    independent_task_kernel,
     mean_regularized_task_kernel,
+    pooled_task_kernel,
 )
 from skmtl.model_selection import TaskStratifiedKFold
 
@@ -432,6 +436,66 @@ def test_nystroem_long_layout_cg_equals_dense():
     dense = MultiTaskKernelRidge(**params, solver="dense").fit(Xl, yl)
     cg = MultiTaskKernelRidge(**params, solver="cg", tol=1e-12).fit(Xl, yl)
     np.testing.assert_allclose(cg.predict(Xl), dense.predict(Xl), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "task_kernel, build",
+    [
+        ("independent", lambda T: independent_task_kernel(T)),
+        ("pooled", lambda T: pooled_task_kernel(T)),
+        ("mean_regularized", lambda T: mean_regularized_task_kernel(T, 0.3)),
+        ("clustered", lambda T: clustered_task_kernel([0, 1, 0, 1, 1], 0.3)),
+    ],
+)
+@pytest.mark.parametrize("n_components", [None, 15])
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_group_task_kernels_equal_their_dense_matrix(task_kernel, build, n_components, layout):
+    # Named kernels are solved through their group structure (O(T) task
+    # kernel products); the same matrix given explicitly takes the dense
+    # T x T path the solvers used before. Both must give one model.
+    X, Y = _wide(n=30, T=5, missing=0.3)
+    data, task_column = ((X, Y), None) if layout == "wide" else (_to_long(X, Y), -1)
+    params = dict(
+        alpha=0.3, task_mixing=0.3, task_clusters=[0, 1, 0, 1, 1], n_components=n_components,
+        random_state=0, task_column=task_column, solver="cg", tol=1e-12,
+    )
+    named = MultiTaskKernelRidge(task_kernel=task_kernel, **params).fit(*data)
+    dense = MultiTaskKernelRidge(task_kernel=build(5), **params).fit(*data)
+    np.testing.assert_allclose(named.predict(data[0]), dense.predict(data[0]), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(named.task_kernel_, build(5))
+    labels = np.where(np.isnan(data[1]), np.nan, (data[1] > 0.3).astype(float) + (data[1] > 1.0))
+    named = MultiTaskKernelRidgeClassifier(task_kernel=task_kernel, **params).fit(data[0], labels)
+    dense = MultiTaskKernelRidgeClassifier(task_kernel=build(5), **params).fit(data[0], labels)
+    for a, b in zip(np.atleast_1d(named.decision_function(data[0])), np.atleast_1d(dense.decision_function(data[0]))):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+def test_many_tasks_nystroem_no_dense_grid_and_exact_solution():
+    # 2,000 tasks x 20 rows, long layout: a dense rows x tasks grid is 640 MB,
+    # the T x T task kernel 32 MB; the fit needs O(rows * m + T * m).
+    n_tasks, n_rows, m, lam, alpha = 2000, 20, 20, 0.5, 1.0
+    rng = np.random.RandomState(0)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    X = rng.randn(len(tasks), 5)
+    y = np.sin(X[:, 0]) + rng.randn(n_tasks)[tasks] * X[:, 1] + 0.1 * rng.randn(len(tasks))
+    Xl = np.column_stack([X, tasks])
+    model = MultiTaskKernelRidge(alpha, n_components=m, random_state=0, task_column=-1, tol=1e-10)
+    tracemalloc.start()
+    pred = model.fit(Xl, y).predict(Xl)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 60e6, f"peak {peak / 1e6:.0f} MB"
+    # Reference, never forming the N x N system: with Nystroem features Z the
+    # kernel is (1 - lam) Z Z' + lam blockdiag(Z_t Z_t'), and Woodbury on the
+    # shared part leaves 20 x 20 blocks and one m x m system.
+    Z = rbf_kernel(X, model.components_, gamma=1 / 5) @ model.normalization_.T
+    Z = Z.reshape(n_tasks, n_rows, m)
+    B_inv = np.linalg.inv(lam * Z @ Z.transpose(0, 2, 1) + alpha * np.eye(n_rows))
+    B_inv_Z = B_inv @ Z
+    small = np.eye(m) / (1 - lam) + np.einsum("tim,tik->mk", Z, B_inv_Z)
+    B_inv_y = np.einsum("tij,tj->ti", B_inv, y.reshape(n_tasks, n_rows))
+    dual = B_inv_y - np.einsum("tim,m->ti", B_inv_Z, np.linalg.solve(small, np.einsum("tim,ti->m", Z, B_inv_y)))
+    np.testing.assert_allclose(pred, y - alpha * dual.ravel(), rtol=1e-7, atol=1e-7)
 
 
 def test_classifier_full_grid_eigen_equals_dense():

@@ -12,6 +12,7 @@ from skmtl.kernel_ridge import (
     mtrl_task_covariance,
     pooled_task_kernel,
 )
+from skmtl.kernel_ridge._task_kernels import DenseTaskKernel, GroupTaskKernel
 
 
 def _penalty(K, W):
@@ -118,3 +119,24 @@ def test_mtrl_update_minimizes_trace_penalty():
         other = B @ B.T
         assert _penalty(other / np.trace(other), W) >= best - 1e-9
     np.testing.assert_allclose(mtrl_task_covariance(np.zeros((3, 3))), np.eye(3) / 3)
+
+
+@pytest.mark.parametrize("shared, own", [(0.0, 1.0), (1.0, 0.0), (0.6, 0.4)])
+def test_group_task_kernel_products_equal_the_dense_matrix(shared, own):
+    # Group-structured kernels never form the T x T matrix; every product
+    # the solvers use must equal the one of their dense form.
+    rng = np.random.RandomState(0)
+    groups = np.array([0, 2, 0, 1, 2, 2])
+    group_kernel = GroupTaskKernel(groups, shared, own)
+    dense = DenseTaskKernel(group_kernel.toarray())
+    np.testing.assert_allclose(dense.K, shared * (groups[:, None] == groups) + own * np.eye(6))
+    W, F = rng.randn(6, 3), rng.randn(5, 6)
+    rows, codes = np.array([0, 4, 4, 2]), np.array([5, 0, 3, 3])
+    for method, args in [("matmat", (W,)), ("pair_values", (F, rows, codes)), ("take", (codes,))]:
+        np.testing.assert_allclose(getattr(group_kernel, method)(*args), getattr(dense, method)(*args), atol=1e-14)
+    np.testing.assert_allclose(group_kernel.diagonal(), dense.diagonal())
+    # classifier columns: tasks 0, 0, 1, 2, 3 with keys binary / class a / class b
+    col_task, col_key = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 0, 1, 0])
+    np.testing.assert_allclose(
+        group_kernel.restrict(col_task, col_key).toarray(), dense.restrict(col_task, col_key).toarray()
+    )
