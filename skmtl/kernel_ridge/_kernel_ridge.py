@@ -910,8 +910,10 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
         layout: the sorted union of every task's classes.
     task_classes_ : list of ndarray
         Classes of each task, in the order of ``tasks_``.
-    dual_coef_ : ndarray of shape (n_samples, n_columns)
-        Dual coefficients of the score columns (0 where a label is missing).
+    dual_coef_ : ndarray or sparse matrix of shape (n_samples, n_columns)
+        Dual coefficients of the score columns (0 where a label is missing);
+        CSR in the long layout, where each row has entries only in its own
+        task's columns (a dense array would be rows x tasks).
     Other attributes as :class:`MultiTaskKernelRidge`.
 
     See Also
@@ -975,7 +977,8 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
         )
         self._col_task = problem.col_task
         self._fit_problem(data.X, problem, self.alpha)
-        self.dual_coef_ = self._dual_grid(self._dual, problem).toarray().astype(self._dtype, copy=False)
+        grid = self._dual_grid(self._dual, problem).astype(self._dtype, copy=False)
+        self.dual_coef_ = grid if data.task_codes is not None else grid.toarray()
         if data.single_output:
             self.classes_ = classes[0]
         elif data.task_codes is None:
@@ -1000,20 +1003,18 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
             when every task is binary, else (n_samples, ``len(classes_)``) with
             ``-inf`` for classes the row's task does not have.
         """
-        _, codes, scores = self._decision(X)
+        if self.task_column is not None:
+            scores, codes = self._own_class_scores(X)
+            if all(len(cl) == 2 for cl in self.task_classes_):
+                return scores[:, 1]
+            positions = self._per_task_table(lambda cl: np.searchsorted(self.classes_, cl), len(self.classes_))
+            # Padding slots point at a scratch column, dropped below.
+            result = np.full((len(codes), len(self.classes_) + 1), -np.inf, dtype=scores.dtype)
+            np.put_along_axis(result, positions[codes], scores, axis=1)
+            return result[:, :-1]
+        _, _, scores = self._decision(X)
         per_task = [self._task_scores(scores, t) for t in range(self.n_tasks_)]
-        if codes is None:
-            return per_task[0] if self._single_output else per_task
-        if all(s.ndim == 1 for s in per_task):
-            return np.stack(per_task, axis=1)[np.arange(len(codes)), codes]
-        result = np.full((len(codes), len(self.classes_)), -np.inf)
-        for t, (s, cl) in enumerate(zip(per_task, self.task_classes_)):
-            rows = np.flatnonzero(codes == t)
-            s = s[rows]
-            if s.ndim == 1:
-                s = np.column_stack([-s, s])
-            result[np.ix_(rows, np.searchsorted(self.classes_, cl))] = s
-        return result
+        return per_task[0] if self._single_output else per_task
 
     def predict(self, X):
         """Predicted class of every task (wide) or of each row's task (long).
@@ -1022,18 +1023,50 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
         -------
         y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
         """
-        _, codes, scores = self._decision(X)
+        if self.task_column is not None:
+            scores, codes = self._own_class_scores(X)
+            # A binary task's scores are (-s, s): argmax is classes[1] iff s > 0.
+            classes = self._per_task_table(lambda cl: cl, self.task_classes_[0][0])
+            return classes[codes, np.argmax(scores, axis=1)]
+        _, _, scores = self._decision(X)
         labels = []
         for t, cl in enumerate(self.task_classes_):
             s = self._task_scores(scores, t)
             labels.append(cl[(s > 0).astype(int)] if s.ndim == 1 else cl[np.argmax(s, axis=1)])
-        if codes is None:
-            return labels[0] if self._single_output else np.column_stack(labels)
-        out = np.empty(len(codes), dtype=np.result_type(*[lab.dtype for lab in labels]))
-        for t, lab in enumerate(labels):
-            rows = codes == t
-            out[rows] = lab[rows]
-        return out
+        return labels[0] if self._single_output else np.column_stack(labels)
+
+    def _own_class_scores(self, X):
+        """Long layout: scores of each row's own task's classes, ``(scores, codes)``.
+
+        ``scores`` is (n_samples, max classes per task): ``(-s, s)`` for a
+        binary task with score ``s``, one score per class otherwise, padded
+        with ``-inf``. Only the row's own columns are computed, never the
+        (n_samples, n_columns) scores of every task.
+        """
+        features, codes = self._validate_predict(X)
+        # Columns are numbered task by task, so task t owns a contiguous range.
+        counts = np.bincount(self._col_task, minlength=self.n_tasks_)
+        starts = np.cumsum(counts) - counts
+        representation = self._representation(features)
+        coef = self._coef.T  # row j: coefficients of column j
+        scores = np.full((len(codes), max(2, counts.max())), -np.inf)
+        for k in range(counts.max()):  # a task's k-th column, for all tasks at once
+            rows = np.flatnonzero(counts[codes] > k)
+            cols = starts[codes[rows]] + k
+            scores[rows, k] = np.einsum("ip,ip->i", representation[rows], coef[cols])
+        binary = (counts == 1)[codes]
+        scores[binary, 1] = scores[binary, 0]
+        scores[binary, 0] = -scores[binary, 1]
+        return scores.astype(self._dtype, copy=False), codes
+
+    def _per_task_table(self, values, fill):
+        """(n_tasks, max classes per task) table of ``values(task_classes_[t])``, padded with ``fill``."""
+        rows = [values(cl) for cl in self.task_classes_]
+        dtype = np.result_type(*[r.dtype for r in rows])
+        table = np.full((len(rows), max(len(r) for r in rows)), fill, dtype=dtype)
+        for t, r in enumerate(rows):
+            table[t, : len(r)] = r
+        return table
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -498,6 +498,28 @@ def test_many_tasks_nystroem_no_dense_grid_and_exact_solution():
     np.testing.assert_allclose(pred, y - alpha * dual.ravel(), rtol=1e-7, atol=1e-7)
 
 
+def test_many_tasks_classifier_scores_only_each_rows_own_task():
+    # Binary tasks are the regressor on -1/+1 targets; in the long layout
+    # neither fit nor predict may build the (rows, tasks) dual or score grid.
+    n_tasks, n_rows = 2000, 20
+    rng = np.random.RandomState(0)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    X = rng.randn(len(tasks), 5)
+    labels = np.where(X[:, 0] + rng.randn(n_tasks)[tasks] * X[:, 1] > 0, "pos", "neg")
+    Xl = np.column_stack([X, tasks])
+    params = dict(n_components=20, random_state=0, task_column=-1, tol=1e-10)
+    clf = MultiTaskKernelRidgeClassifier(**params)
+    tracemalloc.start()
+    clf.fit(Xl, labels)
+    scores, pred = clf.decision_function(Xl), clf.predict(Xl)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 60e6, f"peak {peak / 1e6:.0f} MB"
+    reference = MultiTaskKernelRidge(**params).fit(Xl, np.where(labels == "pos", 1.0, -1.0)).predict(Xl)
+    np.testing.assert_allclose(scores, reference, rtol=1e-7, atol=1e-7)
+    np.testing.assert_array_equal(pred, np.where(reference > 0, "pos", "neg"))
+
+
 def test_classifier_full_grid_eigen_equals_dense():
     X, Y = _wide()
     labels = (Y > 0.3).astype(int)
