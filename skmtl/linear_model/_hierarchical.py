@@ -48,7 +48,7 @@ _LOG_2PI = np.log(2.0 * np.pi)
 # EM hands over to the quasi-Newton polish once its steps move the variance
 # parameters by less than this (relative): EM is robust far from the optimum,
 # L-BFGS fast near it.
-_EM_TOL = 1e-4
+_EM_TOL = 1e-3
 
 
 # --------------------------------------------------------------------- statistics
@@ -169,6 +169,10 @@ class _Full:
     def free_bounds(self, x):
         return [(None, None)] * len(x)
 
+    def free_scale(self, variances):
+        """Typical magnitude of each free parameter, given typical variances of the effects."""
+        return np.broadcast_to(np.sqrt(variances)[:, None], (self.q, self.q))[np.tril_indices(self.q)]
+
 
 class _Diagonal(_Full):
     """Diagonal ``Sigma``; parameters: the variances."""
@@ -197,6 +201,9 @@ class _Diagonal(_Full):
     def free_bounds(self, x):
         return [(0, None)] * len(x)
 
+    def free_scale(self, variances):
+        return variances.copy()
+
 
 class _Spherical(_Diagonal):
     """``Sigma = s I``; parameter: ``s``."""
@@ -212,6 +219,9 @@ class _Spherical(_Diagonal):
 
     def free_gradient(self, x, grad_sigma):
         return np.array([np.trace(grad_sigma)])
+
+    def free_scale(self, variances):
+        return np.array([variances.mean()])
 
 
 class _Factor(_Full):
@@ -264,6 +274,9 @@ class _Factor(_Full):
 
     def free_bounds(self, x):
         return [(None, None)] * (self.q * self.k) + [(0, None)] * self.q
+
+    def free_scale(self, variances):
+        return np.concatenate([np.repeat(np.sqrt(variances), self.k), variances])
 
 
 def _structure(covariance_type, q):
@@ -341,7 +354,7 @@ def _e_step(stats, Sigma, s2, reml):
     c = LZy - LZX @ beta
     mean = g - F @ beta
     cov_v = s2[:, None, None] * M_inv
-    rr = stats.yy - 2 * stats.Xy @ beta + np.einsum("tij,i,j->t", stats.XX, beta, beta)
+    rr = stats.yy - 2 * stats.Xy @ beta + (stats.XX @ beta) @ beta
     # E||e_t||^2 = ||r_t - Z_t u_hat||^2 + tr(Z_t' Z_t Cov u_t), simplified with M v = c.
     residual_ss = (
         rr - np.einsum("tq,tq->t", mean, c) - s2 * np.einsum("tq,tq->t", mean, mean)
@@ -392,7 +405,7 @@ def _gradient(stats, post, s2, reml):
     grad_s2 = rVVr - trace_V_inv
     if reml:
         ZVX = (stats.ZX - stats.ZZ @ L @ post.F) / s2[:, None, None]
-        grad_sigma = grad_sigma + np.einsum("tip,pr,tjr->ij", ZVX, post.H_inv, ZVX)
+        grad_sigma = grad_sigma + np.einsum("tir,tjr->ij", ZVX @ post.H_inv, ZVX)
         XVVX = (post.XVX - post.F.transpose(0, 2, 1) @ post.F) / s2[:, None, None]
         grad_s2 = grad_s2 + np.einsum("tij,ji->t", XVVX, post.H_inv)
     return 0.5 * grad_sigma, 0.5 * grad_s2
@@ -436,36 +449,46 @@ class _EM:
         s2 = np.maximum(s2, self.noise_floor)
         return np.concatenate([self.structure.m_step(cov, post.u_second_moment), s2]), post.log_likelihood
 
-    def polish(self, theta, max_iter, tol):
+    def polish(self, theta, typical_variances, max_iter, tol):
         """Finish the ascent by L-BFGS-B on the likelihood, with its analytic gradient.
 
         EM slows down along flat ridges of the likelihood (correlated random
         slopes); a quasi-Newton method started from EM's point converges
         there in a few dozen steps. The covariance is parametrized by the
         structure's free parameters (a Cholesky factor for "full"), the
-        noise variances are bounded below by the floor. Returns
+        noise variances are bounded below by the floor, and every parameter
+        is divided by its typical magnitude (``typical_variances``: the
+        effects' then the noise's) so that L-BFGS-B sees one scale. Returns
         ``(theta, n_iter, converged)``; ``theta`` is EM's point when the
         polish does not improve on it.
         """
         structure, n_cov = self.structure, self.n_cov
+        n_noise = len(theta) - n_cov
         x0 = np.concatenate([structure.to_free(theta[:n_cov]), theta[n_cov:]])
-        n_free = len(x0) - (len(theta) - n_cov)
+        n_free = len(x0) - n_noise
+        scale = np.concatenate(
+            [structure.free_scale(typical_variances[:-1]), np.full(n_noise, typical_variances[-1])]
+        )
 
-        def to_theta(x):
+        def to_theta(z):
+            x = z * scale
             return np.concatenate([structure.from_free(x[:n_free]), x[n_free:]])
 
-        def negative_log_likelihood(x):
-            post = self.posterior(to_theta(x))
-            grad_sigma, grad_s2 = _gradient(self.stats, post, self.unpack(to_theta(x))[1], self.reml)
+        def negative_log_likelihood(z):
+            theta_z = to_theta(z)
+            post = self.posterior(theta_z)
+            grad_sigma, grad_s2 = _gradient(self.stats, post, self.unpack(theta_z)[1], self.reml)
             if not self.per_task_noise:
                 grad_s2 = np.array([grad_s2.sum()])
-            grad = np.concatenate([structure.free_gradient(x[:n_free], grad_sigma), grad_s2])
-            return -post.log_likelihood, -grad
+            grad = np.concatenate([structure.free_gradient((z * scale)[:n_free], grad_sigma), grad_s2])
+            return -post.log_likelihood, -grad * scale
 
-        bounds = structure.free_bounds(x0[:n_free]) + [(self.noise_floor, None)] * (len(x0) - n_free)
-        start = negative_log_likelihood(x0)[0]
+        bounds = structure.free_bounds(x0[:n_free]) + [(self.noise_floor, None)] * n_noise
+        bounds = [(None if lo is None else lo / c, hi) for (lo, hi), c in zip(bounds, scale)]
+        z0 = x0 / scale
+        start = negative_log_likelihood(z0)[0]
         result = scipy.optimize.minimize(
-            negative_log_likelihood, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+            negative_log_likelihood, z0, jac=True, method="L-BFGS-B", bounds=bounds,
             options={"maxiter": max_iter, "ftol": tol, "gtol": 0.0},
         )
         if not result.fun <= start:
@@ -514,14 +537,13 @@ def _squarem(em, theta, max_iter, tol, callback=None):
 
 
 # --------------------------------------------------------------------- the fit
-def _initial_parameters(stats, structure):
-    """Pooled least-squares noise; each random effect explaining a tenth of it."""
+def _initial_parameters(stats):
+    """``(Sigma, s2)``: pooled least-squares noise, each random effect explaining a tenth of it."""
     beta = np.linalg.lstsq(stats.XX.sum(0), stats.Xy.sum(0), rcond=None)[0]
     rss = stats.yy.sum() - 2 * stats.Xy.sum(0) @ beta + beta @ stats.XX.sum(0) @ beta
     s2 = max(rss / stats.n.sum(), 1e-300)
     z_power = np.diag(stats.ZZ.sum(0)) / stats.n.sum()
-    Sigma = np.diag(0.1 * s2 / np.where(z_power > 0, z_power, 1.0))
-    return structure.pack(Sigma), s2
+    return np.diag(0.1 * s2 / np.where(z_power > 0, z_power, 1.0)), s2
 
 
 def _fit_mixed_model(stats, *, covariance_type, reml, per_task_noise, max_iter, tol, callback=None):
@@ -537,8 +559,8 @@ def _fit_mixed_model(stats, *, covariance_type, reml, per_task_noise, max_iter, 
     # likelihood unbounded); the floor is far below any real noise level.
     noise_floor = 1e-12 * max(stats.yy.sum() / max(stats.n.sum(), 1e-300), 1e-300)
     em = _EM(stats, structure, reml=reml, per_task_noise=per_task_noise, noise_floor=noise_floor)
-    cov0, s2_0 = _initial_parameters(stats, structure)
-    theta = em.pack(structure.sigma(cov0), np.full(stats.n_tasks if per_task_noise else 1, s2_0))
+    Sigma0, s2_0 = _initial_parameters(stats)
+    theta = em.pack(Sigma0, np.full(stats.n_tasks if per_task_noise else 1, s2_0))
     if stats.n_tasks == 1:
         p = stats.XX.shape[1]
         dof = stats.n.sum() - (p if reml else 0)
@@ -547,7 +569,8 @@ def _fit_mixed_model(stats, *, covariance_type, reml, per_task_noise, max_iter, 
         n_iter, converged = 1, True  # one closed-form step
     else:
         theta, n_em, _ = _squarem(em, theta, max_iter, _EM_TOL, callback)
-        theta, n_polish, converged = em.polish(theta, max_iter, tol)
+        typical = np.append(np.diag(Sigma0), s2_0)
+        theta, n_polish, converged = em.polish(theta, typical, max_iter, tol)
         n_iter = n_em + n_polish
     cov, s2 = em.unpack(theta)
     return structure.sigma(cov), np.array(s2, dtype=float), em.posterior(theta), n_iter, converged
@@ -604,9 +627,11 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         Features with a random slope, as column names (DataFrame input) or
         positions among the features (the task column excluded); ``[]``
         gives a random intercept alone. ``"all"`` takes every feature that
-        is not constant over the training rows. A listed feature that is
-        constant over the training rows is an error (its slope would be a
-        second random intercept).
+        is not constant over the training rows (and, for ``"full"`` and the
+        factor model, not aliased with the intercept and the features before
+        it: e.g. one dummy of each categorical is left out). A listed
+        feature that is constant over the training rows is an error (its
+        slope would be a second random intercept).
 
     covariance_type : {"full", "diag", "spherical"} or int, default="diag"
         Structure of ``Sigma`` (q x q, ``q = 1 + n_random_features``):
@@ -852,9 +877,10 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         )
         if not converged:
             warnings.warn(
-                f"{type(self).__name__} did not converge: the EM steps still moved the "
-                f"variance parameters by more than tol={self.tol:g} (relative) after "
-                f"max_iter={self.max_iter} iterations. Increase max_iter.",
+                f"{type(self).__name__} did not converge: the log-likelihood still "
+                f"improved by more than tol={self.tol:g} (relative) per iteration after "
+                f"max_iter={self.max_iter} iterations. Increase max_iter, or use fewer "
+                "random_features or a simpler covariance_type.",
                 ConvergenceWarning,
             )
         self._set_fitted(data, Sigma, s2, post, fixed, random, n_iter)
@@ -878,8 +904,13 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
             <= 1e-12 * np.diag(pooled)[1:] * pooled[0, 0]
         )
         shown = names if names is not None else np.arange(n_features)
+        needs_rank = self.covariance_type not in ("diag", "spherical") and n_tasks > 1
         if isinstance(self.random_features, str):  # "all"
-            return np.setdiff1d(np.arange(n_features), constant)
+            positions = np.setdiff1d(np.arange(n_features), constant)
+            if needs_rank:
+                independent = _independent_columns(pooled[np.ix_(*2 * [np.r_[0, 1 + positions]])])
+                positions = positions[independent[1:] - 1]
+            return positions
         positions = np.array([self._feature_position(f, n_features, names) for f in self.random_features], dtype=int)
         if len(np.unique(positions)) < len(positions):
             raise ValueError(f"random_features lists a feature twice: {list(self.random_features)}.")
@@ -890,11 +921,10 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
                 "training rows: a random slope on a constant is a second random intercept. Remove "
                 "them from random_features."
             )
-        if (self.covariance_type not in ("diag", "spherical")) and n_tasks > 1:
-            z = np.concatenate([[0], 1 + positions])
-            independent = _independent_columns(pooled[np.ix_(z, z)])
-            if len(independent) < len(z):
-                dependent = np.setdiff1d(np.arange(len(z)), independent) - 1
+        if needs_rank:
+            independent = _independent_columns(pooled[np.ix_(*2 * [np.r_[0, 1 + positions]])])
+            dependent = np.setdiff1d(np.arange(1, len(positions) + 1), independent) - 1
+            if len(dependent):
                 raise ValueError(
                     f"Random feature(s) {[_item(shown[positions[j]]) for j in dependent]} are collinear "
                     "with the intercept or the random features before them over the training rows, so "
@@ -985,9 +1015,9 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
             if not return_std:
                 return self._format_output(mean, None)
             var = (
-                np.einsum("ip,pr,ir->i", A, self._beta_cov, A)[:, None]
-                + 2 * np.einsum("ip,tpq,iq->it", A, self._beta_u_cov, Z)
-                + np.einsum("iq,tqr,ir->it", Z, self._u_cov, Z)
+                np.einsum("ip,ip->i", A @ self._beta_cov, A)[:, None]
+                + 2 * np.einsum("tiq,iq->it", A @ self._beta_u_cov, Z)
+                + np.einsum("tir,ir->it", Z @ self._u_cov, Z)
                 + noise
             )
             return self._format_output(mean, None), self._format_output(np.sqrt(var), None)
@@ -997,13 +1027,13 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         mean[seen] = np.einsum("ij,ij->i", features[seen], self.coef_[t]) + self.intercept_[t]
         if not return_std:
             return mean
-        var = np.einsum("ip,pr,ir->i", A, self._beta_cov, A)
+        var = np.einsum("ip,ip->i", A @ self._beta_cov, A)
         var[seen] += (
-            2 * np.einsum("ip,ipq,iq->i", A[seen], self._beta_u_cov[t], Z[seen])
-            + np.einsum("iq,iqr,ir->i", Z[seen], self._u_cov[t], Z[seen])
+            2 * np.einsum("ip,ipq,iq->i", A[seen], self._beta_u_cov[t], Z[seen], optimize=True)
+            + np.einsum("iq,iqr,ir->i", Z[seen], self._u_cov[t], Z[seen], optimize=True)
             + noise[t]
         )
-        var[~seen] += np.einsum("iq,qr,ir->i", Z[~seen], self.covariance_, Z[~seen]) + noise.mean()
+        var[~seen] += np.einsum("iq,iq->i", Z[~seen] @ self.covariance_, Z[~seen]) + noise.mean()
         return mean, np.sqrt(var)
 
 
