@@ -90,9 +90,10 @@ class DenseGram:
         return DenseGram(d[:, None] * self.K * d[None, :])
 
     def primal(self, E):
-        """Coefficients of the task functions ``Kx E`` on the training rows: ``E`` itself.
+        """Coefficients ``C`` of the fitted functions, ``f(x, .) = k(x, X_fit) @ C @ Kt``.
 
-        ``f(x, .) = k(x, X_fit) @ E`` (then times the task kernel); dense (n, J).
+        For the exact kernel these are the dual coefficients ``E`` themselves
+        (dense, (n, J)); :class:`LowRankGram` gives (m, J) ones instead.
         """
         return E.toarray() if sp.issparse(E) else E
 
@@ -328,7 +329,7 @@ def _low_rank_pair_product(Z, task_kernel, rows, codes, n_tasks):
     # The gather of each pair's row of M is done by blocks of about 8 MB:
     # one (N, m) temporary would double the memory and, at 200,000 pairs,
     # take 6 times as long (page faults, cache misses) as the arithmetic.
-    block = max(1, 2**20 // max(m, 1))
+    block = max(1, 2**20 // m)
 
     def product(a):
         sums = sp.csr_matrix((a[order], order, indptr), shape=(n_tasks, N)) @ Zp

@@ -265,7 +265,7 @@ class GroupTaskKernel:
         T = len(self.groups)
         # (T, n_groups) 0/1 indicator: S @ W = indicator @ (indicator' @ W).
         self._indicator = sp.csr_matrix(
-            (np.ones(T), (np.arange(T), self.groups)), shape=(T, self.groups.max() + 1 if T else 0)
+            (np.ones(T), (np.arange(T), self.groups)), shape=(T, self.groups.max() + 1)
         )
 
     @property
