@@ -779,8 +779,8 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
     >>> model = HierarchicalRegressor(random_features=[], task_column=1)
     >>> model.fit(np.column_stack([x, tasks]), y).fixed_coef_.round(1)
     array([2.])
-    >>> model.covariance_.round(1)  # the intercepts' variance, truly 1
-    array([[1.1]])
+    >>> model.covariance_.round(1)  # the variance of the tasks' intercepts, truly 1
+    array([[0.8]])
     >>> model.predict([[0.0, 99]])  # task 99 was never seen
     Traceback (most recent call last):
         ...
