@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._data import _encode_tasks, split_task_column, task_column_position
+from .._data import split_task_column, task_column_position
 from ..base import MultiTaskMixin
 
 __all__ = ["HierarchicalRegressor"]
@@ -587,7 +587,131 @@ def _codes_or_unseen(labels, tasks):
 
 
 
-class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
+def _with_ones(X):
+    """``[1, X]`` in float64: the intercept column, then the features."""
+    return np.column_stack([np.ones(X.shape[0]), np.asarray(X, dtype=np.float64)])
+
+
+class _HierarchicalMixin:
+    """Parameters, column selection and unseen-task handling shared by the hierarchical models."""
+
+    _parameter_constraints = {
+        "random_features": [StrOptions({"all"}), "array-like"],
+        "covariance_type": [
+            StrOptions({"full", "diag", "spherical"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
+        "fit_intercept": ["boolean"],
+        "unseen_task": [StrOptions({"error", "population"})],
+        "task_column": [numbers.Integral, str, None],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    # The sufficient statistics are dense products of the rows.
+    _accept_sparse = False
+
+    def _columns(self, X, data, pooled):
+        """``(fixed, random)``: the kept columns of ``[1, X]`` and the random-slope features.
+
+        ``pooled`` is the weighted Gram matrix of ``[1, X]`` over all labels.
+        Aliased fixed columns are dropped (coefficient 0), as lme4.
+        """
+        random = self._random_positions(data.n_features, self._feature_names(X), pooled, data.n_tasks)
+        candidates = np.arange(0 if self.fit_intercept else 1, pooled.shape[0])
+        return candidates[_independent_columns(pooled[np.ix_(candidates, candidates)])], random
+
+    def _warn_single_task(self, data, limit):
+        if data.n_tasks == 1:
+            warnings.warn(
+                f"{type(self).__name__} was fitted on a single task: the covariance of "
+                f"the random effects needs at least two tasks, so it is set to 0 (the "
+                f"model is {limit}).",
+                UserWarning,
+            )
+
+    def _warn_not_converged(self, converged):
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: the log-likelihood still "
+                f"improved by more than tol={self.tol:g} (relative) per iteration after "
+                f"max_iter={self.max_iter} iterations. Increase max_iter, or use fewer "
+                "random_features or a simpler covariance_type.",
+                ConvergenceWarning,
+            )
+
+    def _feature_names(self, X):
+        """Names of the features (task column excluded), or None without a DataFrame."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None or self.task_column is None:
+            return names
+        return np.delete(names, task_column_position(X, self.task_column))
+
+    def _random_positions(self, n_features, names, pooled, n_tasks):
+        """Positions of the random-slope features; validates ``random_features``.
+
+        ``pooled`` is the weighted Gram matrix of ``[1, X]`` over all labels:
+        a feature is constant when it is collinear with the column of ones.
+        """
+        constant = np.flatnonzero(
+            np.diag(pooled)[1:] * pooled[0, 0] - pooled[0, 1:] ** 2
+            <= 1e-12 * np.diag(pooled)[1:] * pooled[0, 0]
+        )
+        shown = names if names is not None else np.arange(n_features)
+        needs_rank = self.covariance_type not in ("diag", "spherical") and n_tasks > 1
+        if isinstance(self.random_features, str):  # "all"
+            positions = np.setdiff1d(np.arange(n_features), constant)
+            if needs_rank:
+                independent = _independent_columns(pooled[np.ix_(*2 * [np.r_[0, 1 + positions]])])
+                positions = positions[independent[1:] - 1]
+            return positions
+        positions = np.array([self._feature_position(f, n_features, names) for f in self.random_features], dtype=int)
+        if len(np.unique(positions)) < len(positions):
+            raise ValueError(f"random_features lists a feature twice: {list(self.random_features)}.")
+        listed_constant = np.intersect1d(positions, constant)
+        if len(listed_constant) and n_tasks > 1:
+            raise ValueError(
+                f"Random feature(s) {[_item(shown[j]) for j in listed_constant]} are constant over the "
+                "training rows: a random slope on a constant is a second random intercept. Remove "
+                "them from random_features."
+            )
+        if needs_rank:
+            independent = _independent_columns(pooled[np.ix_(*2 * [np.r_[0, 1 + positions]])])
+            dependent = np.setdiff1d(np.arange(1, len(positions) + 1), independent) - 1
+            if len(dependent):
+                raise ValueError(
+                    f"Random feature(s) {[_item(shown[positions[j]]) for j in dependent]} are collinear "
+                    "with the intercept or the random features before them over the training rows, so "
+                    f"covariance_type={self.covariance_type!r} is not identified. Remove them from "
+                    "random_features or use covariance_type='diag'."
+                )
+        return positions
+
+    @staticmethod
+    def _feature_position(feature, n_features, names):
+        if isinstance(feature, str):
+            if names is None or feature not in names:
+                available = "X has no column names" if names is None else f"features are {list(names)}"
+                raise ValueError(f"Random feature {feature!r} is not a feature of X; {available}.")
+            return int(np.flatnonzero(names == feature)[0])
+        if isinstance(feature, numbers.Integral) and -n_features <= feature < n_features:
+            return int(feature) % n_features
+        raise ValueError(
+            f"Random feature {feature!r} is not a feature name or a position in [0, {n_features}) "
+            "(the task column excluded)."
+        )
+
+    def _rows_and_tasks(self, X):
+        """Features and each row's task code (-1 = unseen, population model); codes None when wide."""
+        if self.unseen_task == "error" or self.task_column is None:
+            return self._validate_predict(X)
+        features, _ = self._validate_predict(X, known_tasks=False)
+        _, labels = split_task_column(X, self.task_column)
+        return features, _codes_or_unseen(labels, self.tasks_)
+
+
+
+class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
     """Linear mixed model: per-task random intercepts and slopes, variances learned by (RE)ML.
 
     Each task's model is the population's plus a random deviation whose
@@ -788,22 +912,10 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "random_features": [StrOptions({"all"}), "array-like"],
-        "covariance_type": [
-            StrOptions({"full", "diag", "spherical"}),
-            Interval(numbers.Integral, 1, None, closed="left"),
-        ],
+        **_HierarchicalMixin._parameter_constraints,
         "method": [StrOptions({"reml", "ml"})],
         "noise": [StrOptions({"shared", "per_task"})],
-        "fit_intercept": ["boolean"],
-        "unseen_task": [StrOptions({"error", "population"})],
-        "task_column": [numbers.Integral, str, None],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
     }
-
-    # The sufficient statistics are dense products of the rows.
-    _accept_sparse = False
 
     def __init__(
         self,
@@ -849,24 +961,13 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         data = self._validate_fit(X, y, sample_weight)
-        names = self._feature_names(X)
         rows, codes, targets = data.to_long()
         weights = np.ones(len(rows)) if data.sample_weight is None else data.sample_weight[rows]
-        A = np.column_stack([np.ones(data.n_samples), np.asarray(data.X, dtype=np.float64)])
+        A = _with_ones(data.X)
         G, Ay, yy, n = _task_moments(A, rows, codes, targets, weights, data.n_tasks)
-        pooled = G.sum(axis=0)
-        random = self._random_positions(data.n_features, names, pooled, data.n_tasks)
-        z_columns = np.concatenate([[0], 1 + random])
-        candidates = np.arange(0 if self.fit_intercept else 1, A.shape[1])
-        fixed = candidates[_independent_columns(pooled[np.ix_(candidates, candidates)])]
-        stats = _select(G, Ay, yy, n, fixed, z_columns)
-        if data.n_tasks == 1:
-            warnings.warn(
-                f"{type(self).__name__} was fitted on a single task: the covariance of "
-                "the random effects needs at least two tasks, so it is set to 0 (the "
-                "model is ordinary least squares).",
-                UserWarning,
-            )
+        fixed, random = self._columns(X, data, G.sum(axis=0))
+        stats = _select(G, Ay, yy, n, fixed, np.r_[0, 1 + random])
+        self._warn_single_task(data, "ordinary least squares")
         Sigma, s2, post, n_iter, converged = _fit_mixed_model(
             stats,
             covariance_type=self.covariance_type,
@@ -875,77 +976,9 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
         )
-        if not converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge: the log-likelihood still "
-                f"improved by more than tol={self.tol:g} (relative) per iteration after "
-                f"max_iter={self.max_iter} iterations. Increase max_iter, or use fewer "
-                "random_features or a simpler covariance_type.",
-                ConvergenceWarning,
-            )
+        self._warn_not_converged(converged)
         self._set_fitted(data, Sigma, s2, post, fixed, random, n_iter)
         return self
-
-    def _feature_names(self, X):
-        """Names of the features (task column excluded), or None without a DataFrame."""
-        names = getattr(self, "feature_names_in_", None)
-        if names is None or self.task_column is None:
-            return names
-        return np.delete(names, task_column_position(X, self.task_column))
-
-    def _random_positions(self, n_features, names, pooled, n_tasks):
-        """Positions of the random-slope features; validates ``random_features``.
-
-        ``pooled`` is the weighted Gram matrix of ``[1, X]`` over all labels:
-        a feature is constant when it is collinear with the column of ones.
-        """
-        constant = np.flatnonzero(
-            np.diag(pooled)[1:] * pooled[0, 0] - pooled[0, 1:] ** 2
-            <= 1e-12 * np.diag(pooled)[1:] * pooled[0, 0]
-        )
-        shown = names if names is not None else np.arange(n_features)
-        needs_rank = self.covariance_type not in ("diag", "spherical") and n_tasks > 1
-        if isinstance(self.random_features, str):  # "all"
-            positions = np.setdiff1d(np.arange(n_features), constant)
-            if needs_rank:
-                independent = _independent_columns(pooled[np.ix_(*2 * [np.r_[0, 1 + positions]])])
-                positions = positions[independent[1:] - 1]
-            return positions
-        positions = np.array([self._feature_position(f, n_features, names) for f in self.random_features], dtype=int)
-        if len(np.unique(positions)) < len(positions):
-            raise ValueError(f"random_features lists a feature twice: {list(self.random_features)}.")
-        listed_constant = np.intersect1d(positions, constant)
-        if len(listed_constant) and n_tasks > 1:
-            raise ValueError(
-                f"Random feature(s) {[_item(shown[j]) for j in listed_constant]} are constant over the "
-                "training rows: a random slope on a constant is a second random intercept. Remove "
-                "them from random_features."
-            )
-        if needs_rank:
-            independent = _independent_columns(pooled[np.ix_(*2 * [np.r_[0, 1 + positions]])])
-            dependent = np.setdiff1d(np.arange(1, len(positions) + 1), independent) - 1
-            if len(dependent):
-                raise ValueError(
-                    f"Random feature(s) {[_item(shown[positions[j]]) for j in dependent]} are collinear "
-                    "with the intercept or the random features before them over the training rows, so "
-                    f"covariance_type={self.covariance_type!r} is not identified. Remove them from "
-                    "random_features or use covariance_type='diag'."
-                )
-        return positions
-
-    @staticmethod
-    def _feature_position(feature, n_features, names):
-        if isinstance(feature, str):
-            if names is None or feature not in names:
-                available = "X has no column names" if names is None else f"features are {list(names)}"
-                raise ValueError(f"Random feature {feature!r} is not a feature of X; {available}.")
-            return int(np.flatnonzero(names == feature)[0])
-        if isinstance(feature, numbers.Integral) and -n_features <= feature < n_features:
-            return int(feature) % n_features
-        raise ValueError(
-            f"Random feature {feature!r} is not a feature name or a position in [0, {n_features}) "
-            "(the task column excluded)."
-        )
 
     def _set_fitted(self, data, Sigma, s2, post, fixed, random, n_iter):
         n_features = data.n_features
@@ -977,14 +1010,6 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self._u_cov = cov_u_given_beta + L @ post.F @ post.H_inv @ post.F.transpose(0, 2, 1) @ L.T
 
     # ------------------------------------------------------------ predict
-    def _rows_and_tasks(self, X):
-        """Features and each row's task code (-1 = unseen, population model); codes None when wide."""
-        if self.unseen_task == "error" or self.task_column is None:
-            return self._validate_predict(X)
-        features, _ = self._validate_predict(X, known_tasks=False)
-        _, labels = split_task_column(X, self.task_column)
-        return features, _codes_or_unseen(labels, self.tasks_)
-
     def predict(self, X, return_std=False):
         """Predict with each task's BLUP model (the population model for unseen tasks).
 
@@ -1007,7 +1032,7 @@ class HierarchicalRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
             Only with ``return_std=True``.
         """
         features, codes = self._rows_and_tasks(X)
-        A = np.column_stack([np.ones(features.shape[0]), features])
+        A = _with_ones(features)
         Z = A[:, np.concatenate([[0], 1 + self.random_features_])]
         noise = np.broadcast_to(self.noise_variance_, (self.n_tasks_,))
         if codes is None:
