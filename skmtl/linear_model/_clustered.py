@@ -209,12 +209,47 @@ def _penalty_eigvals(m, alpha, beta):
     return beta * (alpha + beta) / (beta + alpha * np.asarray(m, dtype=np.float64))
 
 
+class _ConvexClusterPenalty:
+    """CMTL's convex penalty with ``M`` minimized out: ``g(W) = min_M tr(W P(M) W')``.
+
+    Only for the duality gap of the convex method (``loss.dual_gap``): ``g``
+    is the partial minimum of a jointly convex function, so its conjugate
+    is the supremum over ``M`` of the quadratics' conjugates, ``tr(V P(M)^-1
+    V') / 4`` with ``P(M)^-1 = (beta I + alpha M) / (beta (alpha + beta))``,
+    linear in ``M``: the supremum over ``tr(M) = k``, ``0 <= M <= I`` puts
+    ``M`` on the top ``k`` eigenvectors of ``V'V``::
+
+        g^*(V) = (beta ||V||_F^2 + alpha * sum of the k largest sigma_i(V)^2) / (4 beta (alpha + beta)).
+    """
+
+    has_dual = True
+
+    def __init__(self, alpha, beta, k):
+        self.alpha, self.beta, self.k = float(alpha), float(beta), int(k)
+
+    def value(self, W):
+        return _cluster_matrix_update(W, self.alpha, self.beta, self.k)[1]
+
+    def dual_scale(self, V):
+        return 1.0
+
+    def conjugate(self, V):
+        sigma = np.linalg.svd(np.asarray(V, dtype=np.float64), compute_uv=False)
+        top = float(np.sum(np.sort(sigma**2)[::-1][: self.k]))
+        total = float(np.sum(sigma**2))
+        return (self.beta * total + self.alpha * top) / (4.0 * self.beta * (self.alpha + self.beta))
+
+
 class _SpectralQuadratic(TaskQuadratic):
     """``tr(W P W')`` (``TaskQuadratic(2, P)``) for ``P`` a :class:`_TaskSpectrum`.
 
     The prox ``V (I + 2 step P)^{-1}`` maps the eigenvalues ``q`` of ``P`` to
     ``1 / (1 + 2 step q)``: ``O(n_features p n_tasks)`` per call.
     """
+
+    # The W-steps are certified through the whole convex problem instead
+    # (_ConvexClusterPenalty); P changes at every outer iteration.
+    has_dual = False
 
     def __init__(self, P):
         self.alpha = 2.0
@@ -269,6 +304,9 @@ class _ClusterQuadratic(TaskQuadratic):
     deviations from them by ``1 + 2 step (alpha + beta)``, O(n_features *
     n_tasks) per call.
     """
+
+    # The k-means problem is not convex: no gap certifies it.
+    has_dual = False
 
     def __init__(self, labels, alpha, beta):
         self.alpha = 2.0  # TaskQuadratic's alpha / 2 * tr(W P W') = tr(W P W')
@@ -533,6 +571,13 @@ class _ClusteredMixin:
         # W-steps are solved to tol and the alternation stops by the same
         # rule as with exact W-steps (a stall of inexact steps is no proof).
         exact = not step.inexact
+        # The convex problem is certified by its duality gap (the objective
+        # change can stall far from the optimum when the W-steps crawl, as
+        # on a feature with a large scale); a stall above the gap target
+        # tightens the W-steps' tolerance.
+        certificate = _ConvexClusterPenalty(alpha, beta, k) if self.method == "convex" else None
+        gap = np.nan
+        inner_tol = self.tol
         for it in range(1, self.max_iter + 1):
             penalty = step.penalty()
             result = solve(
@@ -542,7 +587,7 @@ class _ClusteredMixin:
                 b,
                 solver="fista",
                 max_iter=self.max_iter,
-                tol=self.tol,
+                tol=inner_tol,
                 callback=None if exact else _ReductionStop(_INNER_REDUCTION),
             )
             n_inner += int(result.n_iter)
@@ -561,7 +606,14 @@ class _ClusteredMixin:
             if not changed or (
                 np.isfinite(previous) and abs(previous - value) <= self.tol * max(abs(value), 1e-300)
             ):
-                if inner_converged or exact:
+                if certificate is not None and (inner_converged or exact):
+                    gap = loss.dual_gap(W, b, certificate)
+                    target = self.tol * loss.gap_scale()
+                    if gap <= target:
+                        converged = True
+                        break
+                    inner_tol *= min(max(np.sqrt(target / gap), 1e-2), 0.5)
+                elif inner_converged or exact:
                     converged = True
                     break
                 exact = True
@@ -578,15 +630,20 @@ class _ClusteredMixin:
             if len(objectives) > 1
             else np.inf
         )
+        self.dual_gap_ = float(gap)
         self.task_similarity_ = step.similarity()
         self.task_clusters_ = step.labels()
         name = type(self).__name__
         if not converged:
+            reached = f"relative objective change {self.stop_crit_:.3e}"
+            if certificate is not None:
+                gap = loss.dual_gap(W, b, certificate)
+                self.dual_gap_ = float(gap)
+                reached = f"duality gap {gap:.3e}, above tol * scale = {self.tol * loss.gap_scale():.3e}"
             warnings.warn(
                 f"{name} did not converge: the alternating minimization ran "
-                f"max_iter={self.max_iter} iterations (relative objective change "
-                f"{self.stop_crit_:.3e}, tol={self.tol:g}). Increase max_iter or tol, "
-                "or scale the features (e.g. StandardScaler).",
+                f"max_iter={self.max_iter} iterations ({reached}, tol={self.tol:g}). "
+                "Increase max_iter or tol, or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
             )
         elif not inner_converged:

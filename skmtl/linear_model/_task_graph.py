@@ -103,6 +103,22 @@ class TaskQuadratic:
         """``inf``: no finite ``alpha`` makes ``W = 0`` optimal (unless ``grad0 = 0``)."""
         return 0.0 if not np.any(np.asarray(grad0)) else np.inf
 
+    # The conjugate, for duality gaps (see _penalties._Penalty.conjugate).
+    @property
+    def has_dual(self):
+        """Whether ``M`` is positive definite (else the conjugate is infinite almost everywhere)."""
+        eigvals = self._eigvals
+        return self.alpha > 0 and eigvals.size > 0 and eigvals[0] > 1e-12 * eigvals[-1]
+
+    def dual_scale(self, V):
+        """1: a positive definite quadratic has a finite conjugate everywhere."""
+        return 1.0
+
+    def conjugate(self, V):
+        """``tr(V M^-1 V') / (2 alpha)``."""
+        Z = np.asarray(V, dtype=np.float64) @ self._eigvecs
+        return 0.5 * float(np.einsum("ij,ij,j->", Z, Z, 1.0 / self._eigvals)) / self.alpha
+
 
 class MeanQuadratic(TaskQuadratic):
     """``alpha / 2 * (mixing * sum_t ||w_t - mean_w||^2 + (1 - mixing) * sum_t ||w_t||^2)``.
@@ -128,6 +144,18 @@ class MeanQuadratic(TaskQuadratic):
     def _apply(self, W):
         W = np.asarray(W, dtype=np.float64)
         return W - self.mixing * W.mean(axis=1, keepdims=True)
+
+    @property
+    def has_dual(self):
+        # M's eigenvalues: 1 on the deviations from the mean, 1 - mixing on it.
+        return self.alpha > 0 and self.mixing < 1
+
+    def conjugate(self, V):
+        V = np.asarray(V, dtype=np.float64)
+        mean = V.mean(axis=1, keepdims=True)
+        deviation = V - mean
+        on_mean = self.n_tasks * float(np.einsum("ij,ij->", mean, mean)) / (1.0 - self.mixing)
+        return 0.5 * (float(np.einsum("ij,ij->", deviation, deviation)) + on_mean) / self.alpha
 
     def prox(self, W, step):
         W = np.asarray(W)
@@ -806,6 +834,31 @@ class SquaredTraceNorm:
     def alpha_max(self, grad0):
         """``inf``: ``W = 0`` is optimal only when ``grad0 = 0`` (then 0)."""
         return 0.0 if not np.any(np.asarray(grad0)) else np.inf
+
+    @property
+    def has_dual(self):
+        return self.alpha > 0
+
+    def dual_scale(self, V):
+        """1: the conjugate is finite everywhere."""
+        return 1.0
+
+    def conjugate(self, V):
+        """``sup_W <V, W> - value(W)``, on the singular values ``sigma`` of ``V``.
+
+        The penalty is unitarily invariant, so the supremum is over singular
+        values ``s >= 0`` of ``sigma' s - alpha / 2 ((sum s)^2 + ridge
+        ||s||^2)``: ``sigma_1^2 / (2 alpha)`` without ridge, else ``s`` is
+        :func:`_squared_l1_shrink` of ``sigma / (alpha ridge)`` with ``c = 1
+        / ridge``.
+        """
+        sigma = np.linalg.svd(np.asarray(V, dtype=np.float64), compute_uv=False)
+        if sigma.size == 0:
+            return 0.0
+        if self.ridge == 0:
+            return 0.5 * float(sigma[0]) ** 2 / self.alpha
+        s = _squared_l1_shrink(sigma / (self.alpha * self.ridge), 1.0 / self.ridge)
+        return float(sigma @ s - 0.5 * self.alpha * (s.sum() ** 2 + self.ridge * s @ s))
 
 
 class _TaskRelationMixin(_TaskQuadraticMixin):

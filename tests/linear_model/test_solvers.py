@@ -14,7 +14,9 @@ from sklearn.linear_model import ElasticNet, Lasso, MultiTaskElasticNet, MultiTa
 
 from skmtl._data import check_task_data
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
-from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm
+from skmtl.linear_model._lasso import _TaskL1
+from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm, scale_rows
+from skmtl.linear_model._task_graph import MeanQuadratic, SquaredTraceNorm, TaskQuadratic
 from skmtl.linear_model._solvers import (
     PENALTY_REQUIRED,
     SolverResult,
@@ -607,6 +609,93 @@ def test_dual_gap_certifies_and_vanishes(penalty, layout, fit_intercept):
     b = rng.randn(loss.n_tasks)
     objective = loss.value(W, b) + penalty.value(W)
     assert loss.dual_gap(W, b, penalty) >= objective - best.objective - 1e-9
+
+
+def _more_dual_penalties(alpha, n_features, n_tasks):
+    """Penalties with a conjugate beyond the norms: task quadratics, scaled rows, per-task L1."""
+    rng = np.random.RandomState(7)
+    A = rng.randn(n_tasks, n_tasks)
+    return [
+        MeanQuadratic(alpha, 0.5, n_tasks),
+        TaskQuadratic(alpha, A @ A.T + 0.1 * np.eye(n_tasks)),
+        SquaredTraceNorm(alpha),
+        SquaredTraceNorm(alpha, ridge=0.5),
+        scale_rows(L21(alpha), rng.uniform(0.1, 10.0, n_features)),
+        scale_rows(L1Linf(alpha, l1_ratio=0.5), rng.uniform(0.1, 10.0, n_features)),
+        _TaskL1(alpha * rng.uniform(0.5, 2.0, n_tasks)),
+    ]
+
+
+def _assert_gap_certifies(loss, penalty, rng):
+    best = fista(loss, penalty, tol=1e-10, max_iter=20_000)
+    assert loss.dual_gap(best.coef, best.intercept, penalty) <= 1e-6 * max(1.0, abs(best.objective))
+    for tol in (1e-1, 1e-3):
+        result = fista(loss, penalty, tol=tol, max_iter=100_000)
+        gap = loss.dual_gap(result.coef, result.intercept, penalty)
+        assert gap >= result.objective - best.objective - 1e-10 * abs(best.objective)
+    W = rng.randn(*best.coef.shape)
+    b = rng.randn(loss.n_tasks)
+    objective = loss.value(W, b) + penalty.value(W)
+    assert loss.dual_gap(W, b, penalty) >= objective - best.objective - 1e-9
+
+
+@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("loss_name", ["squared", "logistic"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_gap_of_the_other_penalties(index, loss_name, fit_intercept):
+    if loss_name == "squared":
+        X, Y = _regression(d=8)
+        loss = SquaredLoss(check_task_data(X, Y), fit_intercept=fit_intercept)
+    else:
+        X, Y = _classification(d=8)
+        loss = LogisticLoss(check_task_data(X, Y), fit_intercept=fit_intercept)
+    penalty = _more_dual_penalties(0.05, loss.n_features, loss.n_tasks)[index]
+    assert penalty.has_dual
+    _assert_gap_certifies(loss, penalty, np.random.RandomState(index))
+
+
+@pytest.mark.parametrize("penalty", _penalty_grid(0.03), ids=repr)
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_dual_gap_of_the_logistic_loss_certifies_and_vanishes(penalty, layout):
+    X, Y = _classification(d=8)
+    if layout == "long":
+        T = Y.shape[1]
+        X_long = np.vstack([np.column_stack([X, np.full(len(X), t)]) for t in range(T)])
+        data = check_task_data(X_long, Y.T.ravel(), task_column=-1)
+    else:
+        data = check_task_data(X, Y)
+    rng = np.random.RandomState(3)
+    loss = LogisticLoss(data)
+    best = fista(loss, penalty, tol=1e-9, max_iter=20_000)
+    assert loss.dual_gap(best.coef, best.intercept, penalty) <= 1e-6 * best.objective
+    W = np.abs(rng.randn(*best.coef.shape))
+    b = rng.randn(loss.n_tasks)
+    assert loss.dual_gap(W, b, penalty) >= loss.value(W, b) + penalty.value(W) - best.objective - 1e-9
+
+
+def test_no_dual_without_a_conjugate():
+    X, Y = _regression(d=8)
+    loss = SquaredLoss(check_task_data(X, Y))
+    assert loss.dual_gap(np.zeros((8, 4)), None, MeanQuadratic(0.1, 1.0, 4)) is None  # singular M
+    assert loss.dual_gap(np.zeros((8, 4)), None, L21(0.0)) is None  # no penalty: no dual point
+
+
+def test_solve_certifies_by_the_gap_and_goes_on_when_the_criterion_passes_early():
+    # One feature on a large scale: FISTA's relative criterion is met far
+    # from the optimum; solve() looks at the gap and goes on from there.
+    X, Y = _regression(d=8)
+    X = X.copy()
+    X[:, 0] *= 1e3
+    loss = SquaredLoss(check_task_data(X, Y))
+    penalty = L21(0.05)
+    alone = fista(loss, penalty, tol=1e-4)
+    certified = solve(loss, penalty, solver="fista", tol=1e-4, max_iter=100_000)
+    target = 1e-4 * loss.gap_scale()
+    assert loss.dual_gap(alone.coef, alone.intercept, penalty) > target  # the old answer
+    assert certified.converged and certified.dual_gap <= target
+    assert certified.dual_gap == pytest.approx(loss.dual_gap(certified.coef, certified.intercept, penalty))
+    best = fista(loss, penalty, tol=1e-12, max_iter=1_000_000)
+    assert certified.objective - best.objective <= certified.dual_gap + 1e-12
 
 
 def test_dual_gap_matches_sklearn_multitask_lasso_at_its_optimum():
