@@ -640,6 +640,21 @@ class _HierarchicalMixin:
                 ConvergenceWarning,
             )
 
+    def _set_effects(self, data, Sigma, beta, fixed, random, u, cov_u):
+        """Fixed part, covariance, BLUPs, total per-task coefficients and shrinkage."""
+        full_beta = np.zeros(data.n_features + 1)
+        full_beta[fixed] = beta
+        self.fixed_intercept_ = float(full_beta[0])
+        self.fixed_coef_ = full_beta[1:]
+        self.covariance_ = Sigma
+        self.random_features_ = random
+        self.random_effects_ = u
+        self.coef_ = np.tile(self.fixed_coef_, (data.n_tasks, 1))
+        self.coef_[:, random] += u[:, 1:]
+        self.intercept_ = self.fixed_intercept_ + u[:, 0]
+        total = np.trace(Sigma)
+        self.shrinkage_ = _batched_trace(cov_u) / total if total > 0 else np.ones(data.n_tasks)
+
     def _feature_names(self, X):
         """Names of the features (task column excluded), or None without a DataFrame."""
         names = getattr(self, "feature_names_in_", None)
@@ -981,24 +996,11 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
         return self
 
     def _set_fitted(self, data, Sigma, s2, post, fixed, random, n_iter):
-        n_features = data.n_features
-        P = n_features + 1  # coordinates [intercept, *features]
-        beta = np.zeros(P)
-        beta[fixed] = post.beta
-        self.fixed_intercept_ = float(beta[0])
-        self.fixed_coef_ = beta[1:]
-        self.covariance_ = Sigma
-        self.noise_variance_ = s2 if self.noise == "per_task" else float(s2[0])
-        self.random_features_ = random
-        u = post.mean @ post.L.T
-        self.random_effects_ = u
-        self.coef_ = np.tile(self.fixed_coef_, (data.n_tasks, 1))
-        self.coef_[:, random] += u[:, 1:]
-        self.intercept_ = self.fixed_intercept_ + u[:, 0]
+        P = data.n_features + 1  # coordinates [intercept, *features]
         L = post.L
         cov_u_given_beta = s2[:, None, None] * L @ post.M_inv @ L.T
-        total = np.trace(Sigma)
-        self.shrinkage_ = _batched_trace(cov_u_given_beta) / total if total > 0 else np.ones(data.n_tasks)
+        self._set_effects(data, Sigma, post.beta, fixed, random, post.mean @ L.T, cov_u_given_beta)
+        self.noise_variance_ = s2 if self.noise == "per_task" else float(s2[0])
         self.log_likelihood_ = post.log_likelihood
         self.n_iter_ = int(n_iter)
         # Henderson's prediction-error covariances of (beta, u_t), in the
