@@ -7,7 +7,7 @@ and the solvers in ``_solvers.py`` (FISTA). This module is the stable public
 import location; private modules may move.
 """
 
-from ._hierarchical import HierarchicalRegressor
+from ._hierarchical import HierarchicalClassifier, HierarchicalRegressor
 from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
 from ._lasso import MultiTaskLassoClassifier, MultiTaskLassoRegressor
 from ._path import (
@@ -33,6 +33,7 @@ from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
     "HierarchicalRegressor",
+    "HierarchicalClassifier",
     "ClusteredRegressor",
     "ClusteredClassifier",
     "DirtyRegressor",

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.optimize
+import scipy.special
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -41,8 +42,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._data import split_task_column, task_column_position
 from ..base import MultiTaskMixin
+from ._base import _LinearMultiTaskClassifier
 
-__all__ = ["HierarchicalRegressor"]
+__all__ = ["HierarchicalRegressor", "HierarchicalClassifier"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
 # EM hands over to the quasi-Newton polish once its steps move the variance
@@ -576,6 +578,132 @@ def _fit_mixed_model(stats, *, covariance_type, reml, per_task_noise, max_iter, 
     return structure.sigma(cov), np.array(s2, dtype=float), em.posterior(theta), n_iter, converged
 
 
+# --------------------------------------------------------------------- logistic link (Laplace)
+@dataclass
+class _LogisticDesign:
+    """Labeled (row, task) pairs of a binary multi-task problem, rows gathered once."""
+
+    X: np.ndarray  # (n_pairs, p) fixed design
+    Z: np.ndarray  # (n_pairs, q) random design
+    codes: np.ndarray  # (n_pairs,) task of each pair
+    y: np.ndarray  # (n_pairs,) 0/1 labels
+    weights: np.ndarray  # (n_pairs,)
+    n_tasks: int
+
+
+@dataclass
+class _Mode:
+    """Joint mode of ``(beta, v)`` and the Laplace approximation there."""
+
+    beta: np.ndarray  # (p,)
+    v: np.ndarray  # (T, q); u_t = L v_t
+    M_inv: np.ndarray  # (T, q, q) posterior covariance of v_t
+    log_likelihood: float  # Laplace approximation of the marginal log-likelihood
+
+
+def _penalized_log_likelihood(design, L, beta, v):
+    """``sum w [y eta - log(1 + e^eta)] - 1/2 sum_t ||v_t||^2`` and ``eta``."""
+    eta = design.X @ beta + np.einsum("iq,iq->i", design.Z, (v @ L.T)[design.codes])
+    value = design.weights @ (design.y * eta - np.logaddexp(0.0, eta)) - 0.5 * np.sum(v * v)
+    return value, eta
+
+
+def _logistic_mode(design, L, beta, v, max_newton=100, rtol=1e-12):
+    """Damped Newton on ``(beta, v_1..v_T)`` for the joint mode; returns a :class:`_Mode`.
+
+    The Hessian is block-arrow (one q x q block per task, coupled through
+    ``beta``), so each step is the mixed-model solve of ``_e_step`` with
+    weights ``w p (1 - p)``: per-task weighted Grams from one pass over the
+    pairs, the task blocks eliminated by stacked (T, q, q) solves, a p x p
+    system for ``beta``. Steps are halved until the objective increases.
+    """
+    p, q, T = design.X.shape[1], design.Z.shape[1], design.n_tasks
+    A = np.column_stack([design.X, design.Z])
+    pairs = np.arange(len(design.y))
+    value, eta = _penalized_log_likelihood(design, L, beta, v)
+    for _ in range(max_newton):
+        prob = scipy.special.expit(eta)
+        curvature = np.maximum(design.weights * prob * (1 - prob), 1e-300)
+        gradient = design.weights * (design.y - prob)
+        G, Ag, _, _ = _task_moments(A, pairs, design.codes, gradient / curvature, curvature, T)
+        XWX, ZWX, ZWZ = G[:, :p, :p].sum(axis=0), G[:, p:, :p], G[:, p:, p:]
+        LZX = L.T @ ZWX
+        M_inv = np.linalg.inv(L.T @ ZWZ @ L + np.eye(q))
+        b = Ag[:, p:] @ L - v
+        F = M_inv @ LZX
+        schur = XWX - np.einsum("tqi,tqj->ij", LZX, F)
+        rhs = Ag[:, :p].sum(axis=0) - np.einsum("tqi,tq->i", F, b)
+        # A relative ridge keeps the step finite when the data are separable.
+        ridge = 1e-10 * max(np.trace(schur) / p, 1e-300) * np.eye(p)
+        d_beta = np.linalg.solve(schur + ridge, rhs)
+        d_v = np.einsum("tij,tj->ti", M_inv, b) - F @ d_beta
+        decrement = d_beta @ rhs + np.sum(d_v * b)
+        step = 1.0
+        while True:
+            new_value, new_eta = _penalized_log_likelihood(design, L, beta + step * d_beta, v + step * d_v)
+            if new_value >= value or step < 1e-10:
+                break
+            step /= 2
+        if new_value < value:
+            break
+        beta, v, value, eta = beta + step * d_beta, v + step * d_v, new_value, new_eta
+        if decrement <= rtol * (1 + abs(value)):
+            break
+    logdet_M = -np.linalg.slogdet(M_inv)[1].sum()
+    return _Mode(beta=beta, v=v, M_inv=M_inv, log_likelihood=float(value - 0.5 * logdet_M))
+
+
+class _LaplaceEM:
+    """EM on the covariance parameters with the Laplace posterior of each ``v_t``.
+
+    E-step: the joint mode of ``(beta, v)`` given ``Sigma = L L'`` and the
+    Gaussian approximation ``v_t ~ N(v_hat_t, M_t^-1)`` there (Laplace).
+    M-step: the structure's closed-form update from the mean of
+    ``L (v_hat v_hat' + M^-1) L'``. The mode is warm-started from the last
+    one (the same ``u_t``, expressed in the new ``L``).
+    """
+
+    def __init__(self, design, structure):
+        self.design, self.structure = design, structure
+        self.beta = np.zeros(design.X.shape[1])
+        self.u = np.zeros((design.n_tasks, design.Z.shape[1]))
+
+    def is_valid(self, theta):
+        return bool(np.all(np.isfinite(theta)) and self.structure.is_valid(theta))
+
+    def mode(self, theta):
+        L = _sqrt_psd(self.structure.sigma(theta))
+        v0 = np.linalg.lstsq(L, self.u.T, rcond=None)[0].T
+        mode = _logistic_mode(self.design, L, self.beta, v0)
+        self.beta, self.u = mode.beta, mode.v @ L.T
+        return mode, L
+
+    def __call__(self, theta):
+        mode, L = self.mode(theta)
+        v_moment = (mode.v.T @ mode.v + mode.M_inv.sum(axis=0)) / self.design.n_tasks
+        return self.structure.m_step(theta, L @ v_moment @ L.T), mode.log_likelihood
+
+
+def _fit_logistic_mixed_model(design, *, covariance_type, max_iter, tol, callback=None):
+    """Laplace-EM fit; returns ``(Sigma, mode, L, n_iter, converged)``.
+
+    One task: ``Sigma`` is not identifiable and is fixed at 0 (logistic
+    regression).
+    """
+    q = design.Z.shape[1]
+    structure = _structure(covariance_type, q)
+    em = _LaplaceEM(design, structure)
+    if design.n_tasks == 1:
+        theta, n_iter, converged = structure.pack(np.zeros((q, q))), 1, True
+    else:
+        z_power = np.average(design.Z**2, axis=0, weights=design.weights)
+        # Start with each effect moving the logit by about 1/2 standard deviation.
+        theta = structure.pack(np.diag(0.25 / np.where(z_power > 0, z_power, 1.0)))
+        theta, n_iter, converged = _squarem(em, theta, max_iter, tol, callback)
+    mode, L = em.mode(theta)
+    return structure.sigma(theta), mode, L, n_iter, converged
+
+
 # --------------------------------------------------------------------- the estimator
 def _codes_or_unseen(labels, tasks):
     """Position of each label in the sorted ``tasks``, -1 for a label not among them."""
@@ -1066,3 +1194,217 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
 
 def _item(value):
     return value.item() if isinstance(value, np.generic) else value
+
+
+class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
+    """Logistic mixed model: per-task random intercepts and slopes, variances learned by Laplace ML.
+
+    Binary tasks; for row ``i`` of task ``t``::
+
+        logit P(y_ti = c_t) = b0 + x_ti' beta + z_ti' u_t,    u_t ~ N(0, Sigma),
+
+    with ``c_t`` the task's second class (sorted labels) and ``z_ti = [1,
+    x_ti restricted to random_features]``. ``Sigma`` maximizes the marginal
+    likelihood with the random effects integrated out by a Laplace
+    approximation at the joint mode of ``(beta, u)`` (``Sigma = L L'``,
+    ``u_t = L v_t``)::
+
+        sum_t [ sum_i w_i log p(y_ti | beta, u_t) - 1/2 ||v_t||^2
+                - 1/2 log|I + L' Z_t' W_t Z_t L| ]
+
+    (``W_t`` the logistic curvatures ``w p (1 - p)``), the approximation of
+    glmer's ``nAGQ=0``-style fits. The coefficients of task ``t`` are ``beta
+    + u_t`` at the mode (``coef_``, ``intercept_``).
+
+    Read more in the :ref:`User Guide <hierarchical>`.
+
+    Parameters
+    ----------
+    random_features : "all" or list of str or int, default="all"
+        As in :class:`HierarchicalRegressor`.
+
+    covariance_type : {"full", "diag", "spherical"} or int, default="diag"
+        As in :class:`HierarchicalRegressor`.
+
+    fit_intercept : bool, default=True
+        Fit the fixed intercept ``b0``.
+
+    unseen_task : {"error", "population"}, default="error"
+        Long layout: a task not seen in fit raises (``"error"``) or gets the
+        population model ``b0 + x' beta`` (``"population"``; needs every task
+        to have the same two classes). This is the model of a typical task
+        (``u = 0``), not the average over tasks, whose probabilities are
+        flatter.
+
+    task_column : int, str or None, default=None
+        None: wide layout, ``y`` of shape (n_samples, n_tasks) with NaN/None
+        for a missing label. Otherwise the column of ``X`` holding each
+        row's task label; ``y`` is 1-D.
+
+    max_iter : int, default=200
+        Maximum number of accelerated EM iterations.
+
+    tol : float, default=1e-6
+        Stop when an EM step moves the covariance parameters by less than
+        ``tol`` relative to their norm.
+
+    Attributes
+    ----------
+    fixed_intercept_, fixed_coef_, covariance_, random_effects_, random_features_
+        As in :class:`HierarchicalRegressor` (``random_effects_`` are the
+        modes of ``u_t``).
+
+    coef_ : ndarray of shape (n_tasks, n_features)
+        Each task's coefficients ``beta + u_t``.
+
+    intercept_ : ndarray of shape (n_tasks,)
+        Each task's intercept ``b0 + u_t[0]``.
+
+    shrinkage_ : ndarray of shape (n_tasks,)
+        ``tr(Cov(u_t | y)) / tr(Sigma)`` under the Laplace approximation (see
+        :class:`HierarchicalRegressor`).
+
+    log_likelihood_ : float
+        The Laplace approximation of the maximized marginal log-likelihood.
+
+    n_iter_ : int
+        Accelerated EM iterations run.
+
+    classes_ : ndarray or list of ndarray
+        Wide layout: one array of two classes per task (a single array for a
+        1-D ``y``); long layout: the sorted union of all tasks' classes.
+
+    coef_indptr_ : ndarray of shape (n_tasks + 1,)
+        ``arange(n_tasks + 1)``: one row of ``coef_`` per (binary) task.
+
+    tasks_, n_tasks_, n_features_in_, feature_names_in_
+        As in :class:`HierarchicalRegressor`.
+
+    See Also
+    --------
+    HierarchicalRegressor : the linear mixed model.
+    MeanRegularizedClassifier : a fixed pull towards the tasks' mean, tuned by CV.
+
+    Notes
+    -----
+    Each E-step finds the joint mode of ``(beta, v_1..v_T)`` by damped
+    Newton steps whose block-arrow Hessian is eliminated task by task with
+    stacked (T, q, q) solves (one weighted pass over the rows per step);
+    the M-step is the closed-form update of :class:`HierarchicalRegressor`
+    with the Laplace posterior ``N(v_hat_t, (I + L' Z_t' W_t Z_t L)^-1)``;
+    SQUAREM accelerates the iteration. The fixed effects are not penalized:
+    on separable data they grow until the Newton steps stop improving (a
+    ``ConvergenceWarning`` is not raised for that). With a single task
+    ``Sigma`` is set to 0 (unpenalized logistic regression), with a warning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear_model import HierarchicalClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> tasks = np.repeat(np.arange(40), 50)
+    >>> x = rng.randn(2000)
+    >>> logit = 0.5 + 1.5 * x + rng.randn(40)[tasks]
+    >>> y = (rng.rand(2000) < 1 / (1 + np.exp(-logit))).astype(int)
+    >>> model = HierarchicalClassifier([], task_column=1).fit(np.column_stack([x, tasks]), y)
+    >>> model.fixed_coef_.round(1)
+    array([1.5])
+    >>> model.covariance_.round(1)  # the variance of the tasks' intercepts, truly 1
+    array([[0.9]])
+    """
+
+    _parameter_constraints = dict(_HierarchicalMixin._parameter_constraints)
+
+    # Read by the label encoding shared with the penalized classifiers: every
+    # row counts once.
+    task_weights = None
+
+    def __init__(
+        self,
+        random_features="all",
+        *,
+        covariance_type="diag",
+        fit_intercept=True,
+        unseen_task="error",
+        task_column=None,
+        max_iter=200,
+        tol=1e-6,
+    ):
+        self.random_features = random_features
+        self.covariance_type = covariance_type
+        self.fit_intercept = fit_intercept
+        self.unseen_task = unseen_task
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the logistic mixed model by Laplace-approximate maximum likelihood.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_columns)
+            Features; in the long layout also the task column.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Class labels, two classes per task. Wide layout: one column per
+            task, NaN/None for a missing label. Long layout: 1-D.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        data = self._validate_fit(X, y, sample_weight)
+        encoded, _ = self._encode_targets(data)
+        if encoded.n_tasks != data.n_tasks:
+            multiclass = [t for t, c in enumerate(self._per_task_classes) if len(c) > 2]
+            raise ValueError(
+                f"Only binary classification is supported. {type(self).__name__} needs two "
+                f"classes per task; task(s) {multiclass[:10]} have more."
+            )
+        rows, codes, targets = encoded.to_long()
+        weights = np.ones(len(rows)) if encoded.sample_weight is None else encoded.sample_weight[rows]
+        A = _with_ones(encoded.X)[rows]
+        pooled = _task_moments(A, np.arange(len(rows)), np.zeros(len(rows), dtype=int), targets, weights, 1)[0][0]
+        fixed, random = self._columns(X, data, pooled)
+        design = _LogisticDesign(
+            X=A[:, fixed], Z=A[:, np.r_[0, 1 + random]], codes=codes, y=(targets > 0).astype(float),
+            weights=weights, n_tasks=data.n_tasks,
+        )
+        self._warn_single_task(data, "logistic regression")
+        Sigma, mode, L, n_iter, converged = _fit_logistic_mixed_model(
+            design, covariance_type=self.covariance_type, max_iter=self.max_iter, tol=self.tol
+        )
+        self._warn_not_converged(converged)
+        self._set_effects(data, Sigma, mode.beta, fixed, random, mode.v @ L.T, L @ mode.M_inv @ L.T)
+        self.log_likelihood_ = mode.log_likelihood
+        self.n_iter_ = int(n_iter)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _more_tags(self):  # scikit-learn 1.5
+        return {**super()._more_tags(), "binary_only": True}
+
+    def _linear_scores(self, X):
+        """Scores as the penalized classifiers', unseen tasks scored by the population model."""
+        features, codes = self._rows_and_tasks(X)
+        if codes is None:
+            return features @ self.coef_.T + self.intercept_, None
+        scores = features @ self.fixed_coef_ + self.fixed_intercept_
+        seen = codes >= 0
+        scores[seen] = np.einsum("ij,ij->i", features[seen], self.coef_[codes[seen]]) + self.intercept_[codes[seen]]
+        if not seen.all():
+            if any(not np.array_equal(c, self._per_task_classes[0]) for c in self._per_task_classes):
+                raise ValueError(
+                    "unseen_task='population' needs every task to have the same two classes; "
+                    "the classes of an unseen task are unknown."
+                )
+            codes = np.where(seen, codes, 0)  # every task has the same classes
+        return scores[:, None], codes

@@ -8,6 +8,7 @@ from skmtl.linear_model import (
     GraphRegularizedRegressor,
     GroupLassoClassifier,
     GroupLassoRegressor,
+    HierarchicalClassifier,
     HierarchicalRegressor,
     MultiTaskLassoClassifier,
     MeanRegularizedClassifier,
@@ -51,6 +52,7 @@ ESTIMATORS = [
     GroupLassoClassifierCV(n_alphas=4, cv=3),
     TraceNormRegressorCV(n_alphas=4, cv=3),
     HierarchicalRegressor(),
+    HierarchicalClassifier(),
 ]
 
 # The logistic problems are solved to the default tol=1e-4 (relative
