@@ -17,10 +17,8 @@ prox is block-separable, so it is exact).
 """
 
 import numbers
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import (
@@ -29,6 +27,7 @@ from ._base import (
     _LinearMultiTaskClassifier,
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
+    warn_not_converged,
 )
 from ._penalties import L1, L21, L1Linf, TraceNorm
 
@@ -253,13 +252,7 @@ class _TwoPartMixin:
         self.specific_coef_ = np.ascontiguousarray(Z[:, d:])
         self.coef_ = self.shared_coef_ + self.specific_coef_
         if not result.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge: the stopping criterion "
-                f"reached {result.stop_crit:.3e} after max_iter={self.max_iter} "
-                f"iterations, above tol={self.tol:g}. Increase max_iter, increase "
-                "the regularization, or scale the features (e.g. StandardScaler).",
-                ConvergenceWarning,
-            )
+            warn_not_converged(type(self).__name__, result, self.max_iter, self.tol)
         return self
 
     def _alpha_max_of_loss(self, loss):  # pragma: no cover - no path helper
