@@ -1,4 +1,4 @@
-"""HierarchicalRegressor (linear mixed model): reference fits, limits, EM, layouts, recovery, errors."""
+"""Hierarchical (mixed) models: reference fits, limits, EM, layouts, recovery, errors; the logistic version."""
 
 import json
 import os
@@ -11,16 +11,18 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmtl.linear_model import HierarchicalRegressor
+from skmtl.linear_model import HierarchicalClassifier, HierarchicalRegressor
 from skmtl.linear_model._hierarchical import (
+    _LogisticDesign,
     _e_step,
     _fit_mixed_model,
     _gradient,
+    _logistic_mode,
     _select,
     _task_moments,
 )
@@ -405,3 +407,84 @@ def test_pickle_clone_pipeline_gridsearch():
             cv=KFold(3, shuffle=True, random_state=0),
         ).fit(Xl, y)
     assert search.best_score_ > 0.5
+
+
+# --------------------------------------------------------------------- classifier
+def _binary_tasks(T, n_t, Sigma, seed=0, beta=(0.3, 1.0)):
+    """Long-layout binary tasks from the logistic mixed model (random intercept and slope).
+
+    Tasks left with one class are dropped: the package's validation asks for
+    two classes per task.
+    """
+    rng = np.random.RandomState(seed)
+    tasks = np.repeat(np.arange(T), n_t)
+    x = rng.randn(T * n_t)
+    U = rng.multivariate_normal(np.zeros(2), Sigma, size=T)
+    eta = beta[0] + beta[1] * x + U[tasks, 0] + U[tasks, 1] * x
+    y = (rng.rand(len(eta)) < 1 / (1 + np.exp(-eta))).astype(int)
+    both = np.array([len(np.unique(y[tasks == t])) == 2 for t in range(T)])[tasks]
+    return np.column_stack([x, tasks])[both], y[both]
+
+
+def test_classifier_planted_covariance_recovered_as_tasks_grow():
+    Sigma = np.array([[1.0, 0.3], [0.3, 0.5]])
+    errors = []
+    for T in (30, 400):
+        fits = [HierarchicalClassifier(covariance_type="full", task_column=-1).fit(*_binary_tasks(T, 100, Sigma, s))
+                for s in range(2)]
+        errors.append(np.mean([np.linalg.norm(m.covariance_ - Sigma) / np.linalg.norm(Sigma) for m in fits]))
+    # The Laplace approximation is biased down a little for binary data (a
+    # few % at 100 rows per task); the error still shrinks with T.
+    assert errors[1] < 0.15
+    assert errors[1] < errors[0] / 2
+
+
+def test_classifier_zero_covariance_is_pooled_logistic_regression():
+    Xl, y = _binary_tasks(10, 40, np.diag([1.0, 0.2]), seed=1)
+    A = np.column_stack([np.ones(len(y)), Xl[:, 0]])
+    design = _LogisticDesign(X=A, Z=A, codes=Xl[:, 1].astype(int), y=y.astype(float),
+                             weights=np.ones(len(y)), n_tasks=10)
+    mode = _logistic_mode(design, np.zeros((2, 2)), np.zeros(2), np.zeros((10, 2)))
+    pooled = LogisticRegression(penalty=None, tol=1e-12, max_iter=10_000).fit(Xl[:, :1], y)
+    assert_allclose(mode.beta, np.r_[pooled.intercept_, pooled.coef_[0]], rtol=1e-6)
+    assert_allclose(mode.v, 0)
+    # A single task: Sigma is fixed at 0, the model is that logistic regression.
+    with pytest.warns(UserWarning, match="single task"):
+        single = HierarchicalClassifier().fit(Xl[:, :1], y)
+    assert_allclose(single.coef_[0], pooled.coef_[0], rtol=1e-6)
+    assert_allclose(single.predict_proba(Xl[:, :1]), pooled.predict_proba(Xl[:, :1]), rtol=1e-6)
+
+
+def test_classifier_wide_equals_long_and_outputs():
+    rng = np.random.RandomState(2)
+    X = rng.randn(80, 2)
+    Y = (X @ rng.randn(2, 4) + rng.randn(4) + rng.randn(80, 4) > 0).astype(float)
+    Y[rng.rand(80, 4) < 0.1] = np.nan
+    wide = HierarchicalClassifier(covariance_type="full").fit(X, Y)
+    Xs, ys = zip(*[(X[~np.isnan(Y[:, t])], Y[~np.isnan(Y[:, t]), t]) for t in range(4)])
+    Xl, yl = stack_tasks(list(Xs), list(ys))
+    long = HierarchicalClassifier(covariance_type="full", task_column=-1).fit(Xl, yl)
+    for name in ("fixed_coef_", "covariance_", "coef_", "intercept_", "log_likelihood_"):
+        assert_allclose(getattr(wide, name), getattr(long, name), rtol=1e-6, atol=1e-8, err_msg=name)
+    proba = wide.predict_proba(X)
+    assert len(proba) == 4 and proba[0].shape == (80, 2)
+    X2 = np.column_stack([X, np.full(80, 2)])
+    assert_allclose(long.predict_proba(X2), proba[2], rtol=1e-6)
+    assert_allclose(long.decision_function(X2), X @ long.coef_[2] + long.intercept_[2])
+    assert np.all(long.predict(X2) == (proba[2][:, 1] > 0.5))
+
+
+def test_classifier_unseen_task_and_errors():
+    Xl, y = _binary_tasks(12, 60, np.diag([1.0, 0.3]), seed=3)
+    X_new = np.array([[0.5, 99.0], [0.5, 3.0]])
+    with pytest.raises(ValueError, match="Unknown task label.*99"):
+        HierarchicalClassifier(task_column=-1).fit(Xl, y).predict(X_new)
+    model = HierarchicalClassifier(unseen_task="population", task_column=-1).fit(Xl, y)
+    assert_allclose(model.decision_function(X_new)[0], 0.5 * model.fixed_coef_[0] + model.fixed_intercept_)
+    assert_allclose(model.decision_function(X_new)[1], 0.5 * model.coef_[3, 0] + model.intercept_[3])
+    y3 = y.copy()
+    y3[:5] = 2
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        HierarchicalClassifier(task_column=-1).fit(Xl, y3)
+    assert pickle.loads(pickle.dumps(model)).predict(Xl).tolist() == model.predict(Xl).tolist()
+    assert clone(model).get_params() == model.get_params()
