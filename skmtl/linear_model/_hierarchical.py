@@ -478,7 +478,12 @@ class _EM:
 
         def negative_log_likelihood(z):
             theta_z = to_theta(z)
-            post = self.posterior(theta_z)
+            try:
+                post = self.posterior(theta_z)
+            except np.linalg.LinAlgError:
+                # A trial step into a numerically singular region (e.g. a
+                # huge variance that absorbs fixed effects): reject it.
+                return np.inf, np.zeros_like(z)
             grad_sigma, grad_s2 = _gradient(self.stats, post, self.unpack(theta_z)[1], self.reml)
             if not self.per_task_noise:
                 grad_s2 = np.array([grad_s2.sum()])
@@ -500,7 +505,7 @@ class _EM:
         return to_theta(result.x), result.nit, converged
 
 
-def _squarem(em, theta, max_iter, tol, callback=None):
+def _squarem(em, theta, max_iter, tol, callback=None, ll_tol=0.0):
     """Maximize the likelihood from ``theta`` by SQUAREM-accelerated EM (SqS3).
 
     Each iteration takes two EM steps ``theta1, theta2``, extrapolates
@@ -509,18 +514,23 @@ def _squarem(em, theta, max_iter, tol, callback=None):
     not a valid covariance), then one EM step from there. The result is kept
     when the likelihood at the extrapolated point is at least that at
     ``theta1``; otherwise ``theta2``: either way the likelihood never
-    decreases. Stops when ``||theta1 - theta|| <= tol * ||theta||``.
+    decreases. A jump where the likelihood cannot be evaluated (a numerically
+    singular system far from the optimum) is rejected the same way. Stops
+    when ``||theta1 - theta|| <= tol * ||theta||``, or when an iteration
+    improves the likelihood by at most ``ll_tol`` relative.
 
     Returns ``(theta, n_iter, converged)``; ``callback(log_likelihood)`` is
     called with the likelihood of every iterate.
     """
+    previous = -np.inf
     for n_iter in range(1, max_iter + 1):
         theta1, ll0 = em(theta)
         if callback is not None:
             callback(ll0)
         r = theta1 - theta
-        if np.linalg.norm(r) <= tol * np.linalg.norm(theta):
+        if np.linalg.norm(r) <= tol * np.linalg.norm(theta) or abs(ll0 - previous) <= ll_tol * abs(ll0):
             return theta1, n_iter, True
+        previous = ll0
         theta2, ll1 = em(theta1)
         v = theta2 - theta1 - r
         norm_v = np.linalg.norm(v)
@@ -533,7 +543,10 @@ def _squarem(em, theta, max_iter, tol, callback=None):
         if alpha == -1.0:  # the extrapolation is theta2 itself
             theta = theta2
             continue
-        theta3, ll_jump = em(jump)
+        try:
+            theta3, ll_jump = em(jump)
+        except np.linalg.LinAlgError:
+            theta3, ll_jump = None, -np.inf
         theta = theta3 if ll_jump >= ll1 else theta2
     return theta, max_iter, False
 
@@ -699,7 +712,7 @@ def _fit_logistic_mixed_model(design, *, covariance_type, max_iter, tol, callbac
         z_power = np.average(design.Z**2, axis=0, weights=design.weights)
         # Start with each effect moving the logit by about 1/2 standard deviation.
         theta = structure.pack(np.diag(0.25 / np.where(z_power > 0, z_power, 1.0)))
-        theta, n_iter, converged = _squarem(em, theta, max_iter, tol, callback)
+        theta, n_iter, converged = _squarem(em, theta, max_iter, tol, callback, ll_tol=tol)
     mode, L = em.mode(theta)
     return structure.sigma(theta), mode, L, n_iter, converged
 
