@@ -214,8 +214,11 @@ def other_datasets(data_home):
                 else:
                     scores.append(mean_task_rmse(y[test], model.predict(X[test]), tasks=X[test, -1]))
             rows.append((problem, label, np.mean(scores), np.std(scores), np.mean(seconds)))
-            print(f"{problem:46s} {label:40s} {np.mean(scores):.4f} +- {np.std(scores):.4f}  fit {np.mean(seconds):.3f} s",
-                  flush=True)
+            print(
+                f"{problem:46s} {label:40s} {np.mean(scores):.4f} +- {np.std(scores):.4f}  "
+                f"fit {np.mean(seconds):.3f} s",
+                flush=True,
+            )
     return rows
 
 
@@ -310,7 +313,8 @@ def write_rst(path, school, acc, other, scale):
         "     - fit (s)",
     ]
     for problem, label, score, score_sd, seconds in other:
-        lines += [f"   * - {problem}", f"     - {label}", f"     - {score:.4f} +- {score_sd:.4f}", f"     - {seconds:.3f}"]
+        lines += [f"   * - {problem}", f"     - {label}", f"     - {score:.4f} +- {score_sd:.4f}",
+                  f"     - {seconds:.3f}"]
     lines += [
         "",
         ".. list-table:: Scaling, long layout, 100 rows per task, q = 11 (CPU s)",

@@ -24,7 +24,15 @@ iteration. EM treats ``u_t`` as missing data, and for REML also ``beta``
 M-steps are closed form for every covariance structure (the factor model
 ``L L' + D`` is updated by one factor-analysis EM step on the expected
 second moments of ``u_t``). SQUAREM (Varadhan & Roland 2008) extrapolates
-two EM steps and keeps the result only when the likelihood does not drop.
+two EM steps and keeps the result only when the likelihood does not drop;
+L-BFGS-B on the profiled likelihood, with its analytic gradient, finishes
+where EM crawls.
+
+The logistic version (:class:`HierarchicalClassifier`) has no sufficient
+statistics: each EM step finds the joint mode of ``(beta, u_1..u_T)`` by
+Newton steps with the same block-arrow elimination (weighted per-task
+Grams from one pass over the rows per step), and integrates ``u_t`` by a
+Laplace approximation there.
 """
 
 import numbers

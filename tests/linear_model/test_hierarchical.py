@@ -148,7 +148,9 @@ def test_log_likelihood_matches_dense_formula():
         model = HierarchicalRegressor(covariance_type="full", method=method, task_column=-1).fit(Xl, y)
         A = np.column_stack([np.ones(len(y)), Xl[:, :-1]])
         beta = np.r_[model.fixed_intercept_, model.fixed_coef_]
-        expected = _readme_log_likelihood(A, A, y, tasks, beta, model.covariance_, model.noise_variance_, method == "reml")
+        expected = _readme_log_likelihood(
+            A, A, y, tasks, beta, model.covariance_, model.noise_variance_, method == "reml"
+        )
         assert_allclose(model.log_likelihood_, expected, rtol=1e-10)
 
 
@@ -216,7 +218,8 @@ def test_wide_equals_long():
     Xs, ys = zip(*[(X[~np.isnan(Y[:, t])], Y[~np.isnan(Y[:, t]), t]) for t in range(5)])
     Xl, yl = stack_tasks(list(Xs), list(ys))
     long = HierarchicalRegressor(covariance_type="full", task_column=-1).fit(Xl, yl)
-    for name in ("fixed_coef_", "covariance_", "noise_variance_", "coef_", "intercept_", "random_effects_", "log_likelihood_"):
+    names = ("fixed_coef_", "covariance_", "noise_variance_", "coef_", "intercept_", "random_effects_")
+    for name in (*names, "log_likelihood_"):
         assert_allclose(getattr(wide, name), getattr(long, name), rtol=1e-8, atol=1e-10, err_msg=name)
     assert_allclose(wide.predict(X)[:, 2], long.predict(np.column_stack([X, np.full(30, 2)])), rtol=1e-8)
 
