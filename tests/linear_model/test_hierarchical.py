@@ -18,12 +18,16 @@ from sklearn.preprocessing import StandardScaler
 
 from skmtl.linear_model import HierarchicalClassifier, HierarchicalRegressor
 from skmtl.linear_model._hierarchical import (
+    _EM,
     _LogisticDesign,
     _e_step,
     _fit_mixed_model,
     _gradient,
+    _initial_parameters,
     _logistic_mode,
     _select,
+    _squarem,
+    _structure,
     _task_moments,
 )
 from skmtl.utils import stack_tasks
@@ -188,13 +192,19 @@ def test_large_task_differences_give_independent_fits():
 @pytest.mark.parametrize("method", ["reml", "ml"])
 def test_em_log_likelihood_never_decreases(covariance_type, method):
     Xl, y = _grouped(T=30, n_t=6, seed=4)  # small tasks: EM is slow, many iterations
+    stats = _stats(Xl, y)
+    per_task = covariance_type == "diag"
+    em = _EM(stats, _structure(covariance_type, 4), reml=method == "reml", per_task_noise=per_task,
+             noise_floor=1e-12)
+    Sigma0, s2 = _initial_parameters(stats)
     trace = []
-    _fit_mixed_model(
-        _stats(Xl, y), covariance_type=covariance_type, reml=method == "reml",
-        per_task_noise=covariance_type == "diag", max_iter=200, tol=1e-10, callback=trace.append,
-    )
-    assert len(trace) > 2
+    _squarem(em, em.pack(Sigma0, np.full(30 if per_task else 1, s2)), 100, 1e-12, trace.append)
+    assert len(trace) > 5
     assert np.all(np.diff(trace) >= -1e-10 * np.abs(trace[1:]))
+    # The fit (EM, then L-BFGS-B) ends at least as high as EM alone.
+    final = _fit_mixed_model(stats, covariance_type=covariance_type, reml=method == "reml",
+                             per_task_noise=per_task, max_iter=1000, tol=1e-12)[2].log_likelihood
+    assert final >= trace[-1] - 1e-8 * abs(trace[-1])
 
 
 def test_boundary_variance_does_not_crash():
