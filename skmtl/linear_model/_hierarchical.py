@@ -705,7 +705,7 @@ class _LaplaceEM:
         return self.structure.m_step(theta, L @ v_moment @ L.T), mode.log_likelihood
 
 
-def _fit_logistic_mixed_model(design, *, covariance_type, max_iter, tol, callback=None):
+def _fit_logistic_mixed_model(design, *, covariance_type, max_iter, tol):
     """Laplace-EM fit; returns ``(Sigma, mode, L, n_iter, converged)``.
 
     One task: ``Sigma`` is not identifiable and is fixed at 0 (logistic
@@ -720,7 +720,7 @@ def _fit_logistic_mixed_model(design, *, covariance_type, max_iter, tol, callbac
         z_power = np.average(design.Z**2, axis=0, weights=design.weights)
         # Start with each effect moving the logit by about 1/2 standard deviation.
         theta = structure.pack(np.diag(0.25 / np.where(z_power > 0, z_power, 1.0)))
-        theta, n_iter, converged = _squarem(em, theta, max_iter, tol, callback, ll_tol=tol)
+        theta, n_iter, converged = _squarem(em, theta, max_iter, tol, ll_tol=tol)
     mode, L = em.mode(theta)
     return structure.sigma(theta), mode, L, n_iter, converged
 
@@ -1389,8 +1389,7 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
         rows, codes, targets = encoded.to_long()
         weights = np.ones(len(rows)) if encoded.sample_weight is None else encoded.sample_weight[rows]
         A = _with_ones(encoded.X)[rows]
-        pooled = _task_moments(A, np.arange(len(rows)), np.zeros(len(rows), dtype=int), targets, weights, 1)[0][0]
-        fixed, random = self._columns(X, data, pooled)
+        fixed, random = self._columns(X, data, (A * weights[:, None]).T @ A)
         design = _LogisticDesign(
             X=A[:, fixed], Z=A[:, np.r_[0, 1 + random]], codes=codes, y=(targets > 0).astype(float),
             weights=weights, n_tasks=data.n_tasks,
