@@ -46,7 +46,7 @@ def models(mlp_epochs):
     long = {"task_column": -1}
     mlp = {"max_iter": mlp_epochs, "random_state": 0, **long}
     kernel = {"n_components": 200, "random_state": 0, **long}
-    regressors = {
+    linear = {
         name: getattr(lm, name)
         for name in [
             "GroupLassoRegressor",
@@ -54,13 +54,19 @@ def models(mlp_epochs):
             "TraceNormRegressor",
             "ClusteredRegressor",
             "MeanRegularizedRegressor",
+            "GraphRegularizedRegressor",
             "TaskRelationRegressor",
             "DirtyRegressor",
             "SparseLowRankRegressor",
             "HierarchicalRegressor",
+            "GroupLassoClassifier",
+            "ClusteredClassifier",
+            "MeanRegularizedClassifier",
+            "TaskRelationClassifier",
+            "DirtyClassifier",
         ]
     }
-    builders = {name: (lambda cls=cls: cls(**long)) for name, cls in regressors.items()}
+    builders = {name: (lambda cls=cls: cls(**long)) for name, cls in linear.items()}
     builders.update(
         {
             "KernelRidge": lambda: MultiTaskKernelRidge(**kernel),

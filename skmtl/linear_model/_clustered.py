@@ -60,7 +60,15 @@ from ._base import (
     _LinearMultiTaskRegressor,
 )
 from ._solvers import solve
-from ._task_graph import _LOGISTIC_LOSS, _SQUARED_LOSS, MeanQuadratic, TaskQuadratic
+from ._task_graph import (
+    _LOGISTIC_LOSS,
+    _SQUARED_LOSS,
+    MeanQuadratic,
+    TaskQuadratic,
+    _dense_task_attribute,
+    _forget_dense_attributes,
+    _TaskSpectrum,
+)
 
 __all__ = ["ClusteredRegressor", "ClusteredClassifier"]
 
@@ -123,48 +131,6 @@ def _eig_weights(s, eta, k):
                 mp = mp_exact
     m[positive] = mp
     return m
-
-
-class _TaskSpectrum:
-    """The symmetric (n_tasks, n_tasks) matrix ``V diag(values) V' + rest (I - V V')``.
-
-    ``V`` (n_tasks, p) has orthonormal columns; its orthogonal complement
-    (empty when ``p = n_tasks``) is an eigenspace with the single
-    eigenvalue ``rest``. The convex method's ``M`` and ``P`` have this form
-    with ``p = min(n_features, n_tasks)``: ``W'W`` has rank at most
-    ``n_features`` and the optimal ``M`` is constant on its null space
-    (:func:`_eig_weights`). Products with it cost ``O(n_features p
-    n_tasks)``; the dense matrix is never formed by the solver.
-    """
-
-    def __init__(self, V, values, rest):
-        self.V = V
-        self.values = np.asarray(values, dtype=np.float64)
-        # A square V leaves no complement: rest would only add rounding.
-        self.rest = float(rest) if V.shape[1] < V.shape[0] else 0.0
-
-    @property
-    def n_tasks(self):
-        return self.V.shape[0]
-
-    def map(self, f):
-        """``f`` applied to the eigenvalues (same eigenvectors)."""
-        return _TaskSpectrum(self.V, f(self.values), float(f(self.rest)))
-
-    def apply(self, W):
-        """``W @ A`` for ``W`` of shape (n_features, n_tasks), float64."""
-        out = ((W @ self.V) * (self.values - self.rest)) @ self.V.T
-        if self.rest != 0.0:
-            out += self.rest * W
-        return out
-
-    def dense(self):
-        A = (self.V * (self.values - self.rest)) @ self.V.T
-        A[np.diag_indices_from(A)] += self.rest
-        return 0.5 * (A + A.T)
-
-    def trace(self):
-        return float(self.values.sum() + self.rest * (self.n_tasks - len(self.values)))
 
 
 def _cluster_matrix_update(W, alpha, beta, k):
@@ -293,6 +259,16 @@ def _indicator_projection(labels):
     return same / np.bincount(labels)[labels][None, :]
 
 
+class _ClusterProjection:
+    """``F F'`` of a hard assignment, kept as its labels until :meth:`dense`."""
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def dense(self):
+        return _indicator_projection(self.labels)
+
+
 class _ClusterQuadratic(TaskQuadratic):
     """``alpha * sum_t ||w_t - mu_g(t)||^2 + beta * ||W||_F^2`` for a fixed assignment ``g``.
 
@@ -376,7 +352,8 @@ class _ConvexStep:
         return value, True
 
     def similarity(self):
-        return self.M.dense()
+        """``M`` (a :class:`_TaskSpectrum`)."""
+        return self.M
 
     def labels(self):
         """KMeans on the rows of ``U_k diag(m_k)`` (the top-k eigenvectors of ``M``).
@@ -467,7 +444,8 @@ class _KMeansStep:
         return best, changed
 
     def similarity(self):
-        return _indicator_projection(self.assignment)
+        """``F F'`` (a :class:`_ClusterProjection`)."""
+        return _ClusterProjection(self.assignment)
 
     def labels(self):
         return self.assignment.copy()
@@ -534,6 +512,10 @@ class _ClusteredMixin:
     def _penalty_for_alpha_max(self):
         # A quadratic penalty: alpha_max is inf whatever its matrix.
         return TaskQuadratic(1.0, np.eye(1))
+
+    task_similarity_ = _dense_task_attribute(
+        "_task_similarity", lambda similarity: similarity.dense(), "The learned task matrix ``M`` (see the class docstring)."
+    )
 
     def _check_n_clusters(self, n_columns):
         k = int(self.n_clusters)
@@ -631,7 +613,8 @@ class _ClusteredMixin:
             else np.inf
         )
         self.dual_gap_ = float(gap)
-        self.task_similarity_ = step.similarity()
+        self._task_similarity = step.similarity()
+        _forget_dense_attributes(self, "task_similarity_")
         self.task_clusters_ = step.labels()
         name = type(self).__name__
         if not converged:
@@ -811,9 +794,12 @@ _CLUSTERED_ATTRIBUTES = """\
         ``"convex"``: the learned ``M`` (symmetric, trace ``n_clusters``,
         eigenvalues in ``[0, 1]``), optimal for ``coef_``. ``"kmeans"``:
         ``F F'``, i.e. ``1 / n_j`` between two {rows} of cluster ``j`` and 0
-        otherwise. Formed once at the end of ``fit`` (``8 T^2`` bytes, 32 MB
-        for ``T = 2000`` tasks); the convex solver itself works with a
-        rank-``min(n_features, n_tasks)`` form of ``M``.
+        otherwise. Fit keeps ``M`` factored (``"convex"``: eigenvectors
+        of rank ``min(n_features, {rows})`` and one eigenvalue for their
+        complement; ``"kmeans"``: ``task_clusters_``) and forms no ({rows},
+        {rows}) matrix; the matrix is formed on first access and then kept
+        (``8 T^2`` bytes, 800 MB at ``T = 10,000``). Without it,
+        ``task_clusters_`` summarizes the structure.
 
     task_clusters_ : ndarray of shape ({rows},)
         Cluster label of each {row}, numbered in order of first appearance:

@@ -81,6 +81,10 @@ _WS_GRAM_MAX_FEATURES = 2048
 _GRAM_SPARSE_MIN = 256
 # Power iterations estimating the top eigenvalue of a kernel (_KernelSystem).
 _POWER_ITERATIONS = 20
+# Passes over a whole dense X that need float64 or padded temporaries (column
+# moments, per-task Grams) work on row blocks of about this many entries
+# (8 MB in float64), so that their temporaries stay small next to X.
+_BLOCK_ELEMENTS = 2**20
 
 
 def _inner(a, b):
@@ -247,22 +251,33 @@ class _LongDesign:
         self.fit_intercept = fit_intercept
         self.X_sorted = X_sorted
         self.shift = shift  # as in _WideDesign
+        # Z's column indices take as much memory as its values in int64, half
+        # in int32: int32 whenever the indices and the entry count fit (as
+        # scipy would choose, but without its int64 -> int32 copy).
+        nnz = X_sorted.nnz if sp.issparse(X_sorted) else n_rows * d
+        small = max(nnz, n_tasks * d) <= np.iinfo(np.int32).max
+        index = np.int32 if small else np.int64
+        codes_index = codes.astype(index)
         if sp.issparse(X_sorted):
             X_sorted = X_sorted.tocsr()
             row_of = np.repeat(np.arange(n_rows), np.diff(X_sorted.indptr))
-            indices = X_sorted.indices.astype(np.int64) + codes[row_of] * d
-            indptr, data = X_sorted.indptr, X_sorted.data
+            indices = X_sorted.indices.astype(index) + codes_index[row_of] * index(d)
+            indptr, data = X_sorted.indptr.astype(index, copy=False), X_sorted.data
         else:
-            indices = (codes[:, None] * d + np.arange(d)).ravel()
-            indptr = np.arange(0, n_rows * d + 1, d)
+            indices = (codes_index[:, None] * index(d) + np.arange(d, dtype=index)).ravel()
+            indptr = np.arange(0, nnz + 1, d, dtype=index)
+            # A view of the C-ordered rows: Z holds no copy of the features.
             data = np.ascontiguousarray(X_sorted).ravel()
         # Block (task t) of row i's columns is [t d, (t + 1) d): vec(W) is
         # W.T.ravel(), i.e. task-major, so W[:, t] lies in block t.
-        self.Z = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_tasks * d))
+        self.Z = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_tasks * d), copy=False)
         # The transpose is a CSC view of the same arrays; build the wrapper once.
         self.ZT = self.Z.T
 
     def restrict(self, features):
+        if np.array_equal(features, np.arange(self.n_features)):
+            # A working set of every feature: a second copy of X for nothing.
+            return self
         shift = None if self.shift is None else self.shift[features]
         return _LongDesign(self.X_sorted[:, features], self.codes, self.n_tasks, self.fit_intercept, shift)
 
@@ -294,30 +309,39 @@ class _LongDesign:
         """``max_t lambda_max(Xt' diag(c_t) Xt)`` (Xt with intercept), exactly.
 
         Dense features with few columns: the per-task weighted Grams are
-        formed at once by zero-padding the tasks into a (T, n_max, d) array
-        (one batched BLAS-3 product) and diagonalized in one batched call.
-        Otherwise: Lanczos on the block-diagonal Hessian operator, whose top
-        eigenvalue is the maximum over its blocks.
+        formed by zero-padding the tasks into (tasks, n_max, d) arrays (one
+        batched BLAS-3 product) and diagonalized in one batched call, a
+        group of tasks at a time so that the padded copy stays small next
+        to ``X`` (``_BLOCK_ELEMENTS``). Otherwise: Lanczos on the
+        block-diagonal Hessian operator, whose top eigenvalue is the maximum
+        over its blocks.
         """
         d, T = self.n_features, self.n_tasks
         dim = d + int(self.fit_intercept)
         X, codes = self.X_sorted, self.codes
         n_rows = X.shape[0]
-        starts = np.searchsorted(codes, np.arange(T))
+        starts = np.searchsorted(codes, np.arange(T + 1))
         position = np.arange(n_rows) - starts[codes]
         n_max = int(position.max()) + 1 if n_rows else 0
         padded_size = T * n_max * dim
         shift = self.shift
         if not sp.issparse(X) and dim <= 256 and padded_size <= max(4 * n_rows * dim, 10**6):
-            Xt = np.asarray(X, dtype=np.float64)
-            if shift is not None:
-                Xt = Xt - shift
-            if self.fit_intercept:
-                Xt = np.column_stack([Xt, np.ones(n_rows)])
-            blocks = np.zeros((T, n_max, dim))
-            blocks[codes, position] = Xt * np.sqrt(weights)[:, None]
-            gram = np.matmul(blocks.transpose(0, 2, 1), blocks)
-            return float(np.linalg.eigvalsh(gram)[:, -1].max())
+            root = np.sqrt(weights)
+            top = 0.0
+            for group in _row_blocks(T, n_max * dim):
+                first, last = group.start, min(group.stop, T)
+                rows = slice(starts[first], starts[last])
+                blocks = np.zeros((last - first, n_max, dim))
+                where = (codes[rows] - first, position[rows])
+                Xt = np.asarray(X[rows], dtype=np.float64)
+                if shift is not None:
+                    Xt = Xt - shift
+                blocks[where + (slice(0, d),)] = Xt * root[rows, None]
+                if self.fit_intercept:
+                    blocks[where + (d,)] = root[rows]
+                gram = np.matmul(blocks.transpose(0, 2, 1), blocks)
+                top = max(top, float(np.linalg.eigvalsh(gram)[:, -1].max()))
+            return top
 
         def matvec(v):
             V = v.reshape(T, dim).T
@@ -338,75 +362,98 @@ class _LongDesign:
         return _top_eigenvalue(matvec, T * dim)
 
 
-def _centered(data, center):
-    """``(data, m)`` with dense features centered by their (sample-weighted) means ``m``.
+def _row_blocks(n_rows, n_columns):
+    """Slices of at most ``_BLOCK_ELEMENTS / n_columns`` rows covering ``range(n_rows)``."""
+    step = max(1, _BLOCK_ELEMENTS // max(n_columns, 1))
+    return [slice(start, start + step) for start in range(0, n_rows, step)]
+
+
+def _feature_moments(X, sample_weight, center, scale):
+    """``(m, s)``: the (sample-weighted) means and scales of the columns of ``X``, float64.
+
+    ``m`` (None without ``center``, or when the means are all 0) is the
+    weighted mean; ``s`` (None without ``scale``) the weighted root mean
+    square of the columns centered by ``m``, 1 for a constant column. Both
+    are None when the weights sum to 0. Dense ``X`` is read in row blocks
+    (:func:`_row_blocks`), so that neither a float64 conversion nor the
+    centered squares of the whole ``X`` are ever allocated; sparse ``X``
+    keeps its pattern (centering would densify it).
+    """
+    weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total = weights.sum()
+    if not total > 0 or not (center or scale):
+        return None, None
+    sparse = sp.issparse(X)
+    blocks = None if sparse else _row_blocks(*X.shape)
+    m = None
+    if center:
+        if sparse:
+            m = np.asarray(X.T @ weights, dtype=np.float64).ravel() / total
+        else:
+            m = sum(weights[rows] @ np.asarray(X[rows], dtype=np.float64) for rows in blocks) / total
+        m = m if np.any(m) else None
+    if not scale:
+        return m, None
+    if sparse:
+        squares = np.asarray(X.multiply(X).T @ weights, dtype=np.float64).ravel() / total
+        if m is not None:
+            squares = np.maximum(squares - m * m, 0.0)
+    else:
+        squares = 0.0
+        for rows in blocks:
+            part = np.array(X[rows], dtype=np.float64)
+            if m is not None:
+                part -= m
+            squares = squares + weights[rows] @ np.square(part, out=part)
+        squares = squares / total
+    scales = np.sqrt(squares)
+    return m, np.where((scales > 0) & np.isfinite(scales), scales, 1.0)
+
+
+def _standardized(X, sample_weight, center, scale, rows=None):
+    """``(Xs, m, s)``: the rows ``rows`` of ``X`` (all when None), centered by ``m`` and divided by ``s``.
 
     The intercepts are not penalized, so a model on ``X - 1 m'`` with
     intercepts ``c = b + m' W`` is the same model: centering only changes
     the solvers' geometry. Features far from 0 couple ``W`` with the
     intercepts through the large eigenvalue ``n ||m||^2`` of ``[X, 1]' [X,
     1]``: with an offset of 5, proximal gradient methods took 100x more
-    iterations on the uncentered design. ``m`` is None (nothing done)
-    without ``center`` or when the means are already 0. Dense ``X`` is
-    replaced by a centered copy of its dtype; sparse ``X`` is kept (centering
-    would densify it) and the loss's design subtracts ``1 m'`` in its
-    products. The input is never modified.
+    iterations on the uncentered design. Scaling: proximal gradient
+    methods take one step for all features, set by the largest curvature;
+    one column on the scale of an income (sd 1e4) next to standardized
+    ones left the others nearly frozen (1000 iterations at 11 times the
+    optimal objective, where scikit-learn's coordinate descent, which is
+    scale-free, needed 11 epochs). On ``X / s`` every column has curvature
+    about 1, and the intercepts' curvature (1 per task) no longer exceeds
+    the features'.
+
+    ``m`` and ``s`` are those of :func:`_feature_moments` (``center``,
+    ``scale``). Memory: ``Xs`` is the only copy of ``X`` made (the gathered
+    rows, or one copy when something changes), centered and scaled in
+    place, in ``X``'s dtype; without ``rows`` and with nothing to do it is
+    ``X`` itself. Sparse ``X`` keeps its pattern: only scaled, the designs
+    subtract ``1 m'`` in their products. The input is never modified.
     """
-    X = data.X
-    if not center:
-        return data, None
-    sw = data.sample_weight
-    if sw is not None and not np.sum(sw) > 0:
-        return data, None
-    if sp.issparse(X):
-        # Centering would densify X: the designs subtract 1 m' implicitly.
-        s = np.ones(X.shape[0]) if sw is None else np.asarray(sw, dtype=np.float64)
-        m = np.asarray(X.T @ s, dtype=np.float64).ravel() / s.sum()
-        return data, (m if np.any(m) else None)
-    m = np.average(np.asarray(X, dtype=np.float64), axis=0, weights=sw)
-    if not np.any(m):
-        return data, None
-    return dataclasses.replace(data, X=np.asarray(X - m, dtype=X.dtype)), m
-
-
-def _standardized(data, center, scale):
-    """``(data, m, s)``: :func:`_centered`, then features divided by their scales ``s``.
-
-    ``s`` holds the (sample-weighted) root mean squares of the centered
-    columns, 1 for a constant column; None without ``scale``. Proximal
-    gradient methods take one step for all features, set by the largest
-    curvature: one column on the scale of an income (sd 1e4) next to
-    standardized ones left the others nearly frozen (1000 iterations at 11
-    times the optimal objective, where scikit-learn's coordinate descent,
-    which is scale-free, needed 11 epochs). On ``X / s`` every column has
-    curvature about 1, and the intercepts' curvature (1 per task) no longer
-    exceeds the features'. Dense ``X`` is scaled in the centered copy (or a
-    new one); sparse ``X`` becomes ``X diag(1 / s)`` (same pattern).
-    """
-    data, m = _centered(data, center)
-    if not scale:
-        return data, m, None
-    X = data.X
-    sw = data.sample_weight
-    weights = np.ones(X.shape[0]) if sw is None else np.asarray(sw, dtype=np.float64)
-    if not weights.sum() > 0:
-        return data, m, None
-    if sp.issparse(X):
-        squares = np.asarray(X.multiply(X).T @ weights, dtype=np.float64).ravel() / weights.sum()
-        if m is not None:
-            squares = np.maximum(squares - m * m, 0.0)
-    else:
-        squares = np.average(np.square(X, dtype=np.float64), axis=0, weights=weights)
-    scales = np.sqrt(squares)
-    scales = np.where((scales > 0) & np.isfinite(scales), scales, 1.0)
-    if sp.issparse(X):
-        X = (X @ sp.diags(1.0 / scales)).tocsr().astype(X.dtype, copy=False)
-    elif m is not None:
-        X = data.X  # the centered copy is ours
-        X /= scales.astype(X.dtype)
-    else:
-        X = np.asarray(X / scales, dtype=X.dtype)
-    return dataclasses.replace(data, X=X), m, scales
+    m, scales = _feature_moments(X, sample_weight, center, scale)
+    sparse = sp.issparse(X)
+    changes = scales is not None or (m is not None and not sparse)
+    if rows is not None:
+        # C order whatever X's: the long design's CSR values are its rows.
+        # (mode="clip" since rows are valid: "raise" buffers a second copy.)
+        out = None if sparse else np.empty((len(rows), X.shape[1]), X.dtype)
+        X = X[rows] if sparse else np.take(X, rows, axis=0, out=out, mode="clip")
+    elif changes:
+        # order="K": a Fortran-ordered X stays so (its BLAS products too).
+        X = X.copy(order="K")
+    if sparse:
+        if scales is not None:
+            X.data *= (1.0 / scales)[X.indices]
+        return X, m, scales
+    if m is not None:
+        X -= m
+    if scales is not None:
+        X /= scales
+    return X, m, scales
 
 
 class _BaseLoss:
@@ -422,15 +469,25 @@ class _BaseLoss:
         X = data.X
         if not (sp.issparse(X) or isinstance(X, np.ndarray)):
             raise TypeError("data.X must be a NumPy array or a SciPy sparse matrix.")
-        data, self.x_offset, self.x_scale = _standardized(data, center and fit_intercept, scale)
+        wide = data.layout == "wide" and data.mask is not None
+        rows = codes = None
+        if not wide:
+            # The long design works on the rows grouped by task: they are
+            # gathered once and centered and scaled in that copy.
+            rows, codes, _ = data.to_long()
+            rows, codes = np.asarray(rows), np.asarray(codes, dtype=np.int64)
+        X, self.x_offset, self.x_scale = _standardized(
+            X, data.sample_weight, center and fit_intercept, scale, rows=rows
+        )
         # The means in the loss's units: its features are (X - 1 m') / s.
         self._offset = None
         if self.x_offset is not None:
             self._offset = self.x_offset if self.x_scale is None else self.x_offset / self.x_scale
-        # The (possibly centered and scaled) data the loss works on; sparse X
-        # is centered implicitly by its design.
-        self._source = data
-        X = data.X
+        # The (possibly centered and scaled) wide data the loss works on
+        # (Gram forms, blocks, kernels); sparse X is centered implicitly by
+        # its design. The long design holds its own copy: the input's rows
+        # are not kept.
+        self._source = dataclasses.replace(data, X=X) if wide else None
         shift = self._offset if sp.issparse(X) else None
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         self.dtype = np.dtype(dtype)
@@ -451,13 +508,16 @@ class _BaseLoss:
             if np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
                 raise ValueError("sample_weight must be finite and non-negative.")
 
-        if data.layout == "wide" and data.mask is not None:
+        if wide:
             mask = data.mask
             if mask.all():
                 # Every label observed: c_it = w_t s_i / S, one outer product.
                 s = np.ones(len(mask)) if sample_weight is None else sample_weight
                 T = mask.shape[1]
-                weights = np.outer(s, self._normalize(np.ones(T), np.full(T, s.sum())))
+                per_task = self._normalize(np.ones(T), np.full(T, s.sum()))
+                weights = np.outer(s, per_task)
+                # Kept for products with the weights at the cost of one vector.
+                self._weight_factors = (s, per_task)
                 targets = np.array(y, dtype=np.float64)
             else:
                 weights = mask.astype(np.float64)
@@ -470,9 +530,6 @@ class _BaseLoss:
             self._targets = self._check_targets(targets, mask)
             self._design = _WideDesign(X, self.n_tasks, self.fit_intercept, shift=shift)
         else:
-            rows, codes, targets = data.to_long()
-            rows = np.asarray(rows)
-            codes = np.asarray(codes, dtype=np.int64)
             weights = np.ones(len(rows)) if sample_weight is None else sample_weight[rows]
             totals = np.bincount(codes, weights=weights, minlength=self.n_tasks)
             weights = self._normalize(weights, totals[codes], codes=codes)
@@ -481,7 +538,7 @@ class _BaseLoss:
             else:  # wide data without a mask is not produced by TaskData
                 targets = y[rows, codes]
             self._targets = self._check_targets(np.asarray(targets, dtype=np.float64), None)
-            self._design = _LongDesign(X[rows], codes, self.n_tasks, self.fit_intercept, shift)
+            self._design = _LongDesign(X, codes, self.n_tasks, self.fit_intercept, shift)
         self._weights = weights.astype(self.dtype, copy=False)
         self._targets = self._targets.astype(self.dtype, copy=False)
         self._lipschitz = None
@@ -489,6 +546,9 @@ class _BaseLoss:
         self._null_b = None
         self._memo = None
         self._totals = None
+
+    # c = s a' (the wide layout with every label observed), else None.
+    _weight_factors = None
 
     def to_loss_coef(self, W):
         """Coefficients of the original features in the loss's units: ``s * W`` (``scale=True``)."""
@@ -1162,7 +1222,14 @@ class SquaredLoss(_BaseLoss):
         if gram is False:
             return
         complete = self.layout == "wide" and bool(np.all(data.mask))
-        if complete and not sp.issparse(data.X) and self.dtype == np.float64:
+        if gram is True and not complete:
+            raise ValueError(
+                "gram=True needs the wide layout with every label observed; "
+                "missing labels or the long layout give each task its own Gram matrix."
+            )
+        if not complete:
+            return
+        if not sp.issparse(data.X) and self.dtype == np.float64:
             s = data.sample_weight
             s = np.ones(data.X.shape[0]) if s is None else np.asarray(s, dtype=np.float64)
             a = self.task_weights_ / s.sum() if s.sum() > 0 else np.zeros(self.n_tasks)
@@ -1170,14 +1237,9 @@ class SquaredLoss(_BaseLoss):
             self._ws_gram = (data.X, s, a)
             self._block_source = (data.X, s, a)
             self._kernel_source = (data.X, s, a)
-        if gram is True and not complete:
-            raise ValueError(
-                "gram=True needs the wide layout with every label observed; "
-                "missing labels or the long layout give each task its own Gram matrix."
-            )
         n, d = data.X.shape
         if gram == "auto" and not (
-            complete and not sp.issparse(data.X) and self.dtype == np.float64 and n >= 2 * (d + 1) and d <= 2048
+            not sp.issparse(data.X) and self.dtype == np.float64 and n >= 2 * (d + 1) and d <= 2048
         ):
             return
         X = data.X.toarray() if sp.issparse(data.X) else data.X
@@ -1438,8 +1500,16 @@ class SquaredLoss(_BaseLoss):
     def _label_totals(self):
         """``(sum_i c_it, X' c)``: per-task weight totals and weighted column sums (cached)."""
         if self._totals is None:
-            weights = self._weights.astype(np.float64)
-            label_sums, totals = self._design.backward(weights)
+            if self._weight_factors is None:
+                label_sums, totals = self._design.backward(self._weights.astype(np.float64))
+            else:
+                # c = s a': X' c = (X' s) a', one product with a vector.
+                s, a = self._weight_factors
+                design = self._design
+                column = np.asarray(design.X.T @ s, dtype=np.float64).ravel()
+                if design.shift is not None:
+                    column = column - design.shift * s.sum()
+                label_sums, totals = np.outer(column, a), s.sum() * a
             self._totals = (np.asarray(totals, dtype=np.float64), np.asarray(label_sums, dtype=np.float64))
         return self._totals
 

@@ -31,9 +31,11 @@ path helpers do not apply to them.
 """
 
 import numbers
+from functools import cached_property
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     _CLASSIFIER_ATTRIBUTES,
@@ -54,6 +56,80 @@ __all__ = [
 
 
 # --------------------------------------------------------------------- penalties
+class _TaskSpectrum:
+    """The symmetric (n_tasks, n_tasks) matrix ``V diag(values) V' + rest (I - V V')``.
+
+    ``V`` (n_tasks, p) has orthonormal columns; its orthogonal complement
+    (empty when ``p = n_tasks``) is an eigenspace with the single
+    eigenvalue ``rest``. Functions of ``W'W`` have this form with ``p =
+    min(n_features, n_tasks)`` (``W'W`` has rank at most ``n_features``):
+    MTRL's task covariance (:func:`_task_covariance_spectrum`) and the
+    convex clustered model's ``M`` and ``P``, which are constant on the
+    null space of ``W`` (``_clustered._eig_weights``). Products with it
+    cost ``O(n_features p n_tasks)`` and it takes ``O(p n_tasks)`` memory;
+    only :meth:`dense` forms the matrix (for a fitted attribute, on demand).
+    """
+
+    def __init__(self, V, values, rest):
+        self.V = V
+        self.values = np.asarray(values, dtype=np.float64)
+        # A square V leaves no complement: rest would only add rounding.
+        self.rest = float(rest) if V.shape[1] < V.shape[0] else 0.0
+
+    @property
+    def n_tasks(self):
+        return self.V.shape[0]
+
+    def map(self, f):
+        """``f`` applied to the eigenvalues (same eigenvectors)."""
+        return _TaskSpectrum(self.V, f(self.values), float(f(self.rest)))
+
+    def apply(self, W):
+        """``W @ A`` for ``W`` of shape (n_features, n_tasks), float64."""
+        out = ((W @ self.V) * (self.values - self.rest)) @ self.V.T
+        if self.rest != 0.0:
+            out += self.rest * W
+        return out
+
+    def dense(self):
+        """The (n_tasks, n_tasks) matrix, exactly symmetric."""
+        A = (self.V * (self.values - self.rest)) @ self.V.T
+        A[np.diag_indices_from(A)] += self.rest
+        # In place: one (n_tasks, n_tasks) temporary (the transpose) instead of two.
+        A += A.T
+        A *= 0.5
+        return A
+
+    def trace(self):
+        return float(self.values.sum() + self.rest * (self.n_tasks - len(self.values)))
+
+
+def _dense_task_attribute(factored, form, doc):
+    """A fitted (n_tasks, n_tasks) attribute formed on first access from ``self.<factored>``.
+
+    ``fit`` stores only the factored form (``O(p n_tasks)`` memory) and
+    calls :func:`_forget_dense_attributes`; the dense matrix, ``8 n_tasks^2``
+    bytes (800 MB at 10,000 tasks), is formed by ``form(factored)`` the first
+    time it is read and then kept like any fitted attribute
+    (:class:`functools.cached_property`). Before ``fit``, reading it raises
+    :class:`~sklearn.exceptions.NotFittedError` (an ``AttributeError``, so
+    ``hasattr`` is False).
+    """
+
+    def get(self):
+        check_is_fitted(self, factored)
+        return form(getattr(self, factored))
+
+    get.__doc__ = doc
+    return cached_property(get)
+
+
+def _forget_dense_attributes(estimator, *names):
+    """Drop the dense attributes a previous ``fit`` formed (:func:`_dense_task_attribute`)."""
+    for name in names:
+        estimator.__dict__.pop(name, None)
+
+
 class TaskQuadratic:
     """``alpha / 2 * tr(W M W')`` for a symmetric PSD ``M`` (n_tasks, n_tasks).
 
@@ -528,7 +604,30 @@ class _GraphRegularizedMixin(_TaskQuadraticMixin):
         self.laplacian_ = L
         return L + self.ridge * np.eye(n_columns), (eigvals + self.ridge, eigvecs)
 
+    def _set_task_matrix(self, n_columns):
+        # The default complete graph (one column per task) needs no matrix:
+        # L = T I - 1 1', so L + ridge I = (T + ridge) (I - mixing / T 1 1')
+        # with mixing = T / (T + ridge), the mean penalty, whose prox is in
+        # closed form; an eigendecomposition of the T x T matrix took 2.6 GB
+        # and minutes at 10,000 tasks.
+        complete = self.task_graph is None and self.laplacian is None and self._column_coupling() is None
+        self._complete_graph = n_columns if complete else None
+        if complete:
+            _forget_dense_attributes(self, "laplacian_")
+        else:
+            super()._set_task_matrix(n_columns)
+
+    # Set in fit, except for the default complete graph: formed on first access.
+    laplacian_ = _dense_task_attribute(
+        "_complete_graph",
+        lambda n_tasks: n_tasks * np.eye(n_tasks) - np.ones((n_tasks, n_tasks)),
+        "The Laplacian ``L`` used in fit.",
+    )
+
     def _make_penalty(self, alpha):
+        T = self._complete_graph
+        if T is not None:
+            return MeanQuadratic(alpha * (T + self.ridge), T / (T + self.ridge), T)
         return TaskQuadratic(alpha, self._penalty_matrix, eig=self._penalty_eig)
 
 
@@ -620,7 +719,11 @@ GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task
 {_ATTRIBUTES.format(rows="n_tasks", row="task")}
 
     laplacian_ : ndarray of shape (n_tasks, n_tasks)
-        The Laplacian ``L`` used in fit.
+        The Laplacian ``L`` used in fit. For the default complete graph,
+        ``n_tasks * I - 1 1'``, solved through the closed-form mean penalty
+        (as :class:`MeanRegularizedRegressor` with ``mixing = n_tasks /
+        (n_tasks + ridge)``) and formed only on first access (``8
+        n_tasks^2`` bytes).
 
     See Also
     --------
@@ -758,22 +861,38 @@ GraphRegularizedClassifier.__doc__ = f"""Multi-task logistic regression with a t
 
 # --------------------------------------------------------------------- MTRL
 def _task_covariance(W):
-    """``(W'W)^{1/2} / tr((W'W)^{1/2})``: the MTRL task covariance of ``W``.
+    """``(W'W)^{1/2} / tr((W'W)^{1/2})``, the MTRL task covariance of ``W``, as a :class:`_TaskSpectrum`.
 
     It attains ``min_{Omega PSD, tr(Omega) = 1} tr(W Omega^+ W') = ||W||_*^2``
     (Zhang & Yeung 2010); ``I / T`` for ``W = 0``. From the thin SVD
     ``W = U diag(sigma) V'``, ``(W'W)^{1/2} = V diag(sigma) V'``: ``O(d^2 T)``
     for ``d < T`` features instead of an eigendecomposition of the
-    (T, T) matrix ``W'W``, and only the final product is (T, T).
+    (T, T) matrix ``W'W``, and no (T, T) matrix until ``dense()``.
     """
     W = np.asarray(W, dtype=np.float64)
     T = W.shape[1]
     _, sigma, Vt = np.linalg.svd(W, full_matrices=False)
     total = sigma.sum()
     if total <= 0:
-        return np.eye(T) / T
-    omega = (Vt.T * (sigma / total)) @ Vt
-    return 0.5 * (omega + omega.T)
+        return _TaskSpectrum(np.zeros((T, 0)), np.zeros(0), 1.0 / T)
+    return _TaskSpectrum(Vt.T, sigma / total, 0.0)
+
+
+def _task_correlation(covariance):
+    """A :class:`_TaskSpectrum` task covariance normalized to unit diagonal, dense.
+
+    A task with zero variance (zero coefficients) has no correlation with
+    the others.
+    """
+    omega = covariance.dense()
+    d = np.sqrt(np.diag(omega))
+    with np.errstate(divide="ignore"):
+        inverse = np.where(d > 0, 1.0 / d, 0.0)
+    # In place: no second (n_tasks, n_tasks) matrix.
+    omega *= inverse[:, None]
+    omega *= inverse
+    np.fill_diagonal(omega, 1.0)
+    return omega
 
 
 def _squared_l1_shrink(sigma, c):
@@ -878,14 +997,25 @@ class _TaskRelationMixin(_TaskQuadraticMixin):
 
     def _fit(self, X, y, sample_weight):
         super()._fit(X, y, sample_weight)
-        omega = _task_covariance(self.coef_.T)
-        self.task_covariance_ = omega
-        d = np.sqrt(np.diag(omega))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # A task with zero coefficients has no correlation with the others.
-            self.task_correlation_ = np.where(np.outer(d, d) > 0, omega / np.outer(d, d), 0.0)
-        np.fill_diagonal(self.task_correlation_, 1.0)
+        self._task_covariance = _task_covariance(self.coef_.T)
+        _forget_dense_attributes(self, "task_covariance_", "task_correlation_")
         return self
+
+    task_covariance_ = _dense_task_attribute(
+        "_task_covariance", _TaskSpectrum.dense, "The learned task covariance ``Omega`` (see the class docstring)."
+    )
+    task_correlation_ = _dense_task_attribute(
+        "_task_covariance", _task_correlation, "``task_covariance_`` normalized to unit diagonal."
+    )
+
+
+_LAZY_COVARIANCE = """Fit keeps it factored (rank at most
+        ``min(n_features, n_tasks)``, from the thin SVD of ``coef_``) and
+        forms no (n_tasks, n_tasks) matrix; the matrix is formed on first
+        access and then kept (``8 n_tasks^2`` bytes, 800 MB at 10,000
+        tasks). Without it: with the thin SVD ``coef_ = V diag(sigma) U'``,
+        ``Omega = V diag(sigma) V' / sum(sigma)`` (``I / n_tasks`` when
+        ``coef_ = 0``), so ``Omega[s, t] = (V[s] * sigma) @ V[t] / sum(sigma)``."""
 
 
 class TaskRelationRegressor(_TaskRelationMixin, _LinearMultiTaskRegressor):
@@ -953,11 +1083,12 @@ TaskRelationRegressor.__doc__ = f"""Multi-task linear regression learning the ta
 
     task_covariance_ : ndarray of shape (n_tasks, n_tasks)
         The learned ``Omega`` (trace 1), rows and columns in the order of
-        ``tasks_``.
+        ``tasks_``. {_LAZY_COVARIANCE}
 
     task_correlation_ : ndarray of shape (n_tasks, n_tasks)
         ``Omega`` normalized to unit diagonal: the learned task
-        correlations (negative for tasks that transfer negatively).
+        correlations (negative for tasks that transfer negatively). Formed
+        on first access, as ``task_covariance_``.
 
     References
     ----------
@@ -1032,10 +1163,11 @@ TaskRelationClassifier.__doc__ = f"""Multi-task logistic regression learning the
 {_CLASSIFIER_ATTRIBUTES}
 
     task_covariance_ : ndarray of shape (n_columns, n_columns)
-        The learned ``Omega`` (trace 1).
+        The learned ``Omega`` (trace 1). {_LAZY_COVARIANCE}
 
     task_correlation_ : ndarray of shape (n_columns, n_columns)
-        ``Omega`` normalized to unit diagonal.
+        ``Omega`` normalized to unit diagonal. Formed on first access, as
+        ``task_covariance_``.
 
     References
     ----------

@@ -153,27 +153,30 @@ def test_low_rank_m_and_penalty_match_dense_reference(d, T, rank, k, alpha, beta
         np.testing.assert_allclose(penalty.prox(V, size), expected, rtol=0, atol=1e-10)
     assert penalty.subdiff_distance(V, -2 * V @ P_ref) <= 1e-10 * np.linalg.norm(V)
     assert penalty.prox(V.astype(np.float32), 0.7).dtype == np.float32
-    np.testing.assert_allclose(step.similarity(), M_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(step.similarity().dense(), M_ref, rtol=0, atol=1e-10)
 
 
 def test_task_spectrum_start_is_k_over_t_identity():
     step = _ConvexStep(1.0, 0.5, 3, 6, 1, None)
-    np.testing.assert_allclose(step.similarity(), 0.5 * np.eye(6))
+    np.testing.assert_allclose(step.similarity().dense(), 0.5 * np.eye(6))
     V = np.random.RandomState(0).randn(2, 6)
     q = float(_penalty_eigvals(0.5, 1.0, 0.5))
     np.testing.assert_allclose(step.penalty().prox(V, 0.2), V / (1 + 0.4 * q))
 
 
 def test_convex_fit_forms_no_task_by_task_matrix_in_the_loop(monkeypatch):
-    # Only task_similarity_ (once, at the end) is an (n_tasks, n_tasks) matrix.
+    # Only task_similarity_ is an (n_tasks, n_tasks) matrix: formed on first
+    # access (not by fit), then kept.
     calls = []
     dense = _TaskSpectrum.dense
     monkeypatch.setattr(_TaskSpectrum, "dense", lambda self: calls.append(1) or dense(self))
     X, y, _ = _clustered_data(0)
     model = ClusteredRegressor(3, 1.0, 0.01, task_column=-1, tol=1e-8, random_state=0).fit(X, y)
     assert model.n_iter_ > 3
-    assert len(calls) == 1
+    assert len(calls) == 0
     assert np.trace(model.task_similarity_) == pytest.approx(3)
+    assert model.task_similarity_ is model.task_similarity_
+    assert len(calls) == 1
 
 
 def _reduced_optimum(X, Y, alpha, beta, k):

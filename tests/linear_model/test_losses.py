@@ -576,7 +576,8 @@ def test_centered_loss_is_the_same_model_with_shifted_intercepts(loss_cls, layou
     assert plain.x_offset is None
     # A centered copy of dense X; sparse X is kept as is (centered in the
     # products). The input is untouched either way.
-    assert sp.issparse(centered._source.X) is sparse
+    design = centered._design
+    assert sp.issparse(design.X if layout == "wide" else design.X_sorted) is sparse
     assert np.array_equal(X_in.toarray() if sparse else X_in, X_before)
     # The Lipschitz bound is the centered problem's, whichever way X is centered.
     if sparse:

@@ -546,7 +546,7 @@ def test_squared_trace_norm_value_and_zero():
 def test_task_covariance_minimizes_trace_term():
     rng = np.random.RandomState(22)
     W = rng.randn(6, 4)
-    omega = _task_covariance(W)
+    omega = _task_covariance(W).dense()
     assert_allclose(np.trace(omega), 1.0)
     best = np.trace(W @ np.linalg.inv(omega) @ W.T)
     assert_allclose(best, np.linalg.svd(W, compute_uv=False).sum() ** 2)
@@ -555,7 +555,7 @@ def test_task_covariance_minimizes_trace_term():
         other = omega + 0.05 * C @ C.T
         other /= np.trace(other)
         assert np.trace(W @ np.linalg.inv(other) @ W.T) >= best - 1e-10
-    assert_allclose(_task_covariance(np.zeros((3, 4))), np.eye(4) / 4)
+    assert_allclose(_task_covariance(np.zeros((3, 4))).dense(), np.eye(4) / 4)
 
 
 @pytest.mark.parametrize(
@@ -573,7 +573,7 @@ def test_task_covariance_thin_svd_matches_eigh_reference(shape, rank):
     eigvals[eigvals < 1e-12 * eigvals.max()] = 0.0
     root = np.sqrt(eigvals)
     reference = (eigvecs * (root / root.sum())) @ eigvecs.T
-    omega = _task_covariance(W)
+    omega = _task_covariance(W).dense()
     assert omega.shape == (shape[1], shape[1])
     assert_allclose(omega, reference, rtol=0, atol=1e-10)
     assert_allclose(omega, omega.T, rtol=0, atol=0)
