@@ -514,7 +514,9 @@ class _ClusteredMixin:
         return TaskQuadratic(1.0, np.eye(1))
 
     task_similarity_ = _dense_task_attribute(
-        "_task_similarity", lambda similarity: similarity.dense(), "The learned task matrix ``M`` (see the class docstring)."
+        "_task_similarity",
+        lambda similarity: similarity.dense(),
+        "The learned task matrix ``M`` (see the class docstring).",
     )
 
     def _check_n_clusters(self, n_columns):

@@ -157,7 +157,7 @@ class _WideDesign:
         self.n_tasks = n_tasks
         self.fit_intercept = fit_intercept
         # ``shift`` (sparse X, with intercept): the design is ``X - 1 shift'``
-        # without forming it (see _centered).
+        # without forming it (see _standardized).
         self.shift = shift
 
     @property

@@ -34,6 +34,8 @@ import numbers
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -241,8 +243,62 @@ class MeanQuadratic(TaskQuadratic):
         return out.astype(W.dtype, copy=False)
 
 
+class SparseTaskQuadratic(TaskQuadratic):
+    """``alpha / 2 * tr(W M W')`` for a sparse symmetric PSD ``M``, never densified.
+
+    For a sparse task graph (chains, k-nearest neighbours): ``W M`` costs
+    ``O(n_features nnz(M))`` and the prox solves ``(I + step alpha M) X' =
+    V'`` with a sparse LU factorization (SuperLU), kept for the last step
+    size (FISTA changes it only when backtracking), instead of an
+    eigendecomposition of the dense (n_tasks, n_tasks) matrix.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength, >= 0.
+    task_matrix : sparse matrix of shape (n_tasks, n_tasks)
+        ``M``, symmetric positive semi-definite (not re-validated here).
+    positive_definite : bool
+        Whether ``M`` is known to be positive definite (a Laplacian plus a
+        ridge > 0): only then is the conjugate finite (duality gaps).
+    """
+
+    def __init__(self, alpha, task_matrix, *, positive_definite):
+        self.alpha = float(alpha)
+        self.task_matrix = sp.csc_matrix(task_matrix, dtype=np.float64)
+        self._positive_definite = bool(positive_definite)
+        self._step, self._factor = None, None
+        self._inverse = None
+
+    def _apply(self, W):
+        # M is symmetric: W M = (M W')'.
+        return np.asarray(self.task_matrix @ np.asarray(W, dtype=np.float64).T).T
+
+    def prox(self, W, step):
+        W = np.asarray(W)
+        if step != self._step:
+            system = sp.identity(self.task_matrix.shape[0], format="csc") + (step * self.alpha) * self.task_matrix
+            self._step, self._factor = step, splu(system.tocsc())
+        out = self._factor.solve(np.ascontiguousarray(W.T, dtype=np.float64))
+        return out.T.astype(W.dtype, copy=False)
+
+    @property
+    def has_dual(self):
+        return self.alpha > 0 and self._positive_definite
+
+    def conjugate(self, V):
+        """``tr(V M^-1 V') / (2 alpha)``, by a sparse LU factorization of ``M`` (kept)."""
+        if self._inverse is None:
+            self._inverse = splu(self.task_matrix)
+        V = np.asarray(V, dtype=np.float64)
+        solved = self._inverse.solve(np.ascontiguousarray(V.T))
+        return 0.5 * float(np.einsum("ij,ji->", V, solved)) / self.alpha
+
+
 def _check_adjacency(task_graph, n_tasks, name="task_graph"):
-    """Validate an adjacency matrix; returns a float64 copy with a zero diagonal."""
+    """Validate an adjacency matrix; returns a float64 copy with a zero diagonal (CSR if sparse)."""
+    if sp.issparse(task_graph):
+        return _check_sparse_adjacency(task_graph, n_tasks, name)
     A = _check_task_matrix(task_graph, n_tasks, name)
     if np.any(A < 0):
         i, j = np.argwhere(A < 0)[0]
@@ -251,8 +307,30 @@ def _check_adjacency(task_graph, n_tasks, name="task_graph"):
     return A
 
 
+def _check_sparse_adjacency(task_graph, n_tasks, name):
+    """:func:`_check_adjacency` of a sparse matrix, on its stored entries only."""
+    A = sp.csr_matrix(task_graph, dtype=np.float64, copy=True)
+    if A.shape != (n_tasks, n_tasks):
+        raise ValueError(
+            f"{name} must have shape (n_tasks, n_tasks) = ({n_tasks}, {n_tasks}), one row and "
+            f"column per task in the order of tasks_; got shape {A.shape}."
+        )
+    if not np.all(np.isfinite(A.data)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    if np.any(A.data < 0):
+        raise ValueError(f"{name} must have non-negative weights; got {float(A.data.min()):g}.")
+    scale = max(float(np.max(A.data, initial=0.0)), 1.0)
+    if abs(A - A.T).max() > 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric.")
+    A.setdiag(0.0)  # self-loops do not change the Laplacian
+    A.eliminate_zeros()
+    return ((A + A.T) * 0.5).tocsr()
+
+
 def _laplacian_of(A):
-    """``diag(A 1) - A`` of a symmetric adjacency matrix with a zero diagonal."""
+    """``diag(A 1) - A`` of a symmetric adjacency matrix with a zero diagonal (sparse if ``A`` is)."""
+    if sp.issparse(A):
+        return (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
     return np.diag(A.sum(axis=1)) - A
 
 
@@ -559,7 +637,7 @@ class _GraphRegularizedMixin(_TaskQuadraticMixin):
 
     _parameter_constraints = {
         **_BASE_CONSTRAINTS,
-        "task_graph": ["array-like", None],
+        "task_graph": ["array-like", "sparse matrix", None],
         "laplacian": ["array-like", None],
         "ridge": [Interval(numbers.Real, 0, None, closed="left")],
     }
@@ -598,10 +676,12 @@ class _GraphRegularizedMixin(_TaskQuadraticMixin):
             else:
                 A = _check_adjacency(self.task_graph, n_tasks)
             if coupling is not None:
-                A = _expand_to_columns(A, *coupling)
+                A = _expand_to_columns(A.toarray() if sp.issparse(A) else A, *coupling)
             L, eig = _laplacian_of(A), None
-        eigvals, eigvecs = np.linalg.eigh(L) if eig is None else eig
         self.laplacian_ = L
+        if sp.issparse(L):
+            return L + self.ridge * sp.identity(n_columns, format="csr"), None
+        eigvals, eigvecs = np.linalg.eigh(L) if eig is None else eig
         return L + self.ridge * np.eye(n_columns), (eigvals + self.ridge, eigvecs)
 
     def _set_task_matrix(self, n_columns):
@@ -628,6 +708,8 @@ class _GraphRegularizedMixin(_TaskQuadraticMixin):
         T = self._complete_graph
         if T is not None:
             return MeanQuadratic(alpha * (T + self.ridge), T / (T + self.ridge), T)
+        if sp.issparse(self._penalty_matrix):
+            return SparseTaskQuadratic(alpha, self._penalty_matrix, positive_definite=self.ridge > 0)
         return TaskQuadratic(alpha, self._penalty_matrix, eig=self._penalty_eig)
 
 
@@ -659,12 +741,15 @@ class GraphRegularizedRegressor(_GraphRegularizedMixin, _LinearMultiTaskRegresso
 
 
 _GRAPH_PARAMETERS = """\
-    task_graph : array-like of shape (n_tasks, n_tasks), default=None
+    task_graph : {array-like, sparse matrix} of shape (n_tasks, n_tasks), default=None
         Symmetric non-negative adjacency matrix ``A`` of the tasks, rows and
         columns in the order of ``tasks_`` (sorted task labels in the long
         layout, the columns of ``y`` in the wide one); the diagonal is
         ignored. None (and no ``laplacian``): the complete graph with unit
-        weights, every pair of tasks pulled together.
+        weights, every pair of tasks pulled together. A sparse graph stays
+        sparse (``laplacian_`` too): its prox uses a sparse LU
+        factorization instead of an eigendecomposition of a dense
+        (n_tasks, n_tasks) matrix, the way to many tasks with few edges.
 
     laplacian : array-like of shape (n_tasks, n_tasks), default=None
         A symmetric positive semi-definite matrix used as ``L`` directly

@@ -2,12 +2,15 @@
 
 import os
 import pickle
+import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.io
 from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
 from skmtl._data import check_task_data
@@ -699,3 +702,42 @@ for _name in (
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------- many tasks
+@pytest.mark.parametrize("method", ["convex", "kmeans"])
+def test_fit_at_many_tasks_forms_no_task_by_task_matrix(method):
+    # Issue 19: at 10,000 tasks fit took 1.9 GB, for task_similarity_. It is
+    # now formed on first access (then kept), never by fit.
+    n_tasks = 2000
+    X, y, _ = make_clustered_multitask(
+        n_samples=10, n_features=5, n_tasks=n_tasks, n_clusters=3, layout="long", random_state=0
+    )
+    model = ClusteredRegressor(3, method=method, n_init=1, max_iter=20, task_column=-1, random_state=0)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * n_tasks**2 / 2
+    M = model.task_similarity_
+    assert M.shape == (n_tasks, n_tasks)
+    assert np.trace(M) == pytest.approx(3)
+    assert model.task_similarity_ is M
+
+
+def test_task_similarity_formed_on_access_follows_refits_and_pickles():
+    X, y, _ = _clustered_data(0)
+    with pytest.raises(NotFittedError):
+        ClusteredRegressor().task_similarity_
+    assert not hasattr(ClusteredRegressor(), "task_similarity_")
+    model = ClusteredRegressor(3, 1.0, 0.01, task_column=-1, random_state=0).fit(X, y)
+    assert np.trace(model.task_similarity_) == pytest.approx(3)
+    # A refit replaces the matrix formed for the previous one.
+    model.set_params(n_clusters=2, method="kmeans").fit(X, y)
+    np.testing.assert_allclose(model.task_similarity_, _indicator_projection(model.task_clusters_))
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.task_similarity_, model.task_similarity_)

@@ -1,12 +1,17 @@
 """Tests of the multi-task losses: gradients, layouts, masking, weights."""
 
+import tracemalloc
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.optimize import check_grad
+from sklearn.exceptions import ConvergenceWarning
 
 from skmtl._data import check_task_data
+from skmtl.datasets import make_clustered_multitask
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
 
 LOSSES = [SquaredLoss, LogisticLoss]
@@ -615,3 +620,60 @@ def test_centering_applies_to_dense_features_with_intercept_only():
     W, b = np.ones((X.shape[1], Y.shape[1])), np.arange(Y.shape[1], dtype=float)
     plain = SquaredLoss(check_task_data(X, Y))
     assert plain.to_centered_intercept(W, b) is b and plain.from_centered_intercept(W, b) is b
+
+
+# ---------------------------------------------------------------- memory
+def _peak_allocation(function):
+    """``(result, peak bytes allocated while it ran)`` (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        result = function()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "name", ["GroupLassoRegressor", "MultiTaskLassoRegressor", "MeanRegularizedRegressor", "TraceNormRegressor"]
+)
+def test_long_layout_fit_holds_at_most_three_copies_of_X(name):
+    # Issue 19: at 1,000 tasks the linear models held ~5.4 copies of X (a
+    # centered copy, float64 squares, the sorted copy, int64 CSR indices,
+    # padded per-task Grams). Now: the validated copy, one sorted copy
+    # centered and scaled in place, int32 indices (half a copy).
+    from skmtl import linear_model
+
+    X, y, _ = make_clustered_multitask(
+        n_samples=100, n_features=50, n_tasks=1000, n_clusters=3, layout="long", random_state=0
+    )
+    model = getattr(linear_model, name)(task_column=-1, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, peak = _peak_allocation(lambda: model.fit(X, y))
+    assert peak <= 3 * X.nbytes
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_long_loss_keeps_one_sorted_copy_and_no_float64_temporary(dtype):
+    X, y, _ = make_clustered_multitask(
+        n_samples=100, n_features=50, n_tasks=1000, n_clusters=3, layout="long", random_state=0
+    )
+    # Shuffled rows (the sort gathers them), features far from 0, sample weights.
+    order = np.random.RandomState(0).permutation(len(y))
+    X, y = X[order], y[order]
+    X[:, :-1] += 5.0
+    sw = np.random.RandomState(1).uniform(0.5, 2.0, len(y))
+    data = check_task_data(X.astype(dtype), y, sample_weight=sw, task_column=-1)
+    features = data.X
+    loss, peak = _peak_allocation(lambda: SquaredLoss(data, center=True, scale=True))
+    # The sorted copy, int32 CSR indices and small row blocks; no float64
+    # (or second) copy of the features.
+    assert peak <= 2 * features.size * 4 + features.nbytes + 2**24
+    design = loss._design
+    assert design.Z.indices.dtype == np.int32
+    assert np.shares_memory(design.Z.data, design.X_sorted)
+    assert loss._source is None
+    rows = data.to_long()[0]
+    expected = (features[rows] - loss.x_offset) / loss.x_scale
+    assert_allclose(design.X_sorted, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+    assert_allclose(np.average(expected, axis=0, weights=sw[rows]), 0, atol=1e-4)

@@ -1,13 +1,18 @@
 """Mean-, graph-regularized and task-relation (MTRL) models: prox, KKT, closed form, limits, errors."""
 
 import pickle
+import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
 
 from skmtl._data import check_task_data
+from skmtl.datasets import make_clustered_multitask
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
 from skmtl.linear_model._task_graph import (
     GraphRegularizedClassifier,
@@ -644,3 +649,87 @@ def test_task_relation_classifier():
     assert model._make_penalty(0.01).subdiff_distance(model.coef_.T, grad) <= 1e-7
     assert model.task_correlation_[0, 1] > 0.8
     assert model.task_correlation_[0, 2] < -0.8
+
+
+# ---------------------------------------------------------------- many tasks
+@pytest.mark.parametrize(
+    "estimator",
+    [TaskRelationRegressor, TaskRelationClassifier, GraphRegularizedRegressor, GraphRegularizedClassifier],
+)
+def test_fit_at_many_tasks_forms_no_task_by_task_matrix(estimator):
+    # Issue 19: at 10,000 tasks TaskRelation took 2.6 GB (task_covariance_ and
+    # task_correlation_) and the default complete graph ran out of memory
+    # (its Laplacian's eigendecomposition). Those matrices are now formed on
+    # first access only.
+    n_tasks = 2000
+    X, y, _ = make_clustered_multitask(
+        n_samples=10, n_features=5, n_tasks=n_tasks, n_clusters=3, layout="long",
+        classification=is_classifier(estimator()), random_state=0,
+    )
+    model = estimator(task_column=-1, max_iter=50)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * n_tasks**2 / 2
+    if estimator in (TaskRelationRegressor, TaskRelationClassifier):
+        assert np.trace(model.task_covariance_) == pytest.approx(1)
+        assert_allclose(np.diag(model.task_correlation_), 1.0)
+    else:
+        assert_allclose(model.laplacian_.diagonal(), n_tasks - 1)
+        assert model.laplacian_ is model.laplacian_
+
+
+def test_complete_graph_is_the_mean_penalty():
+    # The default graph is solved through MeanQuadratic: the same model as
+    # the explicit complete graph (eigendecomposition of its Laplacian).
+    X, Y = _data(T=5)
+    complete = np.ones((5, 5)) - np.eye(5)
+    for ridge in [0.0, 0.3]:
+        default = GraphRegularizedRegressor(0.2, ridge=ridge, tol=1e-10, max_iter=5000).fit(X, Y)
+        given = GraphRegularizedRegressor(0.2, task_graph=complete, ridge=ridge, tol=1e-10, max_iter=5000).fit(X, Y)
+        assert isinstance(default._make_penalty(0.2), MeanQuadratic)
+        assert_allclose(default.coef_, given.coef_, rtol=1e-7, atol=1e-9)
+        assert_allclose(default.objective_, given.objective_, rtol=1e-9)
+        assert_allclose(default.laplacian_, given.laplacian_)
+        # A refit with a graph replaces the complete graph's Laplacian.
+        assert_allclose(default.set_params(task_graph=complete * 2).fit(X, Y).laplacian_, 2 * given.laplacian_)
+
+
+@pytest.mark.parametrize("ridge", [0.0, 0.2])
+def test_sparse_task_graph_is_the_dense_model_without_dense_matrices(ridge):
+    X, Y = _data()
+    dense = GraphRegularizedRegressor(0.3, task_graph=CHAIN, ridge=ridge, tol=1e-10, max_iter=5000).fit(X, Y)
+    sparse = GraphRegularizedRegressor(
+        0.3, task_graph=sp.csr_matrix(CHAIN), ridge=ridge, tol=1e-10, max_iter=5000
+    ).fit(X, Y)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+    assert_allclose(sparse.objective_, dense.objective_, rtol=1e-10)
+    assert sp.issparse(sparse.laplacian_)
+    assert_allclose(sparse.laplacian_.toarray(), dense.laplacian_)
+    # The duality gap certifies it where M = L + ridge I is positive definite.
+    assert np.isnan(sparse.dual_gap_) == (ridge == 0)
+    with pytest.raises(ValueError, match="symmetric"):
+        GraphRegularizedRegressor(task_graph=sp.csr_matrix(np.triu(CHAIN))).fit(X, Y)
+    with pytest.raises(ValueError, match="non-negative"):
+        GraphRegularizedRegressor(task_graph=sp.csr_matrix(-CHAIN)).fit(X, Y)
+    # A chain over 2,000 tasks: no (n_tasks, n_tasks) array anywhere.
+    n_tasks = 2000
+    X, y, _ = make_clustered_multitask(
+        n_samples=10, n_features=5, n_tasks=n_tasks, n_clusters=3, layout="long", random_state=0
+    )
+    chain = sp.diags([np.ones(n_tasks - 1), np.ones(n_tasks - 1)], [-1, 1])
+    model = GraphRegularizedRegressor(task_graph=chain, ridge=ridge, task_column=-1, max_iter=50)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * n_tasks**2 / 2
