@@ -222,3 +222,18 @@ def test_extrapolated_warm_start_stays_in_the_domain():
     # Repeated alphas (given by the user) have no secant: the last solution.
     W0, b0 = _extrapolated_start(est, np.array([2.0, 2.0, 1.0]), (W2, W1), (np.zeros(2), np.ones(2)))
     assert_array_equal(W0, W1) and assert_array_equal(b0, np.ones(2))
+
+
+@pytest.mark.parametrize("Estimator", [GroupLassoRegressorCV, GroupLassoClassifierCV, TraceNormRegressorCV])
+def test_cv_estimators_accept_a_scalar_sample_weight(Estimator):
+    # The plain estimators accept a scalar weight (every row alike); the CV
+    # ones indexed it per fold and raised IndexError.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 5)
+    Y = X @ rng.randn(5, 3)
+    if Estimator is GroupLassoClassifierCV:
+        Y = (Y > 0).astype(int)
+    weighted = Estimator(n_alphas=3, cv=3).fit(X, Y, sample_weight=2.0)
+    plain = Estimator(n_alphas=3, cv=3).fit(X, Y)
+    assert weighted.alpha_ == plain.alpha_
+    assert_allclose(weighted.coef_, plain.coef_, rtol=1e-6, atol=1e-10)
