@@ -444,7 +444,7 @@ def _standardized(X, sample_weight, center, scale, rows=None):
         X = X[rows] if sparse else np.take(X, rows, axis=0, out=out, mode="clip")
     elif changes:
         # order="K": a Fortran-ordered X stays so (its BLAS products too).
-        X = X.copy(order="K")
+        X = X.copy() if sparse else X.copy(order="K")
     if sparse:
         if scales is not None:
             X.data *= (1.0 / scales)[X.indices]
