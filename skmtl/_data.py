@@ -329,8 +329,12 @@ def _check_features(X, *, estimator_name, accept_sparse=True, dtype=FLOAT_DTYPES
     )
 
 
-def _encode_tasks(labels, tasks):
-    """Codes of ``labels`` in the sorted ``tasks``; unknown labels raise."""
+def _encode_tasks(labels, tasks, allow_unseen=False):
+    """Codes of ``labels`` in the sorted ``tasks``.
+
+    A label not among ``tasks`` raises, or gets code -1 with
+    ``allow_unseen=True``.
+    """
     mismatch = ValueError(
         f"Task labels of type {labels.dtype} cannot be compared with the "
         f"task labels seen in fit ({tasks.dtype})."
@@ -338,14 +342,21 @@ def _encode_tasks(labels, tasks):
     # NumPy would compare the number 7 with the string "7" (as unequal, or
     # by converting one to the other's type): only numbers compare with
     # numbers.
-    if (labels.dtype.kind in _NUMERIC_KINDS) != (tasks.dtype.kind in _NUMERIC_KINDS):
-        raise mismatch
+    comparable = (labels.dtype.kind in _NUMERIC_KINDS) == (tasks.dtype.kind in _NUMERIC_KINDS)
     try:
-        codes = np.searchsorted(tasks, labels)
-    except TypeError as exc:
-        raise mismatch from exc
+        codes = np.searchsorted(tasks, labels) if comparable else None
+    except TypeError:
+        codes = None
+    if codes is None:
+        # Labels of another type than the fitted tasks ("7" against 7) are
+        # other tasks: all unseen.
+        if allow_unseen:
+            return np.full(len(labels), -1, dtype=np.intp)
+        raise mismatch
     codes = np.minimum(codes, len(tasks) - 1)
     unseen = tasks[codes] != labels
+    if allow_unseen:
+        return np.where(unseen, -1, codes)
     if np.any(unseen):
         unknown = np.unique(labels[unseen])
         shown = ", ".join(_show(u) for u in unknown[:10])
@@ -372,7 +383,7 @@ def _task_name(tasks, t, layout):
     return f"task {_show(tasks[t])}"
 
 
-def _check_wide_targets(Y, mask, target_type):
+def _check_wide_targets(Y, mask, target_type, allow_single_class):
     """Per-task checks of a wide ``Y``: labels present, finite or valid classes."""
     tasks = np.arange(Y.shape[1])
     empty = np.flatnonzero(mask.sum(axis=0) == 0)
@@ -386,12 +397,12 @@ def _check_wide_targets(Y, mask, target_type):
             raise ValueError("Input y contains infinity or a value too large for float64.")
         return
     for t in tasks:
-        _check_classes(_homogeneous(Y[mask[:, t], t]), _task_name(tasks, t, "wide"))
+        _check_classes(_homogeneous(Y[mask[:, t], t]), _task_name(tasks, t, "wide"), allow_single_class)
 
 
-def _check_classes(labels, name):
+def _check_classes(labels, name, allow_single_class=False):
     check_classification_targets(labels)
-    if len(np.unique(labels)) < 2:
+    if not allow_single_class and len(np.unique(labels)) < 2:
         raise ValueError(
             f"{name} has only one class ({_show(np.unique(labels)[0])}); a "
             "classifier needs at least two classes per task."
@@ -431,6 +442,7 @@ def check_task_data(
     accept_sparse=True,
     dtype=FLOAT_DTYPES,
     estimator_name=None,
+    allow_single_class=False,
 ):
     """Validate ``X, y`` in either layout and build a :class:`TaskData`.
 
@@ -448,6 +460,12 @@ def check_task_data(
     dtype : dtype or tuple of dtypes
     estimator_name : str or None
         Used in error messages.
+    allow_single_class : bool, default=False
+        Classification only: accept a task whose labeled rows hold a single
+        class, as long as all labels together hold two. For models that
+        share strength across tasks enough to fit such a task (a rare event
+        seen in some tasks only: ``HierarchicalClassifier``'s random
+        intercept); other classifiers need two classes per task.
 
     Returns
     -------
@@ -471,7 +489,7 @@ def check_task_data(
         Y = y.reshape(-1, 1) if single_output else y
         mask = ~_missing(Y)
         tasks = np.arange(Y.shape[1])
-        _check_wide_targets(Y, mask, target_type)
+        _check_wide_targets(Y, mask, target_type, allow_single_class)
         if mask.all():
             # Every label observed: each task holds every row.
             rows = np.tile(np.arange(Y.shape[0]), Y.shape[1])
@@ -509,10 +527,20 @@ def check_task_data(
         tasks, codes, rows, indptr = _group_by_task(labels)
         if target_type == "classification":
             for t in range(len(tasks)):
-                _check_classes(y[rows[indptr[t] : indptr[t + 1]]], _task_name(tasks, t, "long"))
+                _check_classes(
+                    y[rows[indptr[t] : indptr[t + 1]]], _task_name(tasks, t, "long"), allow_single_class
+                )
         single_output = False
         mask = None
         y_out = y
+    if allow_single_class and target_type == "classification":
+        # One class in a task is accepted, one class in all the data is not.
+        classes = np.unique(_homogeneous(y_out if mask is None else y_out[mask]))
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has only one class ({_show(classes[0])}) over all tasks; a "
+                "classifier needs at least two classes."
+            )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
     return TaskData(
@@ -528,19 +556,45 @@ def check_task_data(
     )
 
 
-def check_task_X(X, *, task_column, tasks=None, accept_sparse=True, dtype=FLOAT_DTYPES, estimator_name=None):
+def check_task_X(
+    X,
+    *,
+    task_column,
+    tasks=None,
+    allow_unseen=False,
+    accept_sparse=True,
+    dtype=FLOAT_DTYPES,
+    estimator_name=None,
+):
     """Validate ``X`` at predict time.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or DataFrame
+    task_column : int, str or None
+        None for the wide layout, else the task column of ``X``.
+    tasks : ndarray of shape (n_tasks,) or None
+        Sorted task labels seen in fit; None to ignore the task column
+        (``task_codes`` is then None).
+    allow_unseen : bool, default=False
+        False: a task label not in ``tasks`` raises a ``ValueError`` naming
+        it. True: its rows get code -1, for models that predict tasks never
+        seen in fit (``unseen_task="population"``).
+    accept_sparse : bool
+    dtype : dtype or tuple of dtypes
+    estimator_name : str or None
+        Used in error messages.
 
     Returns
     -------
     features : ndarray or CSR matrix of shape (n_samples, n_features)
     task_codes : ndarray of int of shape (n_samples,) or None
-        Position of each row's task in ``tasks`` (long layout). An unseen
-        task label raises a ``ValueError`` naming it.
+        Position of each row's task in ``tasks`` (long layout), -1 for an
+        unseen task when ``allow_unseen=True``.
     """
     if task_column is None:
         return _check_features(X, estimator_name=estimator_name, accept_sparse=accept_sparse, dtype=dtype), None
     features, labels = split_task_column(X, task_column)
     features = _check_features(features, estimator_name=estimator_name, accept_sparse=accept_sparse, dtype=dtype)
-    codes = None if tasks is None else _encode_tasks(labels, tasks)
+    codes = None if tasks is None else _encode_tasks(labels, tasks, allow_unseen)
     return features, codes

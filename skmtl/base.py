@@ -10,13 +10,32 @@ its per-task predictions through :meth:`MultiTaskMixin._format_output`.
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import check_task_data, check_task_X
+from ._data import check_task_data, check_task_X, split_task_column
 from .metrics._per_task import task_scores
 from .utils._compat import check_n_features_and_names
 
 __all__ = ["MultiTaskMixin"]
+
+# ``_parameter_constraints`` entry of the estimators that can predict a task
+# never seen in fit with their population model.
+UNSEEN_TASK_CONSTRAINT = [StrOptions({"error", "population"})]
+
+
+def check_population_classes(per_task_classes):
+    """Raise unless every task has the same two classes.
+
+    A classifier's population model predicts a task never seen in fit, whose
+    classes are unknown: it can only be the binary problem every task shares.
+    """
+    first = per_task_classes[0]
+    if len(first) != 2 or any(not np.array_equal(c, first) for c in per_task_classes):
+        raise ValueError(
+            "unseen_task='population' needs every task to have the same two classes; "
+            "the classes of an unseen task are unknown."
+        )
 
 
 class MultiTaskMixin:
@@ -32,12 +51,18 @@ class MultiTaskMixin:
     * ``_format_output``: (n_samples, n_tasks) predictions in the wide
       layout (1-D when fitted on a 1-D ``y``), (n_samples,) in the long one;
     * ``score``: the mean over tasks of the per-task R^2 (regressors) or
-      accuracy (classifiers), each task scored on its own labeled rows;
+      accuracy (classifiers), each task scored on its own labeled rows
+      (in the long layout the rows' task labels as given, so a task that
+      ``predict`` accepts, even one never seen in fit, is scored);
     * scikit-learn tags declaring multi-output support.
     """
 
     _target_type = "continuous"
     _accept_sparse = True
+
+    # Whether a classification task may hold a single class (see
+    # ``check_task_data(allow_single_class=...)``).
+    _allow_single_class = False
 
     def _validate_fit(self, X, y, sample_weight=None):
         """Validate training data, record input metadata, return TaskData."""
@@ -50,23 +75,27 @@ class MultiTaskMixin:
             sample_weight=sample_weight,
             accept_sparse=self._accept_sparse,
             estimator_name=type(self).__name__,
+            allow_single_class=self._allow_single_class,
         )
         self.tasks_ = data.tasks
         self.n_tasks_ = data.n_tasks
         self._single_output = data.single_output
         return data
 
-    def _validate_predict(self, X, *, known_tasks=True):
+    def _validate_predict(self, X, *, known_tasks=True, allow_unseen=False):
         """Return ``(features, task_codes)``; ``task_codes`` is None when wide.
 
         With ``known_tasks=False`` (long layout, for models that ignore the
         task) unseen task labels are accepted and ``task_codes`` is None.
+        With ``allow_unseen=True`` (models with ``unseen_task="population"``)
+        rows of a task never seen in fit get code -1 instead of raising.
         """
         check_is_fitted(self)
         features, codes = check_task_X(
             X,
             task_column=self.task_column,
             tasks=self.tasks_ if known_tasks else None,
+            allow_unseen=allow_unseen,
             accept_sparse=self._accept_sparse,
             estimator_name=type(self).__name__,
         )
@@ -89,7 +118,10 @@ class MultiTaskMixin:
         """Mean over tasks of the per-task R^2 (regressor) or accuracy (classifier).
 
         Each task is scored on its labeled rows only (NaN labels in the wide
-        layout are skipped), then tasks are averaged with equal weight. For
+        layout are skipped), then tasks are averaged with equal weight. In
+        the long layout rows are grouped by their task labels as given:
+        whatever ``predict`` accepts is scored, tasks never seen in fit
+        included (``unseen_task="population"``, ``LeaveTasksOut``). For
         one task this is scikit-learn's ``score``; for a wide ``y`` without
         missing labels it equals ``r2_score(..., multioutput="uniform_average")``.
 
@@ -105,9 +137,7 @@ class MultiTaskMixin:
         """
         metric = accuracy_score if is_classifier(self) else r2_score
         y_pred = self.predict(X)
-        tasks = None
-        if self.task_column is not None:
-            _, tasks = check_task_X(X, task_column=self.task_column, tasks=self.tasks_)
+        tasks = None if self.task_column is None else split_task_column(X, self.task_column)[1]
         return float(np.mean(task_scores(y, y_pred, tasks, metric, sample_weight=sample_weight)))
 
     def __sklearn_tags__(self):

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
-from .base import MultiTaskMixin
+from .base import UNSEEN_TASK_CONSTRAINT, MultiTaskMixin
 from .utils._compat import get_tags, legacy_tags
 
 __all__ = ["IndependentTasks", "PooledTasks"]
@@ -297,15 +297,24 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
     task_features : {None, "onehot"}, default=None
         None: the task is ignored, so any task — even one never seen in
         fit — can be predicted. "onehot": append one indicator column per
-        task seen in fit; an unseen task then raises a ``ValueError``. The
-        features and indicators are then passed to ``estimator`` as one CSR
-        matrix (one indicator entry per row) when its tags say it accepts
-        sparse input (``Ridge``, ``LogisticRegression``, trees, ...), else
+        task seen in fit; an unseen task is handled as ``unseen_task``
+        says. The features and indicators are then passed to ``estimator``
+        as one CSR matrix (one indicator entry per row) when its tags say
+        it accepts sparse input (``Ridge``, ``LogisticRegression``, trees,
+        ...), else
         as a dense array of n_rows x (n_features + n_tasks) values:
         dense-only estimators (``HistGradientBoostingRegressor``, a
         ``Pipeline`` starting with ``StandardScaler()``; every estimator
         with scikit-learn 1.5, which has no such tag) need memory
         proportional to rows x tasks.
+    unseen_task : {"error", "population"}, default="error"
+        Long layout with ``task_features="onehot"``: what ``predict`` (and
+        ``score``) do with a row whose task was never seen in fit. "error"
+        raises a ``ValueError`` naming the task; "population" gives the row
+        an all-zero indicator, i.e. the shared model without any task's
+        offset (for a linear model: offset 0), e.g. for
+        :class:`~skmtl.model_selection.LeaveTasksOut`. Without task
+        features the task is ignored and every task is predicted alike.
 
     Attributes
     ----------
@@ -342,23 +351,27 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
     _parameter_constraints = {
         **_BaselineMixin._parameter_constraints,
         "task_features": [StrOptions({"onehot"}), None],
+        "unseen_task": UNSEEN_TASK_CONSTRAINT,
     }
 
-    def __init__(self, estimator, *, task_column=None, task_features=None):
+    def __init__(self, estimator, *, task_column=None, task_features=None, unseen_task="error"):
         self.estimator = estimator
         self.task_column = task_column
         self.task_features = task_features
+        self.unseen_task = unseen_task
 
     def _with_task_features(self, X, codes):
         """Append the one-hot task block to ``X``: CSR unless the estimator needs dense.
 
         A dense block costs rows x tasks (14.9 GiB for 10,000 tasks of 20
-        rows), the sparse one a single entry per row.
+        rows), the sparse one a single entry per row. A row of an unseen
+        task (code -1) gets no indicator: the population model.
         """
         if self.task_features is None:
             return X
+        rows = np.flatnonzero(codes >= 0)
         onehot = sp.csr_matrix(
-            (np.ones(len(codes), dtype=X.dtype), (np.arange(len(codes)), codes)),
+            (np.ones(len(rows), dtype=X.dtype), (rows, codes[rows])),
             shape=(len(codes), self.n_tasks_),
         )
         if self._sparse_design or sp.issparse(X):
@@ -400,7 +413,9 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
         # The task does not enter a model without task features, so any task
         # label (even one unseen in fit) can be predicted.
         ignore_task = self.task_column is not None and self.task_features is None
-        features, codes = self._validate_predict(X, known_tasks=not ignore_task)
+        features, codes = self._validate_predict(
+            X, known_tasks=not ignore_task, allow_unseen=self.unseen_task == "population"
+        )
         call = getattr(self.estimator_, method)
         if ignore_task:
             return [call(features)], None

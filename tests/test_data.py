@@ -176,3 +176,32 @@ def test_numeric_labels_in_object_arrays_compare_as_numbers():
 def test_bad_task_labels_raise(X, message):
     with pytest.raises(ValueError, match=message):
         check_task_data(X, [1.0, 2.0, 3.0, 4.0][: len(X)], task_column=-1)
+
+
+def test_unseen_tasks_get_code_minus_one_when_allowed(long_data):
+    X, y = long_data
+    data = check_task_data(X, y, task_column=-1)
+    X_new = X[:4].copy()
+    X_new[:, -1] = [2, 7, 0, 9]
+    _, codes = check_task_X(X_new, task_column=-1, tasks=data.tasks, allow_unseen=True)
+    assert_array_equal(codes, [2, -1, 0, -1])
+    # Labels of another type are other tasks ("7" is not 7): all unseen.
+    _, codes = check_task_X(_object_X([1.0, 2.0], ["0", "1"]), task_column=1, tasks=data.tasks, allow_unseen=True)
+    assert_array_equal(codes, [-1, -1])
+    # The default still names them.
+    with pytest.raises(ValueError, match=r"Unknown task label\(s\) 7, 9 not seen during fit"):
+        check_task_X(X_new, task_column=-1, tasks=data.tasks)
+
+
+def test_single_class_task_accepted_on_request():
+    X = np.column_stack([np.arange(6.0), [0, 0, 0, 1, 1, 1]])
+    y = [0, 0, 0, 0, 1, 1]  # task 0 never saw class 1
+    with pytest.raises(ValueError, match="task 0 has only one class"):
+        check_task_data(X, y, task_column=1, target_type="classification")
+    data = check_task_data(X, y, task_column=1, target_type="classification", allow_single_class=True)
+    assert_array_equal(data.task_targets(0), [0, 0, 0])
+    Y = np.array([[0, 0], [0, 1], [0, 0]])  # wide: column 0 holds one class
+    check_task_data(np.ones((3, 1)), Y, target_type="classification", allow_single_class=True)
+    # One class in all the data is still an error.
+    with pytest.raises(ValueError, match=r"y has only one class \(0\) over all tasks"):
+        check_task_data(X, np.zeros(6, dtype=int), task_column=1, target_type="classification", allow_single_class=True)

@@ -270,3 +270,44 @@ def test_long_predict_on_rows_of_some_tasks_only(long_data):
     yc = np.concatenate([_binary_tasks()[1][:, 0], _binary_tasks()[1][:, 1]])
     clf = IndependentTasks(LogisticRegression(), task_column=-1).fit(Xc, yc)
     assert clf.predict_proba(Xc[Xc[:, -1] == 1]).shape == (60, 2)
+
+
+def test_pooled_onehot_population_gives_unseen_tasks_no_offset(long_data):
+    X, y = long_data
+    X_new = X[:4].copy()
+    X_new[1:3, -1] = [5, 6]
+    model = PooledTasks(Ridge(), task_column=-1, task_features="onehot", unseen_task="population").fit(X, y)
+    pred = model.predict(X_new)
+    # An all-zero indicator row: the shared slope and intercept, no task's offset.
+    zero = np.column_stack([X_new[1:3, :-1], np.zeros((2, 3))])
+    assert_allclose(pred[1:3], model.estimator_.predict(zero))
+    assert_allclose(pred[[0, 3]], model.predict(X[[0, 3]]))
+    with pytest.raises(ValueError, match="'unseen_task' parameter of PooledTasks must be a str among"):
+        PooledTasks(Ridge(), task_column=-1, unseen_task="mean").fit(X, y)
+
+
+def test_score_agrees_with_predict_on_unseen_tasks():
+    # Issue 16, item 4: predict accepted the held-out tasks, score rejected
+    # them, and cross_val_score returned all NaN.
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import cross_val_score
+
+    from skmtl.model_selection import LeaveTasksOut
+
+    rng = np.random.RandomState(3)
+    tasks = np.repeat(np.arange(8), 15)
+    X = np.column_stack([rng.randn(len(tasks), 2), tasks])
+    y = X[:, 0] - X[:, 1] + 0.3 * rng.randn(len(tasks))
+    cv = LeaveTasksOut(n_splits=4, task_column=-1)
+    for model in (
+        PooledTasks(RidgeCV(), task_column=-1),
+        PooledTasks(RidgeCV(), task_column=-1, task_features="onehot", unseen_task="population"),
+    ):
+        scores = cross_val_score(model, X, y, cv=cv, error_score="raise")
+        assert np.all(np.isfinite(scores)) and np.all(scores > 0.5)
+    # score is the mean over the held-out tasks of their own R^2.
+    train, test = next(cv.split(X))
+    model = PooledTasks(RidgeCV(), task_column=-1).fit(X[train], y[train])
+    pred = model.predict(X[test])
+    per_task = [r2_score(y[test][X[test, -1] == t], pred[X[test, -1] == t]) for t in np.unique(X[test, -1])]
+    assert model.score(X[test], y[test]) == pytest.approx(np.mean(per_task))

@@ -22,7 +22,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import MultiTaskMixin
+from ..base import UNSEEN_TASK_CONSTRAINT, MultiTaskMixin, check_population_classes
 from ..model_selection._split import check_task_cv
 from ._solvers import (
     DenseGram,
@@ -48,6 +48,9 @@ from ._task_kernels import (
 __all__ = ["MultiTaskKernelRidge", "MultiTaskKernelRidgeClassifier", "MultiTaskKernelRidgeCV"]
 
 TASK_KERNELS = {"independent", "pooled", "mean_regularized", "graph", "clustered", "learned"}
+# Task kernels with a part shared by every task, which a task never seen in
+# fit takes: K_task[s, t] = shared for a new task s and every fitted t.
+POPULATION_TASK_KERNELS = ("mean_regularized", "pooled")
 # Above this many observed labels, solver="auto" prefers conjugate gradients
 # to the O(N^3) dense factorization when the eigen solver does not apply.
 DENSE_MAX_LABELS = 1000
@@ -129,6 +132,7 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
         "random_state": ["random_state"],
         "max_task_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "task_tol": [Interval(numbers.Real, 0, None, closed="neither")],
+        "unseen_task": UNSEEN_TASK_CONSTRAINT,
     }
 
     # ---------------------------------------------------------------- kernels
@@ -212,6 +216,16 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
                 f"task_clusters must hold one label per task ({n_tasks}); got shape {labels.shape}."
             )
         return _clustered_group_kernel(labels, self.task_mixing)
+
+    def _check_unseen_task(self):
+        """``unseen_task="population"`` needs a task kernel with a shared part."""
+        named = isinstance(self.task_kernel, str)
+        if self.unseen_task == "population" and not (named and self.task_kernel in POPULATION_TASK_KERNELS):
+            raise ValueError(
+                "unseen_task='population' needs a task kernel with a part shared by every "
+                "task, which a task never seen in fit takes: task_kernel='mean_regularized' "
+                f"or 'pooled'; got task_kernel={repr(self.task_kernel) if named else 'an explicit matrix'}."
+            )
 
     def _task_weight_vector(self, n_per_task):
         """Task weights ``w_t`` (None when all are 1)."""
@@ -308,7 +322,8 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
             # f(x, .) = phi(x)' coef: coef = E(a) Kt on the training rows
             # (exact kernel) or Z' E(a) Kt (Nystroem), never an n x J grid
             # for Nystroem.
-            coef = K_cols.matmat(cache.gram.primal(self._dual_grid(dual, problem)).T).T
+            primal = cache.gram.primal(self._dual_grid(dual, problem))
+            coef = K_cols.matmat(primal.T).T
             if not learned:
                 break
             # Task weights in feature space: W = Phi' E(a) Kt, so W'W = coef' Kx coef.
@@ -345,6 +360,10 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
         self.n_iter_ = n_iter_total
         self._dual = dual
         self._coef = coef
+        if self.unseen_task == "population":
+            # A new task s has K_task[s, t] = shared for every fitted column
+            # t, so f(x, s) = shared * sum_t phi(x)' primal_t.
+            self._population_coef = K_cols.shared * primal.sum(axis=1)
         return self
 
     @property
@@ -396,6 +415,25 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
         """Rows in the space of ``_coef``: kernel values against the training rows, or Nystroem features."""
         K = self._kernel(features, self.components_ if self.n_components else self.X_fit_)
         return K if self.n_components is None else K @ self.normalization_.T
+
+    def _validate_rows(self, X):
+        """``(features, codes)`` as ``_validate_predict``; code -1 marks a task never seen in fit."""
+        return self._validate_predict(X, allow_unseen=self.unseen_task == "population")
+
+    def _row_columns(self, codes, first_columns):
+        """``(coef, columns)``: ``coef[columns[i]]`` are the coefficients of row i's task's first column.
+
+        ``first_columns[t]`` is task ``t``'s first score column. A row of a
+        task never seen in fit (code -1) gets the population's column,
+        appended after the fitted ones.
+        """
+        coef = self._coef.T
+        columns = first_columns[codes]
+        unseen = codes < 0
+        if unseen.any():
+            coef = np.vstack([coef, self._population_coef])
+            columns[unseen] = len(coef) - 1
+        return coef, columns
 
     def _decision(self, X):
         """Scores of every column: (features, task codes, (n, J) scores)."""
@@ -511,6 +549,17 @@ default="mean_regularized"
     task_tol : float, default=1e-6
         The alternation stops when the task covariance changes by less
         than ``task_tol`` in relative Frobenius norm.
+    unseen_task : {"error", "population"}, default="error"
+        Long layout: what ``predict`` (and ``score``) do with a row whose
+        task was never seen in fit. "error" raises a ``ValueError`` naming
+        the task; "population" predicts the part shared by every task: a
+        new task ``s`` has ``K_task[s, t] = 1 - task_mixing`` with every
+        fitted task ``t`` (the common part of the mean-regularized kernel;
+        1 for "pooled"), so ``f(x, s) = (1 - task_mixing) * sum_(j, t) a_jt
+        k(x, x_j)``, e.g. for :class:`~skmtl.model_selection.LeaveTasksOut`.
+        Only with ``task_kernel="mean_regularized"`` or ``"pooled"`` (a
+        ``ValueError`` at fit otherwise); a classifier predicts an unseen
+        task only when every task has the same two classes.
 
     Attributes
     ----------
@@ -620,6 +669,7 @@ default="mean_regularized"
         random_state=None,
         max_task_iter=100,
         task_tol=1e-6,
+        unseen_task="error",
     ):
         self.alpha = alpha
         self.kernel = kernel
@@ -640,6 +690,7 @@ default="mean_regularized"
         self.random_state = random_state
         self.max_task_iter = max_task_iter
         self.task_tol = task_tol
+        self.unseen_task = unseen_task
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -656,6 +707,7 @@ default="mean_regularized"
         -------
         self : object
         """
+        self._check_unseen_task()
         data = self._validate_fit(X, y, sample_weight)
         self._dtype = data.X.dtype
         problem = self._regression_problem(data)
@@ -681,13 +733,14 @@ default="mean_regularized"
         -------
         y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
         """
-        features, codes = self._validate_predict(X)
+        features, codes = self._validate_rows(X)
         if codes is None:
             scores = self._representation(features) @ self._coef
             return self._format_output(scores.astype(self._dtype, copy=False), None)
         # Long layout: each row's own task only, never the (n, T) scores of
         # every task (16 GB for 200,000 rows of 10,000 tasks).
-        pred = np.einsum("ip,ip->i", self._representation(features), self._coef.T[codes])
+        coef, columns = self._row_columns(codes, np.arange(self.n_tasks_))
+        pred = np.einsum("ip,ip->i", self._representation(features), coef[columns])
         return pred.astype(self._dtype, copy=False)
 
 
@@ -771,6 +824,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         random_state=None,
         max_task_iter=100,
         task_tol=1e-6,
+        unseen_task="error",
     ):
         super().__init__(
             kernel=kernel, gamma=gamma, degree=degree, coef0=coef0, kernel_params=kernel_params,
@@ -778,6 +832,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
             task_clusters=task_clusters, task_weights=task_weights, task_column=task_column,
             solver=solver, tol=tol, max_iter=max_iter, n_components=n_components,
             random_state=random_state, max_task_iter=max_task_iter, task_tol=task_tol,
+            unseen_task=unseen_task,
         )
         del self.alpha
         self.alphas = alphas
@@ -804,6 +859,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         self : object
         """
         alphas = self._check_alphas()
+        self._check_unseen_task()
         # Validated before any grid search, so that bad input (y=None, NaN,
         # a negative weight) is reported as such, not as "All the fits failed".
         data = self._validate_fit(X, y, sample_weight)
@@ -952,6 +1008,7 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
         -------
         self : object
         """
+        self._check_unseen_task()
         data = self._validate_fit(X, y, sample_weight)
         self._dtype = data.X.dtype
         classes = [np.unique(data.task_targets(t)) for t in range(data.n_tasks)]
@@ -1043,16 +1100,20 @@ class MultiTaskKernelRidgeClassifier(MultiTaskMixin, ClassifierMixin, _BaseMulti
         with ``-inf``. Only the row's own columns are computed, never the
         (n_samples, n_columns) scores of every task.
         """
-        features, codes = self._validate_predict(X)
+        features, codes = self._validate_rows(X)
         # Columns are numbered task by task, so task t owns a contiguous range.
         counts = np.bincount(self._col_task, minlength=self.n_tasks_)
-        starts = np.cumsum(counts) - counts
+        coef, first = self._row_columns(codes, np.cumsum(counts) - counts)
+        if np.any(codes < 0):
+            # The population model is the binary problem every task shares:
+            # task 0's classes are an unseen task's.
+            check_population_classes(self.task_classes_)
+            codes = np.where(codes < 0, 0, codes)
         representation = self._representation(features)
-        coef = self._coef.T  # row j: coefficients of column j
         scores = np.full((len(codes), max(2, counts.max())), -np.inf)
         for k in range(counts.max()):  # a task's k-th column, for all tasks at once
             rows = np.flatnonzero(counts[codes] > k)
-            cols = starts[codes[rows]] + k
+            cols = first[rows] + k
             scores[rows, k] = np.einsum("ip,ip->i", representation[rows], coef[cols])
         binary = (counts == 1)[codes]
         scores[binary, 1] = scores[binary, 0]

@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._data import TaskData
-from ..base import MultiTaskMixin
+from ..base import MultiTaskMixin, check_population_classes
 from ._losses import LogisticLoss, SquaredLoss
 from ._penalties import scale_rows
 from ._solvers import solve
@@ -182,26 +182,52 @@ class _LinearMultiTaskModel(BaseEstimator):
         return self._make_penalty(1.0)
 
     # ------------------------------------------------------------ predict
+    def _population_model(self):
+        """``(coef, intercept)`` of a task never seen in fit (hook).
+
+        Shapes (n_columns, n_features) and (n_columns,), the columns of one
+        task (1 for a regressor or a binary classifier). A model opts in to
+        ``unseen_task="population"`` by having that parameter and this
+        method; it is called only when a row's task is unseen.
+        """
+        raise NotImplementedError
+
     def _linear_scores(self, X):
         """Raw scores: ``(n, n_columns)`` when wide, else ``(padded, codes)``.
 
         Wide layout: ``X @ coef_.T + intercept_``. Long layout: each row's
         scores on its own task's columns only, padded with NaN to the
-        largest number of columns of a task (1 for regressors).
+        largest number of columns of a task (1 for regressors). With
+        ``unseen_task="population"`` a row of a task never seen in fit has
+        code -1 and is scored by :meth:`_population_model`.
         """
-        features, codes = self._validate_predict(X)
+        features, codes = self._validate_predict(
+            X, allow_unseen=getattr(self, "unseen_task", "error") == "population"
+        )
         if codes is None:
             scores = features @ self.coef_.T
             return np.asarray(scores) + self.intercept_, None
+        coef, intercept = self.coef_, self.intercept_
         indptr = getattr(self, "coef_indptr_", None)
+        model = codes
+        unseen = codes < 0
+        if unseen.any():
+            # The population model is scored as one more task after the
+            # fitted ones.
+            population_coef, population_intercept = self._population_model()
+            coef = np.vstack([coef, population_coef])
+            intercept = np.concatenate([intercept, population_intercept])
+            if indptr is not None:
+                indptr = np.append(indptr, indptr[-1] + len(population_intercept))
+            model = np.where(unseen, self.n_tasks_, codes)
         if indptr is None:
-            return (_rowwise_dot(features, self.coef_, codes) + self.intercept_[codes])[:, None], codes
+            return (_rowwise_dot(features, coef, model) + intercept[model])[:, None], codes
         n_columns = np.diff(indptr)
         padded = np.full((features.shape[0], int(n_columns.max())), np.nan)
         for k in range(padded.shape[1]):
-            rows = np.flatnonzero(n_columns[codes] > k)
-            columns = indptr[codes[rows]] + k
-            padded[rows, k] = _rowwise_dot(features[rows], self.coef_, columns) + self.intercept_[columns]
+            rows = np.flatnonzero(n_columns[model] > k)
+            columns = indptr[model[rows]] + k
+            padded[rows, k] = _rowwise_dot(features[rows], coef, columns) + intercept[columns]
         return padded, codes
 
 
@@ -380,6 +406,18 @@ class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTa
             Fitted estimator.
         """
         return self._fit(X, y, sample_weight)
+
+    def _linear_scores(self, X):
+        """As the regressors'; a row of an unseen task takes the classes of task 0.
+
+        The population model is binary over the classes every task shares
+        (checked), so the per-task class tables of task 0 apply to it.
+        """
+        scores, codes = super()._linear_scores(X)
+        if codes is not None and np.any(codes < 0):
+            check_population_classes(self._per_task_classes)
+            codes = np.where(codes < 0, 0, codes)
+        return scores, codes
 
     def _task_probas(self, X):
         """Wide: list of per-task probability arrays; long: ``(proba, codes)``."""

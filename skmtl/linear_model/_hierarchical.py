@@ -48,8 +48,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._data import split_task_column, task_column_position
-from ..base import MultiTaskMixin
+from .._data import task_column_position
+from ..base import UNSEEN_TASK_CONSTRAINT, MultiTaskMixin
 from ._base import _LinearMultiTaskClassifier
 
 __all__ = ["HierarchicalRegressor", "HierarchicalClassifier"]
@@ -846,16 +846,6 @@ def _fit_logistic_mixed_model(design, *, covariance_type, max_iter, tol):
 
 
 # --------------------------------------------------------------------- the estimator
-def _codes_or_unseen(labels, tasks):
-    """Position of each label in the sorted ``tasks``, -1 for a label not among them."""
-    try:
-        codes = np.minimum(np.searchsorted(tasks, labels), len(tasks) - 1)
-    except TypeError:  # labels of another type than the fitted tasks: all unseen
-        return np.full(len(labels), -1)
-    return np.where(tasks[codes] == labels, codes, -1)
-
-
-
 def _with_ones(X):
     """``[1, X]`` in float64: the intercept column, then the features."""
     return np.column_stack([np.ones(X.shape[0]), np.asarray(X, dtype=np.float64)])
@@ -871,7 +861,7 @@ class _HierarchicalMixin:
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
         "fit_intercept": ["boolean"],
-        "unseen_task": [StrOptions({"error", "population"})],
+        "unseen_task": UNSEEN_TASK_CONSTRAINT,
         "task_column": [numbers.Integral, str, None],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -984,15 +974,6 @@ class _HierarchicalMixin:
             f"Random feature {feature!r} is not a feature name or a position in [0, {n_features}) "
             "(the task column excluded)."
         )
-
-    def _rows_and_tasks(self, X):
-        """Features and each row's task code (-1 = unseen, population model); codes None when wide."""
-        if self.unseen_task == "error" or self.task_column is None:
-            return self._validate_predict(X)
-        features, _ = self._validate_predict(X, known_tasks=False)
-        _, labels = split_task_column(X, self.task_column)
-        return features, _codes_or_unseen(labels, self.tasks_)
-
 
 
 class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -1302,7 +1283,7 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
         y_std : ndarray of the same shape
             Only with ``return_std=True``.
         """
-        features, codes = self._rows_and_tasks(X)
+        features, codes = self._validate_predict(X, allow_unseen=self.unseen_task == "population")
         A = _with_ones(features)
         Z = A[:, np.concatenate([[0], 1 + self.random_features_])]
         noise = np.broadcast_to(self.noise_variance_, (self.n_tasks_,))
@@ -1466,6 +1447,11 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
     # row counts once.
     task_weights = None
 
+    # A task whose rows hold one class is normal here (a rare event not
+    # observed in it): its random intercept is pulled towards that class,
+    # no further than the other tasks allow.
+    _allow_single_class = True
+
     def __init__(
         self,
         random_features="all",
@@ -1494,8 +1480,10 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
         X : {array-like, DataFrame} of shape (n_samples, n_columns)
             Features; in the long layout also the task column.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Class labels, two classes per task. Wide layout: one column per
-            task, NaN/None for a missing label. Long layout: 1-D.
+            Class labels, two classes per task; a task may hold a single
+            class (a rare event never observed in it) when all tasks
+            together have two. Wide layout: one column per task, NaN/None
+            for a missing label. Long layout: 1-D.
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows.
 
@@ -1530,6 +1518,40 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
         self.n_iter_ = int(n_iter)
         return self
 
+    def _encode_targets(self, data):
+        """The penalized classifiers' encoding, one-class tasks put on the classes of all tasks.
+
+        The shared encoding gives a task's only class the target +1; here
+        such a task is binary over the two classes of all the data, so that
+        +1 is the second class in every task.
+        """
+        encoded, task_weights = super()._encode_targets(data)
+        one_class = [t for t, c in enumerate(self._per_task_classes) if len(c) == 1]
+        if not one_class:
+            return encoded, task_weights
+        classes = np.unique(np.concatenate(self._per_task_classes))
+        if len(classes) != 2:
+            raise ValueError(
+                f"Task(s) {[_item(self.tasks_[t]) for t in one_class[:10]]} hold a single class; "
+                f"{type(self).__name__} accepts that only when all tasks together have two "
+                f"classes (they have {len(classes)})."
+            )
+        # Two classes in all: every task is binary (one column each, column t
+        # is task t) over these very classes.
+        for t in one_class:
+            if self._per_task_classes[t][0] == classes[0]:
+                rows = encoded.task_rows(t)
+                if encoded.layout == "wide":
+                    encoded.y[rows, t] = -1.0
+                else:
+                    encoded.y[rows] = -1.0
+        self._per_task_classes = [classes] * data.n_tasks
+        if self.task_column is None:
+            self.classes_ = list(self._per_task_classes)
+        else:
+            self._class_position = np.tile(np.arange(2), (data.n_tasks, 1))
+        return encoded, task_weights
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
@@ -1538,19 +1560,6 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
     def _more_tags(self):  # scikit-learn 1.5
         return {**super()._more_tags(), "binary_only": True}
 
-    def _linear_scores(self, X):
-        """Scores as the penalized classifiers', unseen tasks scored by the population model."""
-        features, codes = self._rows_and_tasks(X)
-        if codes is None:
-            return features @ self.coef_.T + self.intercept_, None
-        scores = features @ self.fixed_coef_ + self.fixed_intercept_
-        seen = codes >= 0
-        scores[seen] = np.einsum("ij,ij->i", features[seen], self.coef_[codes[seen]]) + self.intercept_[codes[seen]]
-        if not seen.all():
-            if any(not np.array_equal(c, self._per_task_classes[0]) for c in self._per_task_classes):
-                raise ValueError(
-                    "unseen_task='population' needs every task to have the same two classes; "
-                    "the classes of an unseen task are unknown."
-                )
-            codes = np.where(seen, codes, 0)  # every task has the same classes
-        return scores[:, None], codes
+    def _population_model(self):
+        # The typical task, u = 0 (lme4's allow.new.levels).
+        return self.fixed_coef_[None, :], np.array([self.fixed_intercept_])

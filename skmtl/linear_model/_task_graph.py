@@ -39,6 +39,7 @@ from scipy.sparse.linalg import splu
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import UNSEEN_TASK_CONSTRAINT
 from ._base import (
     _CLASSIFIER_ATTRIBUTES,
     _COMMON_ATTRIBUTES,
@@ -418,6 +419,7 @@ class _MeanRegularizedMixin(_TaskQuadraticMixin):
     _parameter_constraints = {
         **_BASE_CONSTRAINTS,
         "mixing": [Interval(numbers.Real, 0, 1, closed="both")],
+        "unseen_task": UNSEEN_TASK_CONSTRAINT,
     }
 
     def _set_task_matrix(self, n_columns):
@@ -426,6 +428,11 @@ class _MeanRegularizedMixin(_TaskQuadraticMixin):
 
     def _make_penalty(self, alpha):
         return MeanQuadratic(alpha, self.mixing, self._n_penalty_columns)
+
+    def _population_model(self):
+        # The mean over tasks is what the penalty pulls every task towards:
+        # a task without data of its own sits there.
+        return self.coef_.mean(axis=0, keepdims=True), self.intercept_.mean(keepdims=True)
 
 
 _MEAN_OBJECTIVE = """\
@@ -511,6 +518,7 @@ class MeanRegularizedRegressor(_MeanRegularizedMixin, _LinearMultiTaskRegressor)
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        unseen_task="error",
     ):
         self.alpha = alpha
         self.mixing = mixing
@@ -520,6 +528,7 @@ class MeanRegularizedRegressor(_MeanRegularizedMixin, _LinearMultiTaskRegressor)
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.unseen_task = unseen_task
 
 
 _MIXING_PARAMETERS = """\
@@ -530,7 +539,15 @@ _MIXING_PARAMETERS = """\
         Share of the penalty that pulls each task towards the tasks' mean
         (``sum_t ||b_t - b_mean||^2``); the rest is a ridge on each task.
 
-{common}"""
+{common}
+
+    unseen_task : {{"error", "population"}}, default="error"
+        Long layout: what ``predict`` (and ``score``) do with a row whose
+        task was never seen in fit. "error" raises a ``ValueError`` naming
+        the task; "population" predicts with the population model, the
+        mean over tasks of ``coef_`` and ``intercept_`` (the point the
+        penalty pulls every task towards), e.g. for
+        :class:`~skmtl.model_selection.LeaveTasksOut`.{classifier_note}"""
 
 MeanRegularizedRegressor.__doc__ = f"""Multi-task linear regression regularized towards the tasks' mean.
 
@@ -545,7 +562,7 @@ MeanRegularizedRegressor.__doc__ = f"""Multi-task linear regression regularized 
 
     Parameters
     ----------
-{_MIXING_PARAMETERS.format(alpha="1.0", common=_COMMON)}
+{_MIXING_PARAMETERS.format(alpha="1.0", common=_COMMON, classifier_note="")}
 
     Attributes
     ----------
@@ -587,6 +604,7 @@ class MeanRegularizedClassifier(_MeanRegularizedMixin, _LinearMultiTaskClassifie
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        unseen_task="error",
     ):
         self.alpha = alpha
         self.mixing = mixing
@@ -596,7 +614,12 @@ class MeanRegularizedClassifier(_MeanRegularizedMixin, _LinearMultiTaskClassifie
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.unseen_task = unseen_task
 
+
+_POPULATION_CLASSES = """ The
+        classes of an unseen task are unknown: "population" predicts one
+        only when every task has the same two classes."""
 
 MeanRegularizedClassifier.__doc__ = f"""Multi-task logistic regression regularized towards the tasks' mean.
 
@@ -612,7 +635,7 @@ MeanRegularizedClassifier.__doc__ = f"""Multi-task logistic regression regulariz
 
     Parameters
     ----------
-{_MIXING_PARAMETERS.format(alpha="0.01", common=_COMMON)}
+{_MIXING_PARAMETERS.format(alpha="0.01", common=_COMMON, classifier_note=_POPULATION_CLASSES)}
 
     Attributes
     ----------

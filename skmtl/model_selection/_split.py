@@ -421,10 +421,19 @@ class LeaveTasksOut(_TaskCrossValidator):
     """K-fold over tasks: each test fold holds out whole tasks.
 
     Measures how a model does on tasks it has never seen (``GroupKFold``
-    with the tasks as groups). The model must handle unknown tasks at
-    predict time, e.g. an estimator with ``unknown_task="shared"`` or
-    ``PooledTasks``; a long-layout estimator that only knows its training
-    tasks raises on the first unseen task.
+    with the tasks as groups). The model must predict unseen tasks: the
+    estimators with a population part do with ``unseen_task="population"``
+    (:class:`~skmtl.linear_model.HierarchicalRegressor` and
+    :class:`~skmtl.linear_model.HierarchicalClassifier`: the fixed part;
+    :class:`~skmtl.linear_model.MeanRegularizedRegressor` and
+    :class:`~skmtl.linear_model.MeanRegularizedClassifier`: the mean
+    task; :class:`~skmtl.multitask.PooledTasks` with
+    ``task_features="onehot"``: no task offset;
+    :class:`~skmtl.kernel_ridge.MultiTaskKernelRidge` with the
+    "mean_regularized" or "pooled" task kernel: the shared part), and
+    ``PooledTasks`` without task features ignores the task. Other
+    long-layout estimators raise on the first unseen task. ``score`` scores
+    each held-out task on its own rows.
 
     Without shuffling, tasks are assigned largest first to the fold with the
     fewest rows so far (as scikit-learn's ``GroupKFold``), which balances the

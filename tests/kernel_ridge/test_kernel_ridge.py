@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
@@ -548,3 +549,55 @@ def test_linear_mean_regularized_equals_mean_regularized_regressor():
         alpha / lam, mixing=T * c, fit_intercept=False, task_weights=np.full(T, float(n)), tol=1e-12, max_iter=100000
     )
     np.testing.assert_allclose(kernel.fit(X, Y).predict(X), linear.fit(X, Y).predict(X), rtol=1e-8, atol=1e-10)
+
+
+# ----------------------------------------------------------- unseen tasks
+@pytest.mark.parametrize("n_components", [None, 20])
+def test_unseen_task_population_is_the_shared_part(n_components):
+    X, Y = _wide(missing=0.2)
+    Xl, yl = _to_long(X, Y)
+    X_new = np.column_stack([X[:4], [0, 9, 2, -1]])
+    with pytest.raises(ValueError, match=r"Unknown task label\(s\) -1, 9"):
+        MultiTaskKernelRidge(task_column=-1).fit(Xl, yl).predict(X_new)
+    params = dict(alpha=0.3, task_column=-1, n_components=n_components, random_state=0, unseen_task="population")
+    model = MultiTaskKernelRidge(task_mixing=0.3, **params).fit(Xl, yl)
+    pred = model.predict(X_new)
+    np.testing.assert_allclose(pred[[0, 2]], model.predict(X_new[[0, 2]]))
+    # A new task s has K_task[s, t] = 1 - task_mixing with every fitted task t:
+    # f(x, s) = 0.7 * sum_j a_j k(x, x_j) over all training pairs.
+    if n_components is None:
+        K = rbf_kernel(X_new[:, :-1], Xl[:, :-1])
+    else:
+        nystroem = Nystroem(n_components=n_components, random_state=0).fit(Xl[:, :-1])
+        K = nystroem.transform(X_new[:, :-1]) @ nystroem.transform(Xl[:, :-1]).T
+    np.testing.assert_allclose(pred[[1, 3]], 0.7 * (K @ model.dual_coef_)[[1, 3]], rtol=1e-6)
+    # Pooled: every task is the same function, the new one included.
+    pooled = MultiTaskKernelRidge(task_kernel="pooled", **params).fit(Xl, yl)
+    np.testing.assert_allclose(pooled.predict(X_new), pooled.predict(np.column_stack([X[:4], np.zeros(4)])), rtol=1e-6)
+
+
+def test_unseen_task_population_classifier_and_cv():
+    X, Y = _wide(n=40)
+    Xl, yl = _to_long(X, (Y > np.median(Y)).astype(int))
+    X_new = np.column_stack([X[:5], np.full(5, 8)])
+    clf = MultiTaskKernelRidgeClassifier(alpha=0.5, task_column=-1, unseen_task="population").fit(Xl, yl)
+    # Every task binary: one score column each, shared part 1 - task_mixing = 0.5.
+    score = 0.5 * rbf_kernel(X[:5], Xl[:, :-1]) @ clf.dual_coef_.toarray().sum(axis=1)
+    np.testing.assert_allclose(clf.decision_function(X_new), score, rtol=1e-6)
+    assert_array_equal(clf.predict(X_new), (score > 0).astype(int))
+    # The CV refit keeps the population part.
+    cv = MultiTaskKernelRidgeCV(alphas=[0.1, 1.0], task_column=-1, unseen_task="population").fit(*_to_long(X, Y))
+    refit = MultiTaskKernelRidge(alpha=cv.alpha_, task_column=-1, unseen_task="population").fit(*_to_long(X, Y))
+    np.testing.assert_allclose(cv.predict(X_new), refit.predict(X_new), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [MultiTaskKernelRidge, MultiTaskKernelRidgeClassifier, MultiTaskKernelRidgeCV],
+)
+@pytest.mark.parametrize("task_kernel, shown", [("independent", "'independent'"), ("learned", "'learned'"), (np.eye(3), "an explicit matrix")])
+def test_unseen_task_population_needs_a_shared_part(estimator, task_kernel, shown):
+    X, Y = _wide()
+    Xl, yl = _to_long(X, (Y > 0).astype(int))
+    with pytest.raises(ValueError, match=f"unseen_task='population' needs a task kernel with a part shared.*got task_kernel={shown}"):
+        estimator(task_kernel=task_kernel, task_column=-1, unseen_task="population").fit(Xl, yl)

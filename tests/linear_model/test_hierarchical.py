@@ -12,11 +12,12 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmtl.linear_model import HierarchicalClassifier, HierarchicalRegressor
+from skmtl.linear_model import HierarchicalClassifier, HierarchicalRegressor, MeanRegularizedClassifier
 from skmtl.linear_model._hierarchical import (
     _EM,
     _LogisticDesign,
@@ -427,8 +428,8 @@ def test_pickle_clone_pipeline_gridsearch():
 def _binary_tasks(T, n_t, Sigma, seed=0, beta=(0.3, 1.0)):
     """Long-layout binary tasks from the logistic mixed model (random intercept and slope).
 
-    Tasks left with one class are dropped: the package's validation asks for
-    two classes per task.
+    Tasks left with one class are dropped, so that every task informs the
+    slope's variance (one-class tasks are tested on their own).
     """
     rng = np.random.RandomState(seed)
     tasks = np.repeat(np.arange(T), n_t)
@@ -523,3 +524,54 @@ def test_classifier_unseen_task_and_errors():
         HierarchicalClassifier(task_column=-1).fit(Xl, y3)
     assert pickle.loads(pickle.dumps(model)).predict(Xl).tolist() == model.predict(Xl).tolist()
     assert clone(model).get_params() == model.get_params()
+
+
+def test_score_on_unseen_tasks():
+    # score scores what predict predicts: rows of unseen tasks by the population model.
+    Xl, y = _grouped(T=10, n_t=20, seed=11)
+    X_new, y_new = _grouped(T=3, n_t=20, seed=12)
+    X_new[:, -1] += 100
+    model = HierarchicalRegressor(unseen_task="population", task_column=-1).fit(Xl, y)
+    pred = X_new[:, :-1] @ model.fixed_coef_ + model.fixed_intercept_
+    expected = np.mean([r2_score(y_new[X_new[:, -1] == t], pred[X_new[:, -1] == t]) for t in (100, 101, 102)])
+    assert model.score(X_new, y_new) == pytest.approx(expected)
+    Xb, yb = _binary_tasks(12, 60, np.diag([1.0, 0.3]), seed=3)
+    clf = HierarchicalClassifier(unseen_task="population", task_column=-1).fit(Xb, yb)
+    X_unseen = np.column_stack([Xb[:, 0], Xb[:, 1] + 50])
+    assert clf.score(X_unseen, yb) == pytest.approx(
+        np.mean([np.mean(clf.predict(X_unseen)[Xb[:, 1] == t] == yb[Xb[:, 1] == t]) for t in np.unique(Xb[:, 1])])
+    )
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_classifier_fits_tasks_with_a_single_class(layout):
+    # Rare events: several tasks never see one; their random intercept handles it.
+    rng = np.random.RandomState(5)
+    T, n_t = 40, 40
+    tasks = np.repeat(np.arange(T), n_t)
+    x = rng.randn(T * n_t)
+    eta = -4.0 + x + 0.7 * rng.randn(T)[tasks]
+    y = (rng.rand(T * n_t) < 1 / (1 + np.exp(-eta))).astype(int)
+    y[tasks == 0] = 0  # force one task of each kind
+    y[tasks == 1] = 1
+    zeros = [t for t in range(T) if not y[tasks == t].any()]
+    assert len(zeros) > 1
+    with pytest.raises(ValueError, match="has only one class"):
+        MeanRegularizedClassifier(task_column=-1).fit(np.column_stack([x, tasks]), y)
+    if layout == "long":
+        model = HierarchicalClassifier([], task_column=-1).fit(np.column_stack([x, tasks]), y)
+        assert model.classes_.tolist() == [0, 1]
+        proba = model.predict_proba(np.column_stack([np.zeros(T), np.arange(T)]))
+    else:
+        X, Y = x.reshape(T, n_t).T, y.reshape(T, n_t).T.astype(float)
+        model = HierarchicalClassifier([]).fit(X[:, :1], Y)  # every task on the first task's inputs
+        assert all(c.tolist() == [0, 1] for c in model.classes_)
+        proba = np.array([p[0] for p in model.predict_proba(np.zeros((1, 1)))])
+    assert proba.shape == (T, 2)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    population = 1 / (1 + np.exp(-model.fixed_intercept_))
+    # A task without events is pulled below the typical task, not to 0; the
+    # all-events task above it, not to 1.
+    assert np.all((proba[zeros, 1] > 1e-3) & (proba[zeros, 1] < population))
+    assert population < proba[1, 1] < 1 - 1e-3
+    assert model.covariance_[0, 0] > 0.1

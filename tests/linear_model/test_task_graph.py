@@ -733,3 +733,43 @@ def test_sparse_task_graph_is_the_dense_model_without_dense_matrices(ridge):
     finally:
         tracemalloc.stop()
     assert peak < 8 * n_tasks**2 / 2
+
+
+def _long(X, Y):
+    """Every (row, task) label of a wide problem as a long-layout row, task id last."""
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    return np.column_stack([X[rows], tasks]), Y[rows, tasks]
+
+
+def test_mean_regularized_unseen_task_population():
+    X, Y = _data()
+    Xl, yl = _long(X, Y)
+    X_new = np.column_stack([X[:3], [1, 99, -5]])
+    with pytest.raises(ValueError, match=r"Unknown task label\(s\) -5, 99 not seen during fit"):
+        MeanRegularizedRegressor(task_column=-1).fit(Xl, yl).predict(X_new)
+    model = MeanRegularizedRegressor(alpha=0.5, task_column=-1, unseen_task="population").fit(Xl, yl)
+    pred = model.predict(X_new)
+    # The point the mean penalty pulls every task towards.
+    population = X[1:3] @ model.coef_.mean(axis=0) + model.intercept_.mean()
+    assert_allclose(pred[1:], population)
+    assert_allclose(pred[0], X[0] @ model.coef_[1] + model.intercept_[1])
+    # score scores what predict predicts: unseen tasks included.
+    assert np.isfinite(model.score(np.column_stack([X, np.full(len(X), 7)]), Y[:, 0]))
+
+
+def test_mean_regularized_classifier_unseen_task_population():
+    X, Y = _data()
+    Xl, yl = _long(X, (Y > np.median(Y, axis=0)).astype(float))
+    model = MeanRegularizedClassifier(alpha=0.01, task_column=-1, unseen_task="population").fit(Xl, yl)
+    X_new = np.column_stack([X[:5], np.full(5, 42)])
+    score = X[:5] @ model.coef_.mean(axis=0) + model.intercept_.mean()
+    assert_allclose(model.decision_function(X_new), score)
+    assert_allclose(model.predict_proba(X_new)[:, 1], 1 / (1 + np.exp(-score)))
+    assert_allclose(model.predict(X_new), (score > 0).astype(float))
+    # Tasks with other classes: the classes of a new task are unknown.
+    yl3 = np.where(Xl[:, -1] == 0, yl + 2, yl)
+    model = MeanRegularizedClassifier(task_column=-1, unseen_task="population").fit(Xl, yl3)
+    with pytest.raises(ValueError, match="needs every task to have the same two classes"):
+        model.predict(X_new)
+    with pytest.raises(ValueError, match="'unseen_task' parameter of MeanRegularizedClassifier"):
+        MeanRegularizedClassifier(task_column=-1, unseen_task="mean").fit(Xl, yl)

@@ -343,3 +343,27 @@ def test_leave_tasks_out_errors():
         LeaveTasksOut(None)
     with pytest.raises(ValueError, match="Task labels could not be sorted"):
         next(LeaveTasksOut(2).split(np.zeros((4, 1)), groups=np.array(["a", 1, "b", 2], dtype=object)))
+
+
+def test_leave_tasks_out_with_population_models():
+    # LeaveTasksOut's docstring names unseen_task="population": the models
+    # that have it give finite scores on held-out tasks.
+    from sklearn.model_selection import cross_val_score
+
+    from skmtl.linear_model import HierarchicalRegressor, MeanRegularizedRegressor
+
+    rng = np.random.RandomState(0)
+    tasks = np.repeat(np.arange(12), 20)
+    X = np.column_stack([rng.randn(len(tasks), 2), tasks])
+    y = X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.randn(12)[tasks] + 0.3 * rng.randn(len(tasks))
+    cv = LeaveTasksOut(n_splits=4, task_column=-1)
+    assert "unknown_task" not in LeaveTasksOut.__doc__
+    assert 'unseen_task="population"' in LeaveTasksOut.__doc__
+    for model in (
+        MeanRegularizedRegressor(alpha=0.1, task_column=-1, unseen_task="population"),
+        HierarchicalRegressor(task_column=-1, unseen_task="population"),
+    ):
+        scores = cross_val_score(model, X, y, cv=cv, error_score="raise")
+        assert scores.shape == (4,) and np.all(np.isfinite(scores)) and np.all(scores > 0.3)
+        with pytest.raises(ValueError, match=r"Unknown task label\(s\)"):
+            cross_val_score(model.set_params(unseen_task="error"), X, y, cv=cv, error_score="raise")
