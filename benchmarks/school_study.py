@@ -156,6 +156,11 @@ def _specs(quick=False):
             _baseline("pooled+onehot"), "PooledTasks(RidgeCV, task_features='onehot')",
             baseline=True, prepared=False,
         ),
+        "hierarchical": Spec(
+            _baseline("hierarchical"),
+            "HierarchicalRegressor() (random intercept and slopes, diagonal covariance, REML): nothing tuned",
+            prepared=False,
+        ),
         "mean-reg": Spec(
             _linear(MeanRegularizedRegressor, mixing=1.0),
             "MeanRegularizedRegressor(mixing=1), alpha path x intercept_scale",

@@ -189,6 +189,12 @@ _MODELS = {
             "MeanRegularized", clf, tc, alpha=np.logspace(-2, 2, 5), mixing=(0.5, 0.9, 0.99)
         ),
     ),
+    "hierarchical": (
+        "HierarchicalRegressor / Classifier: random intercept and slopes per task "
+        "(diagonal covariance), their variances learned by REML (Laplace for "
+        "classification): nothing tuned",
+        lambda tc, clf, n, seed: _scaled(tc, _hierarchical(tc, clf)),
+    ),
     "clustered": (
         "ClusteredRegressor / Classifier: convex clustered MTL with 3 task clusters, "
         "alpha and beta by 3-fold grid search",
@@ -243,15 +249,22 @@ def _tuned(family, classification, task_column, **grid):
     return GridSearchCV(_scaled(task_column, model), grid, cv=cv, scoring=scoring)
 
 
+def _hierarchical(task_column, classification):
+    from . import linear_model
+
+    cls = linear_model.HierarchicalClassifier if classification else linear_model.HierarchicalRegressor
+    return cls(task_column=task_column)
+
+
 def _mlp(task_column, classification, seed):
     from . import neural_network
 
     cls = neural_network.MultiTaskMLPClassifier if classification else neural_network.MultiTaskMLPRegressor
     return cls(hidden_layer_sizes=(64,), alpha=1.0, early_stopping=True, task_column=task_column, random_state=seed)
 _DEFAULT_MODELS = {
-    "demo": ["independent", "pooled", "pooled+onehot", "mean-regularized", "clustered"],
-    "school": ["independent", "pooled", "pooled+onehot", "mean-regularized"],
-    "csv": ["independent", "pooled", "pooled+onehot", "mean-regularized", "kernel"],
+    "demo": ["independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical", "clustered"],
+    "school": ["independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical"],
+    "csv": ["independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical", "kernel"],
 }
 
 
@@ -731,7 +744,7 @@ def _parser():
     compare.add_argument(
         "--models",
         help=f"comma-separated models among {', '.join(_MODELS)} "
-        "(default: independent,pooled,pooled+onehot,mean-regularized; on demo also "
+        "(default: independent,pooled,pooled+onehot,mean-regularized,hierarchical; on demo also "
         "clustered, on a CSV also kernel)",
     )
     compare.add_argument(

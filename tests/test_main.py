@@ -37,7 +37,7 @@ def test_demo_prints_per_task_table_and_flags_unrelated_tasks(tmp_path):
     # The paired test finds the negative transfer on an unrelated task, never on a related one.
     hurt = np.array(comparison["models"]["pooled+onehot"]["per_task"]["hurt"])
     assert hurt[12:].any() and not hurt[:12].any()
-    assert set(models) == {"independent", "pooled", "pooled+onehot", "mean-regularized", "clustered"}
+    assert set(models) == {"independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical", "clustered"}
     assert len(report["tasks"]) == 15
     # Pooling helps the twelve similar tasks and hurts the three unrelated ones.
     onehot = np.array(models["pooled+onehot"]["per_task_r2_mean"])
@@ -275,12 +275,14 @@ def test_csv_class_labels_are_compared_with_logistic_baselines(tmp_path, capsys)
     assert "Per-task test accuracy (greater is better)" in stdout
     comparison = json.loads(out.read_text())["csv"]["comparison"]
     assert comparison["tasks"] == ["north", "south", "west"]
-    assert list(comparison["models"]) == ["independent", "pooled", "pooled+onehot", "mean-regularized"]  # no kernel
+    assert list(comparison["models"]) == [
+        "independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical"
+    ]  # no kernel
     assert comparison["models"]["pooled"]["summary"]["mean_score"] > 0.7
     main(["compare", str(path), "--target", "result", "--task-column", "site", "-q",
-          "--n-splits", "2", "--models", "mean-regularized,clustered", "--json", str(out)])
+          "--n-splits", "2", "--models", "mean-regularized,clustered,hierarchical", "--json", str(out)])
     comparison = json.loads(out.read_text())["csv"]["comparison"]
-    for name in ("mean-regularized", "clustered"):  # the logistic multi-task models
+    for name in ("mean-regularized", "clustered", "hierarchical"):  # the logistic multi-task models
         assert comparison["models"][name]["summary"]["mean_score"] > 0.7
 
 
