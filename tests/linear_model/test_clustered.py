@@ -549,11 +549,7 @@ def test_classifier_stationary_and_m_optimal():
     # out). The alternation stops on the objective change (1e-10), which
     # bounds the squared gradient: the residual is ~ sqrt(tol) relative.
     assert np.linalg.norm(grad + 2 * W @ P) <= 2e-4 * np.linalg.norm(grad)
-    # The convex problem is certified by its duality gap (objective within
-    # 1e-10 * 2 f(0) of the minimum), which leaves the intercepts' gradient
-    # of order sqrt(gap).
-    assert model.dual_gap_ <= 1e-10 * loss.gap_scale()
-    assert np.abs(grad_b).max() < 1e-8
+    assert np.abs(grad_b).max() < 1e-9
     # ... and M minimizes the penalty for W: a fixed point of the jointly convex problem.
     _, optimal = _cluster_matrix_update(W, alpha, beta, 3)
     assert _penalty_direct(W, M, alpha, beta) == pytest.approx(optimal, rel=1e-8)
