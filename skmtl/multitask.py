@@ -37,9 +37,10 @@ def _inner_has(method):
 def _accepts_sparse(estimator):
     """Whether ``estimator`` declares that it fits sparse ``X`` (its input tags).
 
-    scikit-learn 1.5 has no such tag: there the answer is always False.
+    None with scikit-learn 1.5, which has no such tag: the caller then tries
+    sparse ``X`` and falls back to dense when that fit raises.
     """
-    return get_tags is not None and get_tags(estimator).input_tags.sparse
+    return None if get_tags is None else get_tags(estimator).input_tags.sparse
 
 
 def _fit_one(estimator, X, y, sample_weight):
@@ -301,12 +302,11 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
         says. The features and indicators are then passed to ``estimator``
         as one CSR matrix (one indicator entry per row) when its tags say
         it accepts sparse input (``Ridge``, ``LogisticRegression``, trees,
-        ...), else
-        as a dense array of n_rows x (n_features + n_tasks) values:
-        dense-only estimators (``HistGradientBoostingRegressor``, a
-        ``Pipeline`` starting with ``StandardScaler()``; every estimator
-        with scikit-learn 1.5, which has no such tag) need memory
-        proportional to rows x tasks.
+        ...; with scikit-learn 1.5, which has no such tag, unless fitting on
+        it raises), else as a dense array of n_rows x
+        (n_features + n_tasks) values: dense-only estimators
+        (``HistGradientBoostingRegressor``, a ``Pipeline`` starting with
+        ``StandardScaler()``) need memory proportional to rows x tasks.
     unseen_task : {"error", "population"}, default="error"
         Long layout with ``task_features="onehot"``: what ``predict`` (and
         ``score``) do with a row whose task was never seen in fit. "error"
@@ -394,11 +394,21 @@ class PooledTasks(_BaselineMixin, BaseEstimator):
         """
         self._check_sample_weight_support(sample_weight)
         data = self._validate_fit(X, y, sample_weight)
-        self._sparse_design = _accepts_sparse(self.estimator)
+        accepts = _accepts_sparse(self.estimator)
+        self._sparse_design = accepts is not False
         rows, codes, targets = data.to_long()
         sw = None if data.sample_weight is None else data.sample_weight[rows]
-        features = self._with_task_features(data.X[rows], codes)
-        self.estimator_ = _fit_one(clone(self.estimator), features, targets, sw)
+        X_rows = data.X[rows]
+        try:
+            self.estimator_ = _fit_one(clone(self.estimator), self._with_task_features(X_rows, codes), targets, sw)
+        except (TypeError, ValueError):
+            # scikit-learn 1.5 (no sparse tag): the estimator needs dense X
+            # (TypeError from validation, ValueError from e.g. a centering
+            # StandardScaler); a dense fit that fails too says why.
+            if accepts is not None or self.task_features is None or sp.issparse(X_rows):
+                raise
+            self._sparse_design = False
+            self.estimator_ = _fit_one(clone(self.estimator), self._with_task_features(X_rows, codes), targets, sw)
         self.estimators_ = [self.estimator_] * data.n_tasks
         if hasattr(self.estimator_, "classes_"):
             self._set_classes([self.estimator_.classes_] * data.n_tasks)

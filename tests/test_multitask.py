@@ -87,12 +87,17 @@ class _RecordingRidge(Ridge):
 
 
 class _DenseOnlyRidge(Ridge):
-    """Ridge declaring that it refuses sparse input."""
+    """Ridge refusing sparse input: by its tags, and (scikit-learn 1.5, no such tag) in fit."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+    def fit(self, X, y, sample_weight=None):
+        if sp.issparse(X):
+            raise TypeError("Sparse data was passed for X, but dense data is required.")
+        return super().fit(X, y, sample_weight)
 
 
 @pytest.mark.parametrize("task_column", [None, -1])
