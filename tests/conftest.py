@@ -1,10 +1,13 @@
 """Shared fixtures: small multi-task problems in both layouts."""
 
 import os
+import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 # Tests and CI read the real data sets from the shared folder next to the
 # repository unless SKMTL_DATA already points somewhere.
@@ -15,7 +18,7 @@ os.environ.setdefault("SKMTL_DATA", str(SHARED_DATA))
 # (a checkout without the shared folder). CI must run them all: there a
 # missing file stops the session instead of turning into silent skips.
 _CI_FILES = ("school/school.mat", "school_splits/school_1_indexes.mat", "../reference/malsar_school.csv",
-             "../reference/school_prepared.mat")
+             "../reference/school_prepared.mat", "../reference/school_mixedlm.json")
 
 
 def pytest_sessionstart(session):
@@ -55,3 +58,23 @@ def long_data():
     # Shuffle so rows of a task are not contiguous, as in real data.
     perm = rng.permutation(len(tasks))
     return np.column_stack([X, tasks])[perm], y[perm]
+
+
+@pytest.fixture
+def fit_peak_memory():
+    """``fit(model, X, y)``: fit ``model`` and return the tracemalloc peak of the fit, in bytes.
+
+    ConvergenceWarnings are ignored: memory tests stop after a few iterations.
+    """
+
+    def fit(model, X, y):
+        tracemalloc.start()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X, y)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    return fit

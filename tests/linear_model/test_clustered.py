@@ -2,15 +2,13 @@
 
 import os
 import pickle
-import tracemalloc
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.io
 from scipy.optimize import minimize
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
 from skmtl._data import check_task_data
@@ -702,7 +700,7 @@ def test_sklearn_compatible(estimator, check):
 
 # ---------------------------------------------------------------- many tasks
 @pytest.mark.parametrize("method", ["convex", "kmeans"])
-def test_fit_at_many_tasks_forms_no_task_by_task_matrix(method):
+def test_fit_at_many_tasks_forms_no_task_by_task_matrix(method, fit_peak_memory):
     # Issue 19: at 10,000 tasks fit took 1.9 GB, for task_similarity_. It is
     # now formed on first access (then kept), never by fit.
     n_tasks = 2000
@@ -710,14 +708,7 @@ def test_fit_at_many_tasks_forms_no_task_by_task_matrix(method):
         n_samples=10, n_features=5, n_tasks=n_tasks, n_clusters=3, layout="long", random_state=0
     )
     model = ClusteredRegressor(3, method=method, n_init=1, max_iter=20, task_column=-1, random_state=0)
-    tracemalloc.start()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = fit_peak_memory(model, X, y)
     assert peak < 8 * n_tasks**2 / 2
     M = model.task_similarity_
     assert M.shape == (n_tasks, n_tasks)

@@ -1,15 +1,12 @@
 """Mean-, graph-regularized and task-relation (MTRL) models: prox, KKT, closed form, limits, errors."""
 
 import pickle
-import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.base import is_classifier
-from sklearn.exceptions import ConvergenceWarning
 
 from skmtl._data import check_task_data
 from skmtl.datasets import make_clustered_multitask
@@ -656,7 +653,7 @@ def test_task_relation_classifier():
     "estimator",
     [TaskRelationRegressor, TaskRelationClassifier, GraphRegularizedRegressor, GraphRegularizedClassifier],
 )
-def test_fit_at_many_tasks_forms_no_task_by_task_matrix(estimator):
+def test_fit_at_many_tasks_forms_no_task_by_task_matrix(estimator, fit_peak_memory):
     # Issue 19: at 10,000 tasks TaskRelation took 2.6 GB (task_covariance_ and
     # task_correlation_) and the default complete graph ran out of memory
     # (its Laplacian's eigendecomposition). Those matrices are now formed on
@@ -667,14 +664,7 @@ def test_fit_at_many_tasks_forms_no_task_by_task_matrix(estimator):
         classification=is_classifier(estimator()), random_state=0,
     )
     model = estimator(task_column=-1, max_iter=50)
-    tracemalloc.start()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = fit_peak_memory(model, X, y)
     assert peak < 8 * n_tasks**2 / 2
     if estimator in (TaskRelationRegressor, TaskRelationClassifier):
         assert np.trace(model.task_covariance_) == pytest.approx(1)
@@ -701,7 +691,7 @@ def test_complete_graph_is_the_mean_penalty():
 
 
 @pytest.mark.parametrize("ridge", [0.0, 0.2])
-def test_sparse_task_graph_is_the_dense_model_without_dense_matrices(ridge):
+def test_sparse_task_graph_is_the_dense_model_without_dense_matrices(ridge, fit_peak_memory):
     X, Y = _data()
     dense = GraphRegularizedRegressor(0.3, task_graph=CHAIN, ridge=ridge, tol=1e-10, max_iter=5000).fit(X, Y)
     sparse = GraphRegularizedRegressor(
@@ -724,14 +714,7 @@ def test_sparse_task_graph_is_the_dense_model_without_dense_matrices(ridge):
     )
     chain = sp.diags([np.ones(n_tasks - 1), np.ones(n_tasks - 1)], [-1, 1])
     model = GraphRegularizedRegressor(task_graph=chain, ridge=ridge, task_column=-1, max_iter=50)
-    tracemalloc.start()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = fit_peak_memory(model, X, y)
     assert peak < 8 * n_tasks**2 / 2
 
 
