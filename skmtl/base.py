@@ -9,12 +9,10 @@ its per-task predictions through :meth:`MultiTaskMixin._format_output`.
 
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import check_task_data, check_task_X, split_task_column
-from .metrics._per_task import task_scores
 from .utils._compat import check_n_features_and_names
 
 __all__ = ["MultiTaskMixin"]
@@ -135,6 +133,13 @@ class MultiTaskMixin:
         -------
         score : float
         """
+        # Imported here, as scikit-learn's own mixins do: every estimator
+        # module imports this one, and the metrics layer sits above the
+        # estimators (it reads their predictions), not below them.
+        from sklearn.metrics import accuracy_score, r2_score
+
+        from .metrics._per_task import task_scores
+
         metric = accuracy_score if is_classifier(self) else r2_score
         y_pred = self.predict(X)
         tasks = None if self.task_column is None else split_task_column(X, self.task_column)[1]
