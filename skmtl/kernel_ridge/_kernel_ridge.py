@@ -29,7 +29,8 @@ from ._solvers import (
     LowRankGram,
     eigen_loo_errors,
     eigen_preconditioner,
-    product_gram,
+    loo_route,
+    pair_loo_errors,
     solve_cg,
     solve_dense,
     solve_eigen,
@@ -297,11 +298,15 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
         """
         return sp.csr_matrix((dual, (problem.rows, problem.cols)), shape=(problem.n_rows, problem.n_cols))
 
-    def _fit_problem(self, X, problem, alpha, cache=None):
-        """Solve for the dual coefficients; set the fitted attributes."""
+    def _fit_problem(self, X, problem, alpha, cache=None, solved=None):
+        """Solve for the dual coefficients; set the fitted attributes.
+
+        ``solved = (solver, dual)`` gives dual coefficients at ``alpha``
+        found already (by the leave-one-out of :class:`MultiTaskKernelRidgeCV`).
+        """
         if cache is None:
             cache = _GramCache(self._input_gram(X), problem.row_weight)
-        solver = self._choose_solver(problem)
+        solver = self._choose_solver(problem) if solved is None else solved[0]
         n_iter_total, converged_all, dual = 0, True, None
         if self._learns_clusters():
             K_cols, n_iter0, converged_all = self._learn_clusters(cache, problem, solver, alpha)
@@ -311,7 +316,10 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
         learned = isinstance(self.task_kernel, str) and self.task_kernel == "learned"
         objectives = []
         for it in range(self.max_task_iter if learned else 1):
-            dual, n_iter, converged = self._solve(cache, K_cols, problem, solver, alpha, x0=dual)
+            if solved is None:
+                dual, n_iter, converged = self._solve(cache, K_cols, problem, solver, alpha, x0=dual)
+            else:
+                dual, n_iter, converged = solved[1], None, True
             converged_all &= converged
             # A direct solve counts as one iteration (sklearn's checks want
             # n_iter_ >= 1 whenever max_iter is a parameter).
@@ -581,7 +589,8 @@ default="mean_regularized"
     objective_ : float
         Value of the objective at the solution.
     solver_ : str
-        Solver used.
+        Solver used: "eigen", "cg" or "dense"; in :class:`MultiTaskKernelRidgeCV`
+        also "blocks" (the leave-one-out's exact solve by per-task blocks).
     n_iter_ : int
         Conjugate-gradient iterations, summed over the alternations of
         ``task_kernel="learned"``; with a direct solver ("eigen", "dense")
@@ -754,8 +763,12 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
     tasks), computed in closed form, ``residual = a_k / C_kk`` with
     ``C = (G + alpha V^{-1})^{-1}`` (weighted ``(a_k / (v_k C_kk))``). In the
     wide layout with every label observed all alphas share one joint
-    eigendecomposition (cost of a single fit); otherwise the N x N product
-    kernel is eigendecomposed once (O(N^3)). ``task_kernel="learned"`` or
+    eigendecomposition (cost of a single fit). Otherwise, with Nystroem
+    features (``n_components``) and a named task kernel other than "graph",
+    each task's block is eigendecomposed once and every alpha costs one
+    ``m x m`` solve per group of tasks (O(N m^2)); else the N x N product
+    kernel is eigendecomposed once (O(N^3)). Either factorization also
+    gives the refit at ``alpha_``. ``task_kernel="learned"`` or
     an explicit ``cv`` use ``GridSearchCV`` (masked mean squared error).
 """
         + _OBJECTIVE_DOC
@@ -871,40 +884,39 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         problem = self._regression_problem(data)
         cache = _GramCache(self._input_gram(data.X), problem.row_weight)
         K_cols = self._initial_col_kernel(problem)
-        errors = self._loo_squared_errors(cache, K_cols, problem, alphas)
+        errors, duals = self._loo_squared_errors(cache, K_cols, problem, alphas)
         self.cv_scores_ = -errors
         best = int(np.argmin(errors))
         self.alpha_ = float(alphas[best])
         self.best_score_ = float(-errors[best])
-        self._fit_problem(data.X, problem, self.alpha_, cache=cache)
+        # Off the full grid the leave-one-out factorization has solved the
+        # system at every alpha already: no conjugate gradients for the refit.
+        solved = None if problem.full_grid else (loo_route(cache.gram, K_cols, problem.cols, 1), duals[best])
+        self._fit_problem(data.X, problem, self.alpha_, cache=cache, solved=solved)
         self._set_dual_coef(problem, data)
         return self
 
     def _loo_squared_errors(self, cache, K_cols, problem, alphas):
-        """Weighted mean squared LOO residual of every alpha."""
+        """Weighted mean squared LOO residual and dual coefficients of every alpha."""
         v = problem.sqrt_weight()
         v = np.ones(len(problem.y)) if v is None else v**2
         if problem.full_grid:
             Y = np.zeros((problem.n_rows, problem.n_cols))
             Y[problem.rows, problem.cols] = problem.y
             col_sqrt = None if problem.col_weight is None else np.sqrt(problem.col_weight)
-            _, residuals = eigen_loo_errors(
+            duals, residuals = eigen_loo_errors(
                 cache.weighted, K_cols, Y, alphas, row_sqrt_weight=cache.row_sqrt, task_sqrt_weight=col_sqrt
             )
+            duals = [A[problem.rows, problem.cols] for A in duals]
             residuals = [r[problem.rows, problem.cols] for r in residuals]
         else:
-            d = np.sqrt(v)
-            P = d[:, None] * product_gram(cache.gram, K_cols, problem.rows, problem.cols) * d[None, :]
-            lam, Q = scipy.linalg.eigh(P, driver="evd")
-            lam = np.clip(lam, 0.0, None)
-            Qb, Q2 = Q.T @ (d * problem.y), Q**2
-            residuals = []
-            for alpha in alphas:
-                u = Q @ (Qb / (lam + alpha))
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    residuals.append(u / (d * (Q2 @ (1.0 / (lam + alpha)))))
+            duals, residuals = pair_loo_errors(
+                cache.gram, K_cols, problem.rows, problem.cols, problem.y, alphas,
+                sqrt_weight=problem.sqrt_weight(),
+            )
         keep = v > 0
-        return np.array([np.sum(v[keep] * r[keep] ** 2) / np.sum(v[keep]) for r in residuals])
+        errors = np.array([np.sum(v[keep] * r[keep] ** 2) / np.sum(v[keep]) for r in residuals])
+        return errors, duals
 
     def _fit_grid_search(self, X, y, sample_weight, alphas):
         params = {k: v for k, v in self.get_params().items() if k not in ("alphas", "cv")}

@@ -45,7 +45,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
 
-from ._task_kernels import as_task_kernel
+from ._task_kernels import GroupTaskKernel, as_task_kernel
 
 __all__ = [
     "DenseGram",
@@ -53,6 +53,8 @@ __all__ = [
     "KernelSolverResult",
     "solve_eigen",
     "eigen_loo_errors",
+    "pair_loo_errors",
+    "loo_route",
     "solve_cg",
     "eigen_preconditioner",
     "solve_dense",
@@ -270,6 +272,141 @@ def eigen_loo_errors(gram, task_kernel, Y, alphas, *, row_sqrt_weight=None, task
             res = A / (d**2 * diag_C)
         res[d == 0] = np.nan
         residuals.append(res)
+    return duals, residuals
+
+
+def pair_loo_errors(gram, task_kernel, rows, codes, y, alphas, *, sqrt_weight=None):
+    """Exact leave-one-label-out residuals for every alpha, any pattern of pairs.
+
+    The residual of the left-out label ``k`` is ``u_k / (d_k C_kk)`` with
+    ``C = (D G D + alpha I)^{-1}`` and ``u = C D y``, as in
+    :func:`eigen_loo_errors`. Two exact routes, whichever costs fewer
+    operations; both serve every alpha from one factorization:
+
+    * dense: the ``N x N`` system is eigendecomposed once (``O(N^3)``);
+    * blocks, for Nystroem features (``Kx = Z Z'``, m columns) and a
+      group-structured task kernel ``shared * S + own * I``
+      (:class:`~._task_kernels.GroupTaskKernel`): ``D G D`` is
+      ``own * blockdiag_t(F_t F_t')`` plus, for each group of tasks, the
+      rank-m term ``shared * F_g F_g'`` (``F = D Z[rows]``). The per-task
+      blocks are eigendecomposed once (``sum_t n_t^3``); each alpha then
+      costs one m x m solve per group (Woodbury) and ``O(N m^2)`` products.
+      With hundreds of tasks of tens of rows this is thousands of times
+      cheaper than the dense route (School: 11,472 pairs, m = 500).
+
+    Parameters
+    ----------
+    gram : DenseGram or LowRankGram
+        The unweighted input Gram of the rows.
+    task_kernel : DenseTaskKernel or GroupTaskKernel
+        Kernel between the columns ``codes`` index.
+    rows, codes : ndarray of int of shape (N,)
+    y : ndarray of shape (N,)
+    alphas : sequence of float > 0
+    sqrt_weight : ndarray of shape (N,) or None
+        ``d``: square roots of the pairs' weights.
+
+    Returns
+    -------
+    duals : list of ndarray of shape (N,)
+        Dual coefficients ``a = D u`` of the fit on every label, per alpha.
+    loo_residuals : list of ndarray of shape (N,)
+        Not finite where the weight is zero (the label does not enter the fit).
+    """
+    task_kernel = as_task_kernel(task_kernel)
+    d = np.ones(len(y)) if sqrt_weight is None else sqrt_weight
+    if loo_route(gram, task_kernel, codes, len(alphas)) == "blocks":
+        return _block_loo_errors(gram.Z, task_kernel, rows, codes, y, alphas, d)
+    P = d[:, None] * product_gram(gram, task_kernel, rows, codes) * d[None, :]
+    lam, Q = scipy.linalg.eigh(P, driver="evd")
+    lam = np.clip(lam, 0.0, None)
+    Qb, Q2 = Q.T @ (d * y), Q**2
+    duals, residuals = [], []
+    for alpha in alphas:
+        u = Q @ (Qb / (lam + alpha))
+        duals.append(d * u)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            residuals.append(u / (d * (Q2 @ (1.0 / (lam + alpha)))))
+    return duals, residuals
+
+
+def loo_route(gram, task_kernel, codes, n_alphas):
+    """The cheaper exact route of :func:`pair_loo_errors`: "blocks" or "dense"."""
+    if not (isinstance(gram, LowRankGram) and isinstance(task_kernel, GroupTaskKernel)):
+        return "dense"
+    sizes = np.bincount(codes, minlength=task_kernel.shape[0]).astype(np.float64)
+    N, m, n_groups = len(codes), gram.Z.shape[1], task_kernel.groups.max() + 1
+    blocks = np.sum(sizes**3) + n_alphas * (3.0 * N * m * (m + sizes.max()) + n_groups * m**3)
+    return "blocks" if blocks < float(N) ** 3 else "dense"
+
+
+def _task_block_eigh(F, sizes, own):
+    """Eigendecompositions of the per-task blocks ``own * F_t F_t'``.
+
+    ``F`` holds the pairs sorted by task, ``sizes`` the (positive) count of
+    each task in that order.
+    Returns the eigenvalues (N,) and the block-diagonal (N, N) sparse matrix
+    of eigenvectors. Tasks of equal size are decomposed in one batched call.
+    """
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    mu = np.zeros(F.shape[0])
+    blocks = [None] * len(sizes)
+    for size in np.unique(sizes):
+        tasks = np.flatnonzero(sizes == size)
+        index = starts[tasks][:, None] + np.arange(size)  # (k, size)
+        Ft = F[index]  # (k, size, m)
+        evals, evecs = np.linalg.eigh(own * Ft @ Ft.transpose(0, 2, 1))
+        mu[index] = np.clip(evals, 0.0, None)
+        for t, V in zip(tasks, evecs):
+            blocks[t] = V
+    return mu, sp.block_diag(blocks, format="csr")
+
+
+def _block_loo_errors(Z, task_kernel, rows, codes, y, alphas, d):
+    """:func:`pair_loo_errors` by per-task blocks plus a Woodbury term per group.
+
+    With the pairs sorted by task, ``D G D = Q diag(mu) Q' + shared * sum_g
+    F_g F_g'`` (``Q`` block-diagonal: the eigenvectors of the own blocks).
+    In the rotated basis ``U = sqrt(shared) Q' F``, ``b = Q' D y`` and
+    ``lam = mu + alpha``, Woodbury gives ``C = Q (L^-1 - L^-1 U M_g^-1 U'
+    L^-1) Q'`` with ``M_g = I + U_g' L^-1 U_g`` for each group ``g``; the
+    diagonal of ``C`` is ``(Q o Q) lam^-1`` minus the row norms of ``Q L^-1
+    U`` in the ``M_g^-1`` metric.
+    """
+    shared, own = task_kernel.shared, task_kernel.own
+    pair_group = task_kernel.groups[codes]
+    order = np.lexsort((codes, pair_group))
+    d_sorted = d[order]
+    F = d_sorted[:, None] * Z[rows[order]]
+    if own > 0:
+        sizes = np.bincount(codes, minlength=task_kernel.shape[0])
+        task_order = np.lexsort((np.arange(len(sizes)), task_kernel.groups))
+        mu, Q = _task_block_eigh(F, sizes[task_order][sizes[task_order] > 0], own)
+    else:
+        mu, Q = np.zeros(len(y)), sp.identity(len(y), format="csr")
+    Q2 = Q.multiply(Q).tocsr()
+    b = Q.T @ (d_sorted * y[order])
+    U = np.sqrt(shared) * (Q.T @ F) if shared > 0 else None
+    bounds = np.flatnonzero(np.diff(pair_group[order])) + 1
+    groups = [slice(a, z) for a, z in zip(np.r_[0, bounds], np.r_[bounds, len(y)])]
+    unsorted = np.empty_like(order)
+    unsorted[order] = np.arange(len(order))
+    duals, residuals = [], []
+    for alpha in alphas:
+        inv_lam = 1.0 / (mu + alpha)
+        rotated = b * inv_lam
+        diag_C = Q2 @ inv_lam
+        if U is not None:
+            U_lam = U * inv_lam[:, None]
+            E = Q @ U_lam
+            for g in groups:
+                factor = scipy.linalg.cho_factor(np.eye(U.shape[1]) + U[g].T @ U_lam[g])
+                rotated[g] -= U_lam[g] @ scipy.linalg.cho_solve(factor, U_lam[g].T @ b[g])
+                diag_C[g] -= np.einsum("km,km->k", E[g], scipy.linalg.cho_solve(factor, E[g].T).T)
+        u = Q @ rotated
+        duals.append((d_sorted * u)[unsorted])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            residuals.append((u / (d_sorted * diag_C))[unsorted])
     return duals, residuals
 
 

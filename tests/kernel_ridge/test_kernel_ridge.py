@@ -340,6 +340,25 @@ def test_cv_missing_labels_long_layout_and_kfold():
 
 
 
+def test_cv_nystroem_long_layout_solves_by_task_blocks():
+    # The leave-one-out of a Nystroem model with a group task kernel runs by
+    # per-task blocks (no N x N factorization) and its solve is the refit:
+    # the same scores as the dense route (the same kernel as a matrix) and
+    # the same predictions as a conjugate-gradient fit at alpha_.
+    X, Y = _wide(n=40, T=4, missing=0.3)
+    Xl, yl = _to_long(X, Y)
+    params = dict(alphas=[0.01, 0.3, 3.0], task_column=-1, n_components=15, random_state=0, task_mixing=0.3)
+    blocks = MultiTaskKernelRidgeCV(**params).fit(Xl, yl)
+    assert blocks.solver_ == "blocks"
+    matrix = mean_regularized_task_kernel(4, 0.3)
+    dense = MultiTaskKernelRidgeCV(**params, task_kernel=matrix).fit(Xl, yl)
+    np.testing.assert_allclose(blocks.cv_scores_, dense.cv_scores_, rtol=1e-9)
+    refit = MultiTaskKernelRidge(
+        blocks.alpha_, task_column=-1, n_components=15, random_state=0, task_mixing=0.3, solver="cg", tol=1e-12
+    ).fit(Xl, yl)
+    np.testing.assert_allclose(blocks.predict(Xl), refit.predict(Xl), rtol=1e-8, atol=1e-10)
+
+
 @pytest.mark.parametrize("cv", [None, 3])
 def test_cv_bad_input_is_reported_before_the_grid_search(cv):
     # With cv=3 the grid search used to swallow these as "All the 9 fits failed".

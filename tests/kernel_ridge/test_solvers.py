@@ -8,12 +8,14 @@ from skmtl.kernel_ridge._solvers import (
     DenseGram,
     LowRankGram,
     eigen_loo_errors,
+    loo_route,
+    pair_loo_errors,
     product_gram,
     solve_cg,
     solve_dense,
     solve_eigen,
 )
-from skmtl.kernel_ridge._task_kernels import mean_regularized_task_kernel
+from skmtl.kernel_ridge._task_kernels import DenseTaskKernel, GroupTaskKernel, mean_regularized_task_kernel
 
 
 def _problem(n=25, T=4, seed=0):
@@ -137,6 +139,44 @@ def test_eigen_loo_equals_refits():
         i, t = all_rows[k], all_codes[k]
         pred = np.sum(Kx[i, rows] * Kt[t, codes] * a)
         assert res[i, t] == pytest.approx(Y[i, t] - pred, rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    "groups, shared, own",
+    [
+        ([0, 0, 0, 0, 0], 0.7, 0.3),  # mean-regularized
+        ([0, 1, 0, 1, 2], 0.5, 0.5),  # clustered, one singleton cluster
+        ([0, 0, 0, 0, 0], 1.0, 0.0),  # pooled: no per-task blocks
+        ([0, 0, 0, 0, 0], 0.0, 1.0),  # independent: no Woodbury term
+    ],
+)
+def test_pair_loo_by_blocks_equals_dense_route_and_refits(groups, shared, own):
+    # Nystroem-like features, a group task kernel, weights, unequal task
+    # sizes and rows shared between tasks (a wide grid with missing labels).
+    rng = np.random.RandomState(0)
+    Z = rng.randn(30, 6)
+    rows = np.r_[np.arange(30), rng.randint(0, 30, 12)]
+    codes = np.r_[rng.randint(0, 5, 30), rng.randint(0, 4, 12)]
+    y, w = rng.randn(len(rows)), rng.uniform(0.2, 2.0, len(rows))
+    alphas = [1e-3, 0.3, 10.0]
+    group = GroupTaskKernel(np.array(groups), shared, own)
+    assert loo_route(LowRankGram(Z), group, codes, len(alphas)) == "blocks"
+    assert loo_route(LowRankGram(Z), DenseTaskKernel(group.toarray()), codes, len(alphas)) == "dense"
+    blocks = pair_loo_errors(LowRankGram(Z), group, rows, codes, y, alphas, sqrt_weight=np.sqrt(w))
+    dense = pair_loo_errors(
+        LowRankGram(Z), DenseTaskKernel(group.toarray()), rows, codes, y, alphas, sqrt_weight=np.sqrt(w)
+    )
+    for got, expected in zip(blocks, dense):
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10 * np.abs(b).max())
+    # The duals solve the weighted system; a residual is the refit's error.
+    Kx, Kt = Z @ Z.T, group.toarray()
+    duals, residuals = blocks
+    np.testing.assert_allclose(duals[1], _masked_reference(Kx, Kt, rows, codes, y, alphas[1], v=w), rtol=1e-8)
+    keep = np.arange(len(rows)) != 3
+    a = _masked_reference(Kx, Kt, rows[keep], codes[keep], y[keep], alphas[1], v=w[keep])
+    pred = np.sum(Kx[rows[3], rows[keep]] * Kt[codes[3], codes[keep]] * a)
+    assert residuals[1][3] == pytest.approx(y[3] - pred, rel=1e-8)
 
 
 def test_eigen_preconditioner_cuts_iterations():
