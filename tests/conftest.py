@@ -78,3 +78,22 @@ def fit_peak_memory():
             tracemalloc.stop()
 
     return fit
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A dask.distributed client of an in-process LocalCluster: one worker, two threads.
+
+    Two threads, because with a single thread in the whole cluster joblib
+    sees ``effective_n_jobs == 1`` and runs everything in the calling thread.
+    """
+    distributed = pytest.importorskip(
+        "distributed", reason="dask.distributed is an optional extra (pip install 'skmtl[dask]')"
+    )
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -7,9 +7,10 @@ that the whole path (the estimators, the task-aware scorer and splitter,
 joblib's dask backend) gives the same results as a local run, and that the
 fits really ran on the cluster.
 
-The worker has two threads: with a single thread in the whole cluster,
-joblib sees ``effective_n_jobs == 1`` and runs everything sequentially in the
-calling thread, so nothing would reach Dask.
+The worker has two threads (the ``dask_client`` fixture of conftest.py):
+with a single thread in the whole cluster, joblib sees
+``effective_n_jobs == 1`` and runs everything sequentially in the calling
+thread, so nothing would reach Dask.
 """
 
 import numpy as np
@@ -33,17 +34,6 @@ from skmtl.multitask import IndependentTasks, PooledTasks  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def data():
     X, y, _ = make_clustered_multitask(
         n_samples=30, n_features=5, n_tasks=4, n_clusters=1, n_unrelated_tasks=1,
@@ -52,7 +42,7 @@ def data():
     return X, y
 
 
-def test_grid_search_over_independent_tasks_on_dask(client, data):
+def test_grid_search_over_independent_tasks_on_dask(dask_client, data):
     X, y = data
     search = GridSearchCV(
         IndependentTasks(Ridge(), task_column=-1),
@@ -62,7 +52,7 @@ def test_grid_search_over_independent_tasks_on_dask(client, data):
         n_jobs=2,
     )
     local = GridSearchCV(**search.get_params(deep=False)).set_params(n_jobs=None).fit(X, y)
-    with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
+    with distributed.get_task_stream(dask_client) as stream, joblib.parallel_config(backend="dask"):
         search.fit(X, y)
     assert len(stream.data) >= 9  # the 3 x 3 fits ran on the cluster
     np.testing.assert_allclose(
@@ -71,11 +61,11 @@ def test_grid_search_over_independent_tasks_on_dask(client, data):
     assert search.best_params_ == local.best_params_
 
 
-def test_compare_with_single_task_on_dask(client, data):
+def test_compare_with_single_task_on_dask(dask_client, data):
     X, y = data
     models = {"onehot": PooledTasks(RidgeCV(), task_column=-1, task_features="onehot")}
     local = compare_with_single_task(models, X, y, task_column=-1)
-    with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
+    with distributed.get_task_stream(dask_client) as stream, joblib.parallel_config(backend="dask"):
         remote = compare_with_single_task(models, X, y, task_column=-1, n_jobs=2)
     assert len(stream.data) >= 15  # 3 models x 5 splits ran on the cluster
     assert remote.models == local.models

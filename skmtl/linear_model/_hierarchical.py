@@ -47,9 +47,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .._data import task_column_position
 from ..base import UNSEEN_TASK_CONSTRAINT, MultiTaskMixin
+from ..utils._compat import check_n_features_and_names
+from ..utils._dask import is_dask_collection
 from ._base import _LinearMultiTaskClassifier
 
 __all__ = ["HierarchicalRegressor", "HierarchicalClassifier"]
@@ -1149,6 +1152,13 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
     the BLUP (posterior of ``(beta, u_t)`` with ``Sigma, s2`` fixed at their
     estimates) plus the noise, as :class:`~sklearn.linear_model.BayesianRidge`.
 
+    **Beyond one machine.** ``fit`` also takes a dask DataFrame in the
+    long layout (the ``dask`` extra): each partition is reduced to the
+    per-task statistics on the worker that holds it, and only these
+    (``O(T p^2)`` numbers) reach the client, where EM runs as above: the
+    estimates are those of the same rows in memory. ``predict`` then
+    returns a dask Series.
+
     References
     ----------
     Laird & Ware, "Random-effects models for longitudinal data",
@@ -1212,24 +1222,31 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_columns)
-            Features; in the long layout also the task column.
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_columns)
+            Features; in the long layout also the task column. A dask
+            DataFrame (long layout) is reduced to the per-task statistics
+            partition by partition where it lives; only these come back.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Wide layout: one column per task, NaN for a missing label.
-            Long layout: 1-D.
+            Long layout: 1-D. With a dask ``X``, a dask Series partitioned
+            like ``X`` (e.g. a column of the same DataFrame).
         sample_weight : array-like of shape (n_samples,), default=None
-            Frequency weights of the rows.
+            Frequency weights of the rows; with a dask ``X``, a dask Series
+            partitioned like ``X`` (or None).
 
         Returns
         -------
         self : object
             Fitted estimator.
         """
-        data = self._validate_fit(X, y, sample_weight)
-        rows, codes, targets = data.to_long()
-        weights = np.ones(len(rows)) if data.sample_weight is None else data.sample_weight[rows]
-        A = _with_ones(data.X)
-        G, Ay, yy, n = _task_moments(A, rows, codes, targets, weights, data.n_tasks)
+        if is_dask_collection(X):
+            data = self._reduce_on_cluster(X, y, sample_weight)
+            G, Ay, yy, n = data.moments
+        else:
+            data = self._validate_fit(X, y, sample_weight)
+            rows, codes, targets = data.to_long()
+            weights = np.ones(len(rows)) if data.sample_weight is None else data.sample_weight[rows]
+            G, Ay, yy, n = _task_moments(_with_ones(data.X), rows, codes, targets, weights, data.n_tasks)
         fixed, random = self._columns(X, data, G.sum(axis=0))
         stats = _select(G, Ay, yy, n, fixed, np.r_[0, 1 + random])
         self._warn_single_task(data, "ordinary least squares")
@@ -1244,6 +1261,18 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
         self._warn_not_converged(converged)
         self._set_fitted(data, Sigma, s2, post, fixed, random, n_iter)
         return self
+
+    def _reduce_on_cluster(self, X, y, sample_weight):
+        """``_validate_fit`` and the per-task statistics of a dask DataFrame, the rows left on the cluster."""
+        from . import _hierarchical_dask  # dask is an optional extra
+
+        meta = _hierarchical_dask.check_frame(X, self.task_column, type(self).__name__)
+        check_n_features_and_names(self, meta, reset=True)
+        reduced = _hierarchical_dask.reduce_task_moments(
+            X, y, sample_weight, task_column=self.task_column, estimator_name=type(self).__name__
+        )
+        self.tasks_, self.n_tasks_, self._single_output = reduced.tasks, reduced.n_tasks, False
+        return reduced
 
     def _set_fitted(self, data, Sigma, s2, post, fixed, random, n_iter):
         P = data.n_features + 1  # coordinates [intercept, *features]
@@ -1267,7 +1296,9 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_columns)
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_columns)
+            A dask DataFrame (long layout) is predicted partition by
+            partition, lazily.
         return_std : bool, default=False
             Also return the standard deviation of the predictive
             distribution: the BLUP's prediction error (uncertainty of
@@ -1279,10 +1310,13 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
         -------
         y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
             Wide layout: one column per task (1-D for a model fitted on a 1-D
-            ``y``). Long layout: each row predicted by its own task.
+            ``y``). Long layout: each row predicted by its own task. A dask
+            Series with the index of ``X`` for a dask ``X``.
         y_std : ndarray of the same shape
             Only with ``return_std=True``.
         """
+        if is_dask_collection(X):
+            return self._predict_on_cluster(X, return_std)
         features, codes = self._validate_predict(X, allow_unseen=self.unseen_task == "population")
         A = _with_ones(features)
         Z = A[:, np.concatenate([[0], 1 + self.random_features_])]
@@ -1312,6 +1346,38 @@ class HierarchicalRegressor(_HierarchicalMixin, MultiTaskMixin, RegressorMixin, 
         )
         var[~seen] += np.einsum("iq,iq->i", Z[~seen] @ self.covariance_, Z[~seen]) + noise.mean()
         return mean, np.sqrt(var)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of the per-task R^2, each task scored on its own labeled rows.
+
+        As the other skmtl regressors (in-memory data only).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if is_dask_collection(X) or is_dask_collection(y):
+            raise TypeError(
+                "score takes in-memory data: pass X.compute() and y.compute(), or score the "
+                "dask Series that predict(X) returns."
+            )
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def _predict_on_cluster(self, X, return_std):
+        """:meth:`predict` of each partition of a dask DataFrame, lazily."""
+        from . import _hierarchical_dask  # dask is an optional extra
+
+        check_is_fitted(self)
+        check_n_features_and_names(
+            self, _hierarchical_dask.check_frame(X, self.task_column, type(self).__name__), reset=False
+        )
+        return _hierarchical_dask.predict(self, X, return_std)
 
 
 def _item(value):
@@ -1492,6 +1558,13 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
         self : object
             Fitted estimator.
         """
+        if is_dask_collection(X):
+            raise TypeError(
+                f"{type(self).__name__} does not take dask collections: the logistic model has no "
+                "sufficient statistics (each Newton step of its fit passes over the rows), so the "
+                "rows must be in memory (X.compute()). HierarchicalRegressor reduces a dask "
+                "DataFrame on the cluster."
+            )
         data = self._validate_fit(X, y, sample_weight)
         encoded, _ = self._encode_targets(data)
         if encoded.n_tasks != data.n_tasks:
