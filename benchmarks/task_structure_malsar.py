@@ -18,9 +18,9 @@ the two "no 1/2" models):
 
 * ``Least_CMTL(rho1=10, rho2=1, k=3)``: ``ClusteredRegressor(n_clusters=3,
   alpha=10, beta=1)``;
-* ``Least_Dirty(lambda1=2000, lambda2=200)``: ``DirtyRegressor(2000, 200)``;
+* ``Least_Dirty(lambda1=2000, lambda2=200)``: ``DirtyRegressor(2000, 200, alpha_scale="absolute")``;
 * ``Least_SparseTrace(gamma=100, tau=200)``:
-  ``SparseLowRankRegressor(100, rank_constraint=200)``.
+  ``SparseLowRankRegressor(100, alpha_scale="absolute", rank_constraint=200)``.
 
 The objective is recomputed in MALSAR's form from the fitted coefficients
 (for CMTL at the fitted ``M = task_similarity_``). The reference optimum
@@ -80,12 +80,12 @@ CASES = {
         lambda Xs, ys, m: cmtl_objective(Xs, ys, m, 10.0, 1.0),
     ),
     "Least_Dirty": (
-        lambda n, tol: DirtyRegressor(2000.0, 200.0, task_weights=2 * n, tol=tol, max_iter=100_000),
+        lambda n, tol: DirtyRegressor(2000.0, 200.0, alpha_scale="absolute", task_weights=2 * n, tol=tol, max_iter=100_000),
         lambda Xs, ys, m: dirty_objective(Xs, ys, m, 2000.0, 200.0),
     ),
     "Least_SparseTrace": (
         lambda n, tol: SparseLowRankRegressor(
-            100.0, rank_constraint=200.0, task_weights=2 * n, tol=tol, max_iter=100_000
+            100.0, alpha_scale="absolute", rank_constraint=200.0, task_weights=2 * n, tol=tol, max_iter=100_000
         ),
         lambda Xs, ys, m: sparse_trace_objective(Xs, ys, m, 100.0, 200.0),
     ),

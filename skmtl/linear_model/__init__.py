@@ -21,6 +21,7 @@ from ._path import (
 )
 from ._clustered import ClusteredClassifier, ClusteredRegressor
 from ._dirty import DirtyClassifier, DirtyRegressor, SparseLowRankRegressor
+from ._dirty_cv import DirtyClassifierCV, DirtyRegressorCV, SparseLowRankRegressorCV
 from ._task_graph import (
     GraphRegularizedClassifier,
     GraphRegularizedRegressor,
@@ -39,6 +40,9 @@ __all__ = [
     "DirtyRegressor",
     "DirtyClassifier",
     "SparseLowRankRegressor",
+    "DirtyRegressorCV",
+    "DirtyClassifierCV",
+    "SparseLowRankRegressorCV",
     "MeanRegularizedRegressor",
     "MeanRegularizedClassifier",
     "GraphRegularizedRegressor",

@@ -55,6 +55,20 @@ def warn_not_converged(name, result, max_iter, tol, loss=None):
     )
 
 
+def null_gradient(loss):
+    """Gradient of ``loss`` in the coefficients at ``W = 0``, intercepts optimal.
+
+    The intercepts are those of the intercept-only model, so ``W = 0`` is
+    optimal for a penalty exactly when minus this gradient lies in its
+    subdifferential at 0: the gradient every ``alpha_max`` is computed from.
+    It is returned in the original features' units (``scale=True`` losses
+    work on ``X / s``).
+    """
+    zero = np.zeros((loss.n_features, loss.n_tasks), dtype=loss.dtype)
+    _, grad0, _ = loss.value_and_gradient(zero, loss.null_intercept())
+    return grad0 if loss.x_scale is None else grad0 * loss.x_scale[:, None]
+
+
 def _rowwise_dot(X, coef, rows_coef):
     """``out[i] = X[i] @ coef[rows_coef[i]]`` without forming ``X @ coef.T``.
 
@@ -171,11 +185,7 @@ class _LinearMultiTaskModel(BaseEstimator):
 
     def _alpha_max_of_loss(self, loss):
         """Smallest ``alpha`` for which ``coef_ = 0`` (exact; see :func:`alpha_max`)."""
-        zero = np.zeros((loss.n_features, loss.n_tasks), dtype=loss.dtype)
-        _, grad0, _ = loss.value_and_gradient(zero, loss.null_intercept())
-        # The gradient in the original features' units (scale=True: X / s).
-        grad0 = grad0 if loss.x_scale is None else grad0 * loss.x_scale[:, None]
-        return float(self._penalty_for_alpha_max().alpha_max(grad0))
+        return float(self._penalty_for_alpha_max().alpha_max(null_gradient(loss)))
 
     def _penalty_for_alpha_max(self):
         """The penalty whose ``alpha_max`` is reported (alpha = 1: a pure scale)."""

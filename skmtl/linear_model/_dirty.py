@@ -27,6 +27,7 @@ from ._base import (
     _LinearMultiTaskClassifier,
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
+    null_gradient,
     warn_not_converged,
 )
 from ._penalties import L1, L21, L1Linf, TraceNorm
@@ -214,6 +215,7 @@ _BASE_CONSTRAINTS = {
     if k not in ("alpha", "l1_ratio", "solver")
 }
 _NONNEG = [Interval(numbers.Real, 0, None, closed="left")]
+_ALPHA_SCALE = [StrOptions({"relative", "absolute"})]
 
 
 class _TwoPartMixin:
@@ -222,11 +224,35 @@ class _TwoPartMixin:
     # The stacked loss has no ``restrict``: plain FISTA on all of Z.
     solver = "fista"
 
-    def _make_block_penalty(self, n_features):  # pragma: no cover - abstract
+    # The strength parameters of the two parts, in the order (P, Q).
+    _strength_names = ()
+
+    def _unit_penalties(self):  # pragma: no cover - abstract
+        """The norms of ``P`` and ``Q`` at strength 1."""
+        raise NotImplementedError
+
+    def _make_block_penalty(self, n_features, strengths):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _make_penalty(self, alpha=None):
-        return self._make_block_penalty(self._n_base_features)
+        return self._make_block_penalty(self._n_base_features, self._strengths)
+
+    def _set_strengths(self, base_loss):
+        """The absolute strengths of the two parts; publishes ``<name>_max_``.
+
+        ``<name>_max_`` is the part's ``alpha_max``: the dual norm of the loss
+        gradient at ``B = 0`` (intercepts fitted), the smallest strength for
+        which that part is zero when the other one is too. Relative strengths
+        are fractions of it, so the same values suit any scale of ``X`` and
+        ``y`` (the two maxima differ by up to a factor ``n_tasks``).
+        """
+        grad0 = null_gradient(base_loss)
+        self._strengths = []
+        for name, unit in zip(self._strength_names, self._unit_penalties()):
+            top = float(unit.alpha_max(grad0))
+            setattr(self, f"{name}_max_", top)
+            value = getattr(self, name)
+            self._strengths.append(value * top if self.alpha_scale == "relative" else value)
 
     def _make_loss(self, X, y, sample_weight):
         loss = super()._make_loss(X, y, sample_weight)
@@ -244,6 +270,7 @@ class _TwoPartMixin:
     def _fit(self, X, y, sample_weight):
         self._check_params()
         loss = self._make_loss(X, y, sample_weight)
+        self._set_strengths(loss.loss)
         W0, b0 = self._warm_start_point(loss)
         result = self._solve(loss, None, W0, b0)
         Z = np.ascontiguousarray(self.coef_)  # (n_tasks, 2 n_features) from _solve
@@ -264,12 +291,19 @@ class _DirtyMixin(_TwoPartMixin):
         **_BASE_CONSTRAINTS,
         "alpha_shared": _NONNEG,
         "alpha_specific": _NONNEG,
+        "alpha_scale": _ALPHA_SCALE,
         "shared_norm": [StrOptions({"linf", "l2"})],
     }
+    _strength_names = ("alpha_shared", "alpha_specific")
 
-    def _make_block_penalty(self, n_features):
-        shared = L1Linf(self.alpha_shared) if self.shared_norm == "linf" else L21(self.alpha_shared)
-        return BlockPenalty(n_features, shared, L1(self.alpha_specific))
+    def _shared_norm(self, alpha):
+        return L1Linf(alpha) if self.shared_norm == "linf" else L21(alpha)
+
+    def _unit_penalties(self):
+        return self._shared_norm(1.0), L1(1.0)
+
+    def _make_block_penalty(self, n_features, strengths):
+        return BlockPenalty(n_features, self._shared_norm(strengths[0]), L1(strengths[1]))
 
 
 _COMMON = """\
@@ -309,6 +343,9 @@ _ATTRIBUTES = """\
     specific_coef_ : ndarray of shape ({rows}, n_features)
         ``Q``, the {specific} part.
 
+    {first}_max_, {second}_max_ : float
+        Each part's ``alpha_max`` on the training data (see ``alpha_scale``).
+
 """ + _COMMON_ATTRIBUTES
 
 _SQUARED = """\
@@ -325,12 +362,23 @@ _DIRTY_PENALTY = """\
     ``P`` (``shared_coef_``) and ``Q`` (``specific_coef_``), and
     ``B = P + Q`` (``coef_``)."""
 
+_ALPHA_SCALE_DOC = """\
+    alpha_scale : {{"relative", "absolute"}}, default="relative"
+        Units of the two strengths. "relative": fractions of each part's
+        ``alpha_max`` on the training data (``{first}_max_``,
+        ``{second}_max_``: the smallest strength that zeroes the part when
+        the other is zero too), so the values mean the same on any scale of
+        ``X`` and ``y``; 1 zeroes the part. "absolute": the strengths of the
+        objective as written (MALSAR's parameters)."""
+
 _DIRTY_PARAMETERS = """\
-    alpha_shared : float, default={a}
+    alpha_shared : float, default=0.1
         Strength of the row-sparse norm on the shared part ``P``, >= 0.
 
-    alpha_specific : float, default={a}
+    alpha_specific : float, default=0.1
         Strength of the entrywise L1 norm on the specific part ``Q``, >= 0.
+
+{scale}
 
     shared_norm : {{"linf", "l2"}}, default="linf"
         Norm of the rows of ``P``: L-infinity (MALSAR ``Least_Dirty``) or L2.
@@ -341,8 +389,8 @@ _MALSAR_DIRTY = """
 
     MALSAR ``Least_Dirty`` (``sum_t ||X_t (p_t + q_t) - y_t||^2 + lambda1
     ||P||_{1,inf} + lambda2 ||Q||_1``) is ``task_weights = 2 n_t``,
-    ``fit_intercept=False``, ``alpha_shared = lambda1``,
-    ``alpha_specific = lambda2``."""
+    ``fit_intercept=False``, ``alpha_scale="absolute"``,
+    ``alpha_shared = lambda1``, ``alpha_specific = lambda2``."""
 
 _DIRTY_NOTES = """\
     Solved by FISTA on the stacked ``Z = [P; Q]`` with the design
@@ -363,9 +411,10 @@ _DIRTY_NOTES = """\
 class DirtyRegressor(_DirtyMixin, _LinearMultiTaskRegressor):
     def __init__(
         self,
-        alpha_shared=1.0,
-        alpha_specific=1.0,
+        alpha_shared=0.1,
+        alpha_specific=0.1,
         *,
+        alpha_scale="relative",
         shared_norm="linf",
         fit_intercept=True,
         task_weights=None,
@@ -376,6 +425,7 @@ class DirtyRegressor(_DirtyMixin, _LinearMultiTaskRegressor):
     ):
         self.alpha_shared = alpha_shared
         self.alpha_specific = alpha_specific
+        self.alpha_scale = alpha_scale
         self.shared_norm = shared_norm
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
@@ -400,11 +450,11 @@ DirtyRegressor.__doc__ = f"""Dirty multi-task linear regression: shared + task-s
 
     Parameters
     ----------
-{_DIRTY_PARAMETERS.format(a="1.0", common=_COMMON)}
+{_DIRTY_PARAMETERS.format(scale=_ALPHA_SCALE_DOC.format(first="alpha_shared", second="alpha_specific"), common=_COMMON)}
 
     Attributes
     ----------
-{_ATTRIBUTES.format(rows="n_tasks", row="task", shared="shared (row-sparse)", specific="task-specific (sparse)")}
+{_ATTRIBUTES.format(rows="n_tasks", row="task", shared="shared (row-sparse)", specific="task-specific (sparse)", first="alpha_shared", second="alpha_specific")}
 
     See Also
     --------
@@ -429,16 +479,18 @@ DirtyRegressor.__doc__ = f"""Dirty multi-task linear regression: shared + task-s
 
 
 _CLASSIFIER_PARTS = _ATTRIBUTES.format(
-    rows="n_columns", row="binary column", shared="shared (row-sparse)", specific="column-specific (sparse)"
+    rows="n_columns", row="binary column", shared="shared (row-sparse)", specific="column-specific (sparse)",
+    first="alpha_shared", second="alpha_specific",
 )
 
 
 class DirtyClassifier(_DirtyMixin, _LinearMultiTaskClassifier):
     def __init__(
         self,
-        alpha_shared=0.01,
-        alpha_specific=0.01,
+        alpha_shared=0.1,
+        alpha_specific=0.1,
         *,
+        alpha_scale="relative",
         shared_norm="linf",
         fit_intercept=True,
         task_weights=None,
@@ -449,6 +501,7 @@ class DirtyClassifier(_DirtyMixin, _LinearMultiTaskClassifier):
     ):
         self.alpha_shared = alpha_shared
         self.alpha_specific = alpha_specific
+        self.alpha_scale = alpha_scale
         self.shared_norm = shared_norm
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
@@ -473,7 +526,7 @@ DirtyClassifier.__doc__ = f"""Dirty multi-task logistic regression: shared + tas
 
     Parameters
     ----------
-{_DIRTY_PARAMETERS.format(a="0.01", common=_COMMON)}
+{_DIRTY_PARAMETERS.format(scale=_ALPHA_SCALE_DOC.format(first="alpha_shared", second="alpha_specific"), common=_COMMON)}
 
     Attributes
     ----------
@@ -492,14 +545,17 @@ class SparseLowRankRegressor(_TwoPartMixin, _LinearMultiTaskRegressor):
         **_BASE_CONSTRAINTS,
         "alpha_sparse": _NONNEG,
         "alpha_rank": _NONNEG,
+        "alpha_scale": _ALPHA_SCALE,
         "rank_constraint": [Interval(numbers.Real, 0, None, closed="left"), None],
     }
+    _strength_names = ("alpha_sparse", "alpha_rank")
 
     def __init__(
         self,
-        alpha_sparse=1.0,
-        alpha_rank=1.0,
+        alpha_sparse=0.1,
+        alpha_rank=0.1,
         *,
+        alpha_scale="relative",
         rank_constraint=None,
         fit_intercept=True,
         task_weights=None,
@@ -510,6 +566,7 @@ class SparseLowRankRegressor(_TwoPartMixin, _LinearMultiTaskRegressor):
     ):
         self.alpha_sparse = alpha_sparse
         self.alpha_rank = alpha_rank
+        self.alpha_scale = alpha_scale
         self.rank_constraint = rank_constraint
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
@@ -518,9 +575,12 @@ class SparseLowRankRegressor(_TwoPartMixin, _LinearMultiTaskRegressor):
         self.tol = tol
         self.warm_start = warm_start
 
-    def _make_block_penalty(self, n_features):
-        second = TraceNorm(self.alpha_rank) if self.rank_constraint is None else NuclearBall(self.rank_constraint)
-        return BlockPenalty(n_features, L1(self.alpha_sparse), second)
+    def _unit_penalties(self):
+        return L1(1.0), TraceNorm(1.0)
+
+    def _make_block_penalty(self, n_features, strengths):
+        second = TraceNorm(strengths[1]) if self.rank_constraint is None else NuclearBall(self.rank_constraint)
+        return BlockPenalty(n_features, L1(strengths[0]), second)
 
 
 SparseLowRankRegressor.__doc__ = f"""Sparse + low-rank multi-task linear regression.
@@ -537,28 +597,31 @@ SparseLowRankRegressor.__doc__ = f"""Sparse + low-rank multi-task linear regress
     (``alpha_rank`` is then ignored): MALSAR's ``Least_SparseTrace``,
     ``sum_t ||X_t (p_t + q_t) - y_t||^2 + gamma ||P||_1`` s.t.
     ``||Q||_* <= tau``, is ``task_weights = 2 n_t``, ``fit_intercept=False``,
-    ``alpha_sparse = gamma``, ``rank_constraint = tau``.
+    ``alpha_scale="absolute"``, ``alpha_sparse = gamma``, ``rank_constraint = tau``.
 
     For uniformity with :class:`DirtyRegressor`, ``shared_coef_`` is the
     sparse part ``P`` and ``specific_coef_`` the low-rank part ``Q``.
 
     Parameters
     ----------
-    alpha_sparse : float, default=1.0
+    alpha_sparse : float, default=0.1
         Strength of the entrywise L1 norm on ``P``, >= 0.
 
-    alpha_rank : float, default=1.0
+    alpha_rank : float, default=0.1
         Strength of the nuclear norm on ``Q``, >= 0 (unused with
         ``rank_constraint``).
 
+{_ALPHA_SCALE_DOC.format(first="alpha_sparse", second="alpha_rank")}
+
     rank_constraint : float or None, default=None
-        ``tau``: constrain ``||Q||_* <= tau`` instead of penalizing it.
+        ``tau``: constrain ``||Q||_* <= tau`` instead of penalizing it
+        (in the units of ``Q``, whatever ``alpha_scale``).
 
 {_COMMON}
 
     Attributes
     ----------
-{_ATTRIBUTES.format(rows="n_tasks", row="task", shared="sparse", specific="low-rank")}
+{_ATTRIBUTES.format(rows="n_tasks", row="task", shared="sparse", specific="low-rank", first="alpha_sparse", second="alpha_rank")}
 
     Notes
     -----

@@ -11,7 +11,14 @@ from numpy.testing import assert_allclose
 from sklearn.base import is_classifier
 
 from skmtl._data import check_task_data
-from skmtl.linear_model import GroupLassoRegressor, MultiTaskLassoRegressor
+from skmtl.linear_model import (
+    DirtyClassifierCV,
+    DirtyRegressorCV,
+    GroupLassoRegressor,
+    MultiTaskLassoRegressor,
+    SparseLowRankRegressorCV,
+    alpha_max,
+)
 from skmtl.linear_model._dirty import (
     BlockPenalty,
     DirtyClassifier,
@@ -186,7 +193,9 @@ def test_malsar_least_dirty_school():
     X, y = stack_tasks(Xs, ys)
     lambda1, lambda2 = 2000.0, 200.0
     start = time.perf_counter()
-    model = DirtyRegressor(lambda1, lambda2, fit_intercept=False, task_weights=2 * n, task_column=-1).fit(X, y)
+    model = DirtyRegressor(
+        lambda1, lambda2, alpha_scale="absolute", fit_intercept=False, task_weights=2 * n, task_column=-1
+    ).fit(X, y)
     elapsed = time.perf_counter() - start
     P, Q = model.shared_coef_, model.specific_coef_
     # MALSAR's objective, recomputed: sum_t ||X_t (p_t + q_t) - y_t||^2 + l1 ||P||_{1,inf} + l2 ||Q||_1.
@@ -205,7 +214,7 @@ def test_malsar_least_sparse_trace_school():
     X, y = stack_tasks(Xs, ys)
     gamma, tau = 100.0, 200.0
     model = SparseLowRankRegressor(
-        gamma, rank_constraint=tau, fit_intercept=False, task_weights=2 * n, task_column=-1
+        gamma, alpha_scale="absolute", rank_constraint=tau, fit_intercept=False, task_weights=2 * n, task_column=-1
     ).fit(X, y)
     P, Q = model.shared_coef_, model.specific_coef_
     assert np.linalg.svd(Q, compute_uv=False).sum() <= tau * (1 + 1e-9)
@@ -218,9 +227,12 @@ def test_malsar_least_sparse_trace_school():
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 def test_huge_specific_gives_shared_model(norm):
     X, Y = _data(seed=8)
+    # Relative strengths: 0.1 of the shared part's alpha_max, which is the
+    # group lasso's (with the same norm).
     model = DirtyRegressor(0.1, 1e6, shared_norm=norm, tol=1e-10, max_iter=50000).fit(X, Y)
     assert np.all(model.specific_coef_ == 0)
-    group = GroupLassoRegressor(0.1, norm=norm, tol=1e-10, max_iter=50000).fit(X, Y)
+    assert model.alpha_shared_max_ == pytest.approx(alpha_max(GroupLassoRegressor(norm=norm), X, Y), rel=1e-12)
+    group = GroupLassoRegressor(0.1 * model.alpha_shared_max_, norm=norm, tol=1e-10, max_iter=50000).fit(X, Y)
     assert_allclose(model.coef_, group.coef_, atol=1e-6)
     assert_allclose(model.intercept_, group.intercept_, atol=1e-6)
 
@@ -229,7 +241,7 @@ def test_huge_shared_gives_lasso_model():
     X, Y = _data(seed=9)
     model = DirtyRegressor(1e6, 0.05, tol=1e-10, max_iter=50000).fit(X, Y)
     assert np.all(model.shared_coef_ == 0)
-    lasso = MultiTaskLassoRegressor(0.05, tol=1e-10, max_iter=50000).fit(X, Y)
+    lasso = MultiTaskLassoRegressor(0.05 * model.alpha_specific_max_, tol=1e-10, max_iter=50000).fit(X, Y)
     assert_allclose(model.coef_, lasso.coef_, atol=1e-6)
 
 
@@ -238,7 +250,7 @@ def test_sparse_low_rank_limits():
     # Huge alpha_rank: Q = 0, the independent lassos.
     model = SparseLowRankRegressor(0.05, 1e6, tol=1e-10, max_iter=50000).fit(X, Y)
     assert np.all(model.specific_coef_ == 0)
-    lasso = MultiTaskLassoRegressor(0.05, tol=1e-10, max_iter=50000).fit(X, Y)
+    lasso = MultiTaskLassoRegressor(0.05 * model.alpha_sparse_max_, tol=1e-10, max_iter=50000).fit(X, Y)
     assert_allclose(model.coef_, lasso.coef_, atol=1e-6)
     # rank_constraint=0: the same model.
     model0 = SparseLowRankRegressor(0.05, rank_constraint=0.0, tol=1e-10, max_iter=50000).fit(X, Y)
@@ -341,38 +353,43 @@ _SOLVER_ACCURACY = {
 }
 
 
-# check_regressors_train asks for R^2 > 0.5 after setting ``alpha = 0.01`` on
-# estimators that have an ``alpha``; these have two strengths instead
-# (alpha_shared/alpha_specific, alpha_sparse/alpha_rank), and at their
-# default 1.0 the standardized data gives coef_ = 0 (R^2 = 0), exactly as
-# GroupLassoRegressor(alpha=1) does. test_regressors_train_small_alphas
-# below runs the same check at 0.01.
-_TWO_STRENGTHS = {
-    "check_regressors_train": "two strengths, no `alpha` for the check to lower to 0.01: "
-    "coef_ = 0 at the defaults; the check passes at 0.01 (test_regressors_train_small_alphas)"
-}
+# As for scikit-learn's LassoCV: weighting a row by 2 and repeating it give
+# different folds, hence possibly different strengths.
+_CV_FOLDS = {name: "the CV folds of repeated rows differ from those of weighted rows" for name in _SOLVER_ACCURACY}
 
 
 def _expected_failures(estimator):
     if is_classifier(estimator):
         return {**_PER_TASK_CLASSES, **_SOLVER_ACCURACY}
-    return dict(_TWO_STRENGTHS)
+    return dict(_CV_FOLDS) if "CV" in type(estimator).__name__ else dict(_SOLVER_ACCURACY)
 
 
 @parametrize_with_checks(
-    [DirtyRegressor(), DirtyClassifier(), SparseLowRankRegressor()],
+    [
+        DirtyRegressor(),
+        DirtyClassifier(),
+        SparseLowRankRegressor(),
+        # A short grid keeps the checks' hundreds of fits quick.
+        DirtyRegressorCV(n_alphas=2, cv=2),
+        DirtyClassifierCV(n_alphas=2, cv=2),
+        SparseLowRankRegressorCV(n_alphas=2, cv=2),
+    ],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize(
-    "estimator",
-    [DirtyRegressor(0.01, 0.01), DirtyRegressor(0.01, 0.01, shared_norm="l2"), SparseLowRankRegressor(0.01, 0.01)],
-    ids=repr,
-)
-def test_regressors_train_small_alphas(estimator):
-    from sklearn.utils.estimator_checks import check_regressors_train
-
-    check_regressors_train(type(estimator).__name__, estimator)
+@pytest.mark.parametrize("make", [DirtyRegressor, SparseLowRankRegressor], ids=lambda c: c.__name__)
+def test_relative_strengths_are_fractions_of_alpha_max_and_scale_free(make):
+    X, Y = _data(seed=12)
+    names = make._strength_names
+    relative = make(0.2, 0.05, tol=1e-10, max_iter=50000).fit(X, Y)
+    maxima = [getattr(relative, f"{name}_max_") for name in names]
+    absolute = make(0.2 * maxima[0], 0.05 * maxima[1], alpha_scale="absolute", tol=1e-10, max_iter=50000)
+    assert_allclose(absolute.fit(X, Y).coef_, relative.coef_, atol=1e-8)
+    # The same relative strengths on y in other units give the same model in those units.
+    scaled = make(0.2, 0.05, tol=1e-10, max_iter=50000).fit(X, 1000.0 * Y)
+    assert_allclose(scaled.coef_, 1000.0 * relative.coef_, rtol=1e-6, atol=1e-6)
+    # Relative strength 1 on both parts: the intercept-only model.
+    assert np.all(make(1.0, 1.0).fit(X, Y).coef_ == 0)

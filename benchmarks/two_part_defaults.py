@@ -1,0 +1,117 @@
+"""Default strengths of the two-part models on real data: where the best grid pair lies.
+
+The dirty and sparse + low-rank models have two strengths. In relative units
+(fractions of each part's ``alpha_max``, ``alpha_scale="relative"``) this
+script fits every pair of the grid ``{1, 0.3, 0.1, 0.03, 0.01}^2`` on one
+held-out split of three data sets and prints, for each model, the test score
+of the default pair (0.1, 0.1), of the best pair, and whether the best pair is
+on the grid's edge (which would mean the scale is unusable):
+
+* School, official split 1, features standardized over all schools: pooled
+  explained variance (``PooledTasks(RidgeCV(), task_features="onehot")``
+  printed for reference);
+* computer survey (190 raters, the 16 calibration profiles for training and
+  the 4 hold-out profiles for testing, as Lenk et al. 1996): RMSE;
+* Landmine (29 fields, a per-field stratified half for training, standardized
+  features): the mean over fields of the test AUC.
+
+Run ``python benchmarks/two_part_defaults.py`` (about a minute on 2 cores;
+needs the data in ``SKMTL_DATA``). The output is the table in
+``doc/benchmarks_task_structure.rst``.
+"""
+
+import os
+import warnings
+
+import numpy as np
+import scipy.io
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+from skmtl.datasets import fetch_school, fetch_school_splits, get_data_home
+from skmtl.linear_model import DirtyClassifier, DirtyRegressor, SparseLowRankRegressor
+from skmtl.multitask import PooledTasks
+
+GRID = [1.0, 0.3, 0.1, 0.03, 0.01]
+DEFAULT = (0.1, 0.1)
+
+
+def school():
+    X, y = fetch_school(return_X_y=True)
+    train, test = fetch_school_splits()[0]
+    X = np.column_stack([StandardScaler().fit(X[train, :-1]).transform(X[:, :-1]), X[:, -1]])
+
+    def explained_variance(model):
+        pred = model.fit(X[train], y[train]).predict(X[test])
+        return 1.0 - np.mean((y[test] - pred) ** 2) / np.var(y[test])
+
+    pooled = explained_variance(PooledTasks(RidgeCV(), task_column=-1, task_features="onehot"))
+    print(f"School: PooledTasks(RidgeCV, onehot) explained variance {pooled:.4f}")
+    return "School (EV)", explained_variance, {
+        "Dirty (linf)": lambda a, b: DirtyRegressor(a, b, task_column=-1),
+        "Dirty (l2)": lambda a, b: DirtyRegressor(a, b, shared_norm="l2", task_column=-1),
+        "SparseLowRank": lambda a, b: SparseLowRankRegressor(a, b, task_column=-1),
+    }
+
+
+def computer_survey():
+    path = os.path.join(get_data_home(), "computer_survey", "conjointAnalysisComputerBuyers.mat")
+    mat = scipy.io.loadmat(path)
+    X, Y = mat["designMarix"][:, 1:].astype(float), mat["likeBuy"].astype(float).T
+    train, test = np.arange(16), np.arange(16, 20)
+
+    def minus_rmse(model):
+        pred = model.fit(X[train], Y[train]).predict(X[test])
+        return -np.sqrt(np.mean((Y[test] - pred) ** 2))
+
+    return "computer survey (-RMSE)", minus_rmse, {
+        "Dirty (linf)": lambda a, b: DirtyRegressor(a, b),
+        "SparseLowRank": lambda a, b: SparseLowRankRegressor(a, b),
+    }
+
+
+def landmine():
+    mat = scipy.io.loadmat(os.path.join(get_data_home(), "landmine", "LandmineData.mat"))
+    n_tasks = mat["feature"].shape[1]
+    X = np.vstack([mat["feature"][0, t] for t in range(n_tasks)])
+    y = np.concatenate([mat["label"][0, t].ravel() for t in range(n_tasks)]).astype(int)
+    task = np.repeat(np.arange(n_tasks), [len(mat["label"][0, t]) for t in range(n_tasks)])
+    rng = np.random.RandomState(0)
+    train = np.zeros(len(y), dtype=bool)
+    for t in range(n_tasks):
+        for c in (0, 1):
+            rows = rng.permutation(np.flatnonzero((task == t) & (y == c)))
+            train[rows[: len(rows) // 2]] = True
+    X = np.column_stack([StandardScaler().fit(X[train]).transform(X), task])
+
+    def mean_auc(model):
+        scores = model.fit(X[train], y[train]).decision_function(X[~train])
+        test_task, test_y = task[~train], y[~train]
+        return np.mean([roc_auc_score(test_y[test_task == t], scores[test_task == t]) for t in range(n_tasks)])
+
+    return "Landmine (mean AUC)", mean_auc, {"Dirty (linf)": lambda a, b: DirtyClassifier(a, b, task_column=-1)}
+
+
+def main():
+    rows = []
+    for load in (school, computer_survey, landmine):
+        data_name, score, models = load()
+        for model_name, make in models.items():
+            table = np.array([[score(make(a, b)) for b in GRID] for a in GRID])
+            i, j = np.unravel_index(np.argmax(table), table.shape)
+            default = table[GRID.index(DEFAULT[0]), GRID.index(DEFAULT[1])]
+            edge = i in (0, len(GRID) - 1) or j in (0, len(GRID) - 1)
+            rows.append((data_name, model_name, default, (GRID[i], GRID[j]), table[i, j], edge))
+            print(f"{data_name} {model_name}:\n{np.array2string(table, precision=4)}", flush=True)
+    print()
+    print(f"{'data':<24} {'model':<14} {'default (0.1, 0.1)':>18} {'best pair':>12} {'best':>8}  edge")
+    for data_name, model_name, default, pair, best, edge in rows:
+        print(f"{data_name:<24} {model_name:<14} {default:>18.4f} {str(pair):>12} {best:>8.4f}  {'yes' if edge else 'no'}")
+
+
+if __name__ == "__main__":
+    with warnings.catch_warnings():
+        # Some corner pairs stop at max_iter; the table is about accuracy.
+        warnings.simplefilter("ignore")
+        main()
