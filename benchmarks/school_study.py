@@ -193,18 +193,21 @@ def _specs(quick=False):
             _linear(MultiTaskLassoRegressor), "MultiTaskLassoRegressor (L1 per task), alpha path",
             grid=_with_scales(), path=("alpha", np.logspace(-0.5, -3.5, 5)),
         ),
+        # Relative strengths (fractions of each part's alpha_max, the
+        # models' default): one grid suits both parts.
         "dirty": Spec(
             _linear(DirtyRegressor),
-            "DirtyRegressor (L1/Linf shared + L1 specific, alpha_specific=0.03), "
-            "alpha_shared path, intercept_scale=4",
-            grid=_with_scales([{"alpha_specific": 3e-2}], (4.0,)),
-            path=("alpha_shared", np.logspace(0.5, -2.5, 4)),
+            "DirtyRegressor (L1/Linf shared + L1 specific), relative alpha_specific {0.3, 0.1, 0.03} "
+            "x alpha_shared path 1..0.01, intercept_scale=4",
+            grid=_with_scales([{"alpha_specific": a} for a in (0.3, 0.1, 0.03)], (4.0,)),
+            path=("alpha_shared", np.geomspace(1.0, 0.01, 5)),
         ),
         "sparse-low-rank": Spec(
             _linear(SparseLowRankRegressor),
-            "SparseLowRankRegressor (L1 + nuclear, alpha_sparse=0.01), alpha_rank path, intercept_scale=4",
-            grid=_with_scales([{"alpha_sparse": 1e-2}], (4.0,)),
-            path=("alpha_rank", np.logspace(0, -3, 4)),
+            "SparseLowRankRegressor (L1 + nuclear), relative alpha_sparse {1, 0.3, 0.1} "
+            "x alpha_rank path 1..0.01, intercept_scale=4",
+            grid=_with_scales([{"alpha_sparse": a} for a in (1.0, 0.3, 0.1)], (4.0,)),
+            path=("alpha_rank", np.geomspace(1.0, 0.01, 5)),
         ),
         "kernel": Spec(
             _kernel,

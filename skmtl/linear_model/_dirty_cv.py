@@ -156,7 +156,7 @@ class _TwoPartCV(MultiTaskMixin, BaseEstimator):
         return self._fitted().predict(X)
 
 
-class _TwoPartClassifierCV(ClassifierMixin, _TwoPartCV):
+class _ClassifierCVMixin(ClassifierMixin):
     def decision_function(self, X):
         """``estimator_.decision_function``."""
         return self._fitted().decision_function(X)
@@ -264,32 +264,24 @@ def _cv_init(self, *, alphas=None, n_alphas=5, eps=1e-2, cv=None, scoring=None, 
         setattr(self, name, value)
 
 
-class DirtyRegressorCV(RegressorMixin, _TwoPartCV):
+class _DirtyCV(_TwoPartCV):
+    def __init__(
+        self, *, alphas=None, n_alphas=5, eps=1e-2, cv=None, scoring=None, n_jobs=None,
+        shared_norm="linf", fit_intercept=True, task_weights=None, task_column=None, max_iter=1000, tol=1e-4,
+    ):  # fmt: skip
+        _cv_init(
+            self, alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, scoring=scoring, n_jobs=n_jobs,
+            shared_norm=shared_norm, fit_intercept=fit_intercept, task_weights=task_weights,
+            task_column=task_column, max_iter=max_iter, tol=tol,
+        )  # fmt: skip
+
+
+class DirtyRegressorCV(RegressorMixin, _DirtyCV):
     _estimator_class = DirtyRegressor
 
-    def __init__(
-        self, *, alphas=None, n_alphas=5, eps=1e-2, cv=None, scoring=None, n_jobs=None,
-        shared_norm="linf", fit_intercept=True, task_weights=None, task_column=None, max_iter=1000, tol=1e-4,
-    ):  # fmt: skip
-        _cv_init(
-            self, alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, scoring=scoring, n_jobs=n_jobs,
-            shared_norm=shared_norm, fit_intercept=fit_intercept, task_weights=task_weights,
-            task_column=task_column, max_iter=max_iter, tol=tol,
-        )  # fmt: skip
 
-
-class DirtyClassifierCV(_TwoPartClassifierCV):
+class DirtyClassifierCV(_ClassifierCVMixin, _DirtyCV):
     _estimator_class = DirtyClassifier
-
-    def __init__(
-        self, *, alphas=None, n_alphas=5, eps=1e-2, cv=None, scoring=None, n_jobs=None,
-        shared_norm="linf", fit_intercept=True, task_weights=None, task_column=None, max_iter=1000, tol=1e-4,
-    ):  # fmt: skip
-        _cv_init(
-            self, alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, scoring=scoring, n_jobs=n_jobs,
-            shared_norm=shared_norm, fit_intercept=fit_intercept, task_weights=task_weights,
-            task_column=task_column, max_iter=max_iter, tol=tol,
-        )  # fmt: skip
 
 
 class SparseLowRankRegressorCV(RegressorMixin, _TwoPartCV):
