@@ -768,8 +768,9 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
     each task's block is eigendecomposed once and every alpha costs one
     ``m x m`` solve per group of tasks (O(N m^2)); else the N x N product
     kernel is eigendecomposed once (O(N^3)). Either factorization also
-    gives the refit at ``alpha_``. ``task_kernel="learned"`` or
-    an explicit ``cv`` use ``GridSearchCV`` (masked mean squared error).
+    gives the refit at ``alpha_``. ``task_kernel="learned"``, an explicit
+    ``cv`` or a ``scoring`` use ``GridSearchCV`` (by default with the masked
+    mean squared error).
 """
         + _OBJECTIVE_DOC
         + """
@@ -777,7 +778,16 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
     ----------
     alphas : array-like of float > 0, default=(0.1, 1.0, 10.0)
     cv : int, cross-validation generator, iterable or None, default=None
-        None: exact leave-one-label-out; otherwise passed to GridSearchCV.
+        None: exact leave-one-label-out (or, with ``scoring``, 5 folds);
+        otherwise passed to GridSearchCV. In the long layout an int means
+        :class:`skmtl.model_selection.TaskStratifiedKFold` on the task column.
+    scoring : str, callable or None, default=None
+        None: mean squared error over the observed labels (leave-one-out or
+        folds). Otherwise a scikit-learn scoring name or a scorer
+        ``scorer(estimator, X, y)`` (for instance
+        :data:`skmtl.metrics.task_r2_scorer`), higher is better, evaluated on
+        cross-validation folds: the closed-form leave-one-out gives squared
+        errors only.
     **other parameters : as :class:`MultiTaskKernelRidge`.
 
     Attributes
@@ -785,9 +795,10 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
     alpha_ : float
         Selected alpha.
     best_score_ : float
-        Negative mean squared (LOO or CV) error at ``alpha_``.
+        Negative mean squared (LOO or CV) error at ``alpha_``, or the best
+        mean ``scoring`` value.
     cv_scores_ : ndarray of shape (n_alphas,)
-        Negative mean squared error of every alpha.
+        The same for every alpha.
     Other attributes as :class:`MultiTaskKernelRidge`, for the refit at
     ``alpha_``.
 
@@ -812,6 +823,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         **_BaseMultiTaskKernelRidge._parameter_constraints,
         "alphas": ["array-like"],
         "cv": ["cv_object"],
+        "scoring": [str, callable, None],
     }
 
     def __init__(
@@ -819,6 +831,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         alphas=(0.1, 1.0, 10.0),
         *,
         cv=None,
+        scoring=None,
         kernel="rbf",
         gamma=None,
         degree=3,
@@ -850,6 +863,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         del self.alpha
         self.alphas = alphas
         self.cv = cv
+        self.scoring = scoring
 
     def _check_alphas(self):
         alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
@@ -878,7 +892,7 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         data = self._validate_fit(X, y, sample_weight)
         self._check_sample_weight(data.sample_weight)
         learned = isinstance(self.task_kernel, str) and self.task_kernel == "learned"
-        if self.cv is not None or learned or self._learns_clusters():
+        if self.cv is not None or self.scoring is not None or learned or self._learns_clusters():
             return self._fit_grid_search(X, y, sample_weight, alphas)
         self._dtype = data.X.dtype
         problem = self._regression_problem(data)
@@ -919,12 +933,12 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         return errors, duals
 
     def _fit_grid_search(self, X, y, sample_weight, alphas):
-        params = {k: v for k, v in self.get_params().items() if k not in ("alphas", "cv")}
+        params = {k: v for k, v in self.get_params().items() if k not in ("alphas", "cv", "scoring")}
         search = GridSearchCV(
             MultiTaskKernelRidge(**params),
             {"alpha": list(alphas)},
             cv=check_task_cv(self.cv, self.task_column),
-            scoring=_masked_neg_mse,
+            scoring=_masked_neg_mse if self.scoring is None else self.scoring,
         )
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         search.fit(X, y, **fit_params)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
@@ -25,7 +25,9 @@ from skmtl.kernel_ridge import (
     mean_regularized_task_kernel,
     pooled_task_kernel,
 )
+from skmtl.metrics import task_r2_scorer
 from skmtl.model_selection import TaskStratifiedKFold
+from skmtl.model_selection._split import check_task_cv
 
 
 def _wide(n=30, T=3, seed=0, missing=0.0):
@@ -338,6 +340,23 @@ def test_cv_missing_labels_long_layout_and_kfold():
     with pytest.raises(ValueError, match="alphas must be"):
         MultiTaskKernelRidgeCV([0.0, 1.0]).fit(X, Y)
 
+
+
+def test_cv_scoring_chooses_by_the_given_scorer_on_folds():
+    X, Y = _wide(n=30, T=3, missing=0.2)
+    Xl, yl = _to_long(X, Y)
+    alphas = [1e-3, 1.0, 100.0]
+    search = MultiTaskKernelRidgeCV(alphas, task_column=-1, scoring=task_r2_scorer, cv=3).fit(Xl, yl)
+    folds = list(check_task_cv(3, -1).split(Xl, yl))
+    expected = [
+        np.mean([task_r2_scorer(MultiTaskKernelRidge(a, task_column=-1).fit(Xl[tr], yl[tr]), Xl[te], yl[te])
+                 for tr, te in folds])
+        for a in alphas
+    ]  # fmt: skip
+    assert_allclose(search.cv_scores_, expected, rtol=1e-8)
+    assert search.alpha_ == alphas[int(np.argmax(expected))]
+    # Without cv, a scoring switches from the closed-form leave-one-out to folds.
+    assert MultiTaskKernelRidgeCV(alphas, task_column=-1, scoring="r2").fit(Xl, yl).cv_scores_.max() <= 1.0
 
 
 def test_cv_nystroem_long_layout_solves_by_task_blocks():
