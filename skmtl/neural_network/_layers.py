@@ -23,6 +23,11 @@ its own task's head only). Gradients of per-task losses with respect to the
 shared layers can be returned per task (leading task axis), which task
 weighting (GradNorm) and gradient surgery (PCGrad) need.
 
+An optional linear skip path (wide and deep) adds ``X @ V[:, t]`` to the
+logits of task ``t``: ``skip`` (n_features, n_tasks, K), a head layer that
+reads the inputs instead of the trunk, so the network contains the linear
+models of the inputs.
+
 No function here loops over rows or tasks: the long layout uses gathers
 (``W[:, codes]``) forward and a sparse task-indicator matrix (segment sums)
 for the head gradients.
@@ -128,8 +133,42 @@ def _head_linear(A, W, b, codes):
     return np.matmul(A.transpose(1, 0, 2), W.transpose(1, 0, 2)).transpose(1, 0, 2) + b
 
 
-def forward(coefs, intercepts, n_trunk, X, codes, activation):
+def _skip_term(X, V, codes):
+    """The skip path's logits ``X @ V[:, t]``: (n, T, K) wide, (n, K) long."""
+    if codes is None:
+        return np.asarray(X @ V.reshape(V.shape[0], -1)).reshape(X.shape[0], *V.shape[1:])
+    if not sp.issparse(X):
+        return np.matmul(X[:, None, :], _gather_heads(V, codes))[:, 0]
+    # Sparse X, long layout: each stored entry x_ij adds x_ij V[j, code_i].
+    X = sp.csr_matrix(X)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    values = X.data[:, None] * V[X.indices, codes[rows]]
+    return np.stack(
+        [np.bincount(rows, values[:, k], X.shape[0]) for k in range(V.shape[2])], axis=1
+    ).astype(V.dtype, copy=False)
+
+
+def _head_weight_gradient(A, delta, codes, n_tasks):
+    """Gradient of a head layer's weights (fan_in, T, fan_out) from its input and deltas."""
+    fan_out = delta.shape[-1]
+    if codes is not None:
+        # Segment sums of per-row outer products: task t gets its rows only.
+        scatter = task_scatter(delta, codes, n_tasks)
+        grad = scatter.T @ A
+        grad = (grad.toarray() if sp.issparse(grad) else np.asarray(grad)).reshape(n_tasks, fan_out, -1)
+        return np.ascontiguousarray(grad.transpose(2, 0, 1)), scatter
+    if A.ndim == 2:
+        flat = delta.reshape(delta.shape[0], n_tasks * fan_out)
+        return np.asarray(A.T @ flat).reshape(-1, n_tasks, fan_out), None
+    grad = np.matmul(A.transpose(1, 2, 0), delta.transpose(1, 0, 2))
+    return np.ascontiguousarray(grad.transpose(1, 0, 2)), None
+
+
+def forward(coefs, intercepts, n_trunk, X, codes, activation, skip=None):
     """Activations of every layer; the last entry is the raw output (logits).
+
+    ``skip`` (n_features, n_tasks, K), if given, is the linear skip path:
+    its term is added to the logits.
 
     Returns
     -------
@@ -148,6 +187,8 @@ def forward(coefs, intercepts, n_trunk, X, codes, activation):
             Z += intercepts[layer]
         else:
             Z = _head_linear(A, coefs[layer], intercepts[layer], codes)
+        if layer == n_layers - 1 and skip is not None:
+            Z += _skip_term(X, skip, codes)
         if layer < n_layers - 1:
             Z = act(Z)
         activations.append(Z)
@@ -155,11 +196,11 @@ def forward(coefs, intercepts, n_trunk, X, codes, activation):
     return activations
 
 
-def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, chunk=4096):
+def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, skip=None, chunk=4096):
     """Output logits in chunks of rows (bounds the long layout's gathers)."""
     n = X.shape[0]
     if n <= chunk:
-        return forward(coefs, intercepts, n_trunk, X, codes, activation)[-1]
+        return forward(coefs, intercepts, n_trunk, X, codes, activation, skip)[-1]
     parts = [
         forward(
             coefs,
@@ -168,6 +209,7 @@ def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, chunk=4096)
             X[start : start + chunk],
             None if codes is None else codes[start : start + chunk],
             activation,
+            skip,
         )[-1]
         for start in range(0, n, chunk)
     ]
@@ -317,7 +359,7 @@ def weighted_task_losses(
 
 def data_term_gradients(
     coefs, intercepts, n_trunk, X, target, observed, codes, problem, activation, task_weights,
-    sample_weight=None, denominators=None, *, per_task_trunk=False,
+    sample_weight=None, denominators=None, *, per_task_trunk=False, skip=None,
 ):
     """Value and gradients of the data term ``sum_t w_t L_t`` (no penalty).
 
@@ -327,6 +369,8 @@ def data_term_gradients(
     ``w_t / D_t`` before backpropagation. The L2 penalty, whose scale is
     ``alpha / (2 sum_i s_i)`` (scikit-learn's convention), is added by the
     caller after any gradient surgery of the per-task shared gradients.
+    With a linear ``skip`` path (:func:`forward`) its gradient is the last
+    entry of ``coef_grads``.
 
     Returns
     -------
@@ -337,7 +381,7 @@ def data_term_gradients(
         As in :func:`backward`.
     """
     n_tasks = len(task_weights)
-    activations = forward(coefs, intercepts, n_trunk, X, codes, activation)
+    activations = forward(coefs, intercepts, n_trunk, X, codes, activation, skip)
     task_losses, totals, dZ = weighted_task_losses(
         activations[-1], target, observed, problem, codes, n_tasks, sample_weight, denominators
     )
@@ -345,7 +389,9 @@ def data_term_gradients(
     scale = np.where(denominators > 0, task_weights / np.where(denominators > 0, denominators, 1), 0.0)
     scale = scale.astype(dZ.dtype)
     dZ *= scale[codes][:, None] if codes is not None else scale[:, None]
-    grads = backward(coefs, activations, n_trunk, dZ, codes, activation, per_task_trunk=per_task_trunk)
+    grads = backward(
+        coefs, activations, n_trunk, dZ, codes, activation, per_task_trunk=per_task_trunk, skip=skip
+    )
     return (float(task_weights @ task_losses), task_losses, totals, *grads)
 
 
@@ -354,7 +400,7 @@ def penalty(coefs):
     return sum(float(np.vdot(W, W)) for W in coefs)
 
 
-def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_trunk=False):
+def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_trunk=False, skip=None):
     """Backpropagate the output gradient ``dZ`` (already weighted and scaled).
 
     Parameters
@@ -365,10 +411,13 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
         Also return, for every shared parameter, the gradient of each task's
         term separately (leading task axis). The total shared gradient is
         then their sum.
+    skip : ndarray of shape (n_features, n_tasks, K) or None
+        The linear skip path of :func:`forward`.
 
     Returns
     -------
     coef_grads, intercept_grads : lists of ndarray (penalty not included)
+        With ``skip``, ``coef_grads`` ends with the skip path's gradient.
     task_grads : list of ndarray or None
         With ``per_task_trunk``: ``[dW_1, db_1, ..., dW_L, db_L]`` of the
         trunk layers, each with a leading axis of length n_tasks.
@@ -378,15 +427,13 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
     delta = dZ
+    skip_grad = [] if skip is None else [_head_weight_gradient(activations[0], dZ, codes, n_tasks)[0]]
     for layer in range(n_layers - 1, n_trunk - 1, -1):
         A = activations[layer]
         W = coefs[layer]
         fan_in, _, fan_out = W.shape
+        coef_grads[layer], scatter = _head_weight_gradient(A, delta, codes, n_tasks)
         if codes is not None:
-            # Segment sums of per-row outer products: task t gets its rows only.
-            scatter = task_scatter(delta, codes, n_tasks)
-            grad = np.asarray(scatter.T @ A).reshape(n_tasks, fan_out, fan_in)
-            coef_grads[layer] = np.ascontiguousarray(grad.transpose(2, 0, 1))
             # (bincount: scipy's sum has a fixed cost larger than this work)
             sums = np.bincount(scatter.indices, scatter.data, n_tasks * fan_out)
             intercept_grads[layer] = sums.reshape(n_tasks, fan_out).astype(delta.dtype)
@@ -401,15 +448,12 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
                 back = back[None] * (codes == np.arange(n_tasks)[:, None])[:, :, None]
         elif A.ndim == 2:
             flat = delta.reshape(delta.shape[0], n_tasks * fan_out)
-            coef_grads[layer] = (A.T @ flat).reshape(fan_in, n_tasks, fan_out)
             intercept_grads[layer] = delta.sum(axis=0)
             if per_task_trunk:
                 back = np.matmul(delta.transpose(1, 0, 2), W.transpose(1, 2, 0))
             else:
                 back = flat @ W.reshape(fan_in, n_tasks * fan_out).T
         else:
-            grad = np.matmul(A.transpose(1, 2, 0), delta.transpose(1, 0, 2))
-            coef_grads[layer] = np.ascontiguousarray(grad.transpose(1, 0, 2))
             intercept_grads[layer] = delta.sum(axis=0)
             back = np.matmul(delta.transpose(1, 0, 2), W.transpose(1, 2, 0)).transpose(1, 0, 2)
         if layer > 0:
@@ -431,4 +475,4 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
         if layer > 0:
             back = delta @ coefs[layer].T
             delta = _activation_derivative(activation, activations[layer], back)
-    return coef_grads, intercept_grads, task_grads
+    return coef_grads + skip_grad, intercept_grads, task_grads

@@ -83,6 +83,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "linear_skip": ["boolean"],
         "activation": [StrOptions({"relu", "tanh", "logistic"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
@@ -110,6 +111,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         hidden_layer_sizes=(100,),
         *,
         head_layer_sizes=(),
+        linear_skip=True,
         activation="relu",
         alpha=1e-4,
         batch_size="auto",
@@ -133,6 +135,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
+        self.linear_skip = linear_skip
         self.activation = activation
         self.alpha = alpha
         self.batch_size = batch_size
@@ -201,6 +204,10 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             sizes, self._n_trunk, self.n_tasks_, self.activation, dtype, self._random_state
         )
         self.n_layers_ = len(sizes)
+        # Zero: training starts from the network without the skip path.
+        self.skip_coef_ = (
+            np.zeros((n_features, self.n_tasks_, self._n_units), dtype=dtype) if self.linear_skip else None
+        )
         self._weighting = make_weighting(
             self.task_weighting,
             self.n_tasks_,
@@ -224,8 +231,13 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
 
+    def _weights(self):
+        """Every penalized weight array: layers, then the skip path if any."""
+        return self.coefs_ if self.skip_coef_ is None else [*self.coefs_, self.skip_coef_]
+
     def _params(self):
-        return [*self.coefs_, *self.intercepts_, *self._weighting.params]
+        # The order of the gradients of data_term_gradients.
+        return [*self._weights(), *self.intercepts_, *self._weighting.params]
 
     # -------------------------------------------------------------- training
     def _fit(self, X, y, sample_weight=None, *, incremental, classes=None):
@@ -381,17 +393,19 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         data_value, task_losses, counts, coef_grads, intercept_grads, task_grads = data_term_gradients(
             self.coefs_, self.intercepts_, self._n_trunk, X, target, observed, codes, self._problem,
             self.activation, weighting.weights(), sample_weight, denominators, per_task_trunk=per_task,
+            skip=self.skip_coef_,
         )
         present = counts > 0
         objective = data_value + weighting.extra_objective()
-        objective += 0.5 * self.alpha * penalty(self.coefs_) / total
+        weights = self._weights()
+        objective += 0.5 * self.alpha * penalty(weights) / total
         grad_norms = None
         if per_task:
             last = task_grads[-2:]  # weights and biases of the last shared layer
             grad_norms = np.sqrt(sum((g.reshape(n_tasks, -1).astype(np.float64) ** 2).sum(axis=1) for g in last))
             if self.gradient_surgery == "pcgrad":
                 self._apply_pcgrad(task_grads, coef_grads, intercept_grads)
-        for layer, W in enumerate(self.coefs_):
+        for layer, W in enumerate(weights):
             coef_grads[layer] += (self.alpha / total) * W
         weight_grads = weighting.param_grads(task_losses, present, grad_norms)
         self._optimizer.update(self._params(), [*coef_grads, *intercept_grads, *weight_grads])
@@ -417,7 +431,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     def _logits(self, X, codes):
         coefs, intercepts = self._cast_params(X.dtype)
-        return predict_logits(coefs, intercepts, self._n_trunk, X, codes, self.activation)
+        skip = None if self.skip_coef_ is None else self.skip_coef_.astype(X.dtype, copy=False)
+        return predict_logits(coefs, intercepts, self._n_trunk, X, codes, self.activation, skip)
 
     def _raw_predict(self, X):
         check_is_fitted(self)

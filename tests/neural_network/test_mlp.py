@@ -474,7 +474,7 @@ def test_minibatch_gradients_average_to_the_full_gradient(layout, task_weighting
     weights = model._weighting.weights()
     _, L, _, gw, gb, _ = data_term_gradients(
         model.coefs_, model.intercepts_, 1, features, target, observed, codes, {"kind": "regression"},
-        "relu", weights,
+        "relu", weights, skip=model.skip_coef_,
     )
     n_net = len(gw) + len(gb)
     for a, b in zip(average[:n_net], gw + gb):
