@@ -216,6 +216,20 @@ def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, skip=None, 
     return np.concatenate(parts)
 
 
+def predict_activations(coefs, intercepts, n_trunk, X, codes, activation, chunk=4096):
+    """Inputs of the output layer (the last hidden activations), in chunks of rows."""
+    parts = [
+        forward(
+            coefs[:-1], intercepts[:-1], n_trunk, X[start : start + chunk],
+            None if codes is None else codes[start : start + chunk], activation,
+        )[-1]
+        for start in range(0, X.shape[0], chunk)
+    ]
+    last = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    # forward leaves its last layer linear (the logits); here it is hidden.
+    return ACTIVATIONS[activation](last)
+
+
 def output_probabilities(Z, binary, unit_mask):
     """Sigmoid for binary heads, softmax over a task's own units otherwise.
 

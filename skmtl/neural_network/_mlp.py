@@ -34,14 +34,20 @@ from ._layers import (
     init_params,
     output_probabilities,
     penalty,
+    predict_activations,
     predict_logits,
     task_sums,
     task_totals,
 )
 from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._sharing import class_curvature, evidence_update, head_gram_eigenvalues
 from ._weighting import make_weighting, pcgrad
 
 __all__ = ["MultiTaskMLPClassifier", "MultiTaskMLPRegressor"]
+
+# head_sharing="auto" starts from a ridge-like pull of strength 1 (weak next
+# to a task's sum of squares) and updates it after every epoch.
+_INITIAL_SHARING = 1.0
 
 
 def _check_layer_sizes(sizes, name, *, allow_empty):
@@ -84,6 +90,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "linear_skip": ["boolean"],
+        "head_sharing": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left"), None],
         "activation": [StrOptions({"relu", "tanh", "logistic"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
@@ -112,6 +119,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         *,
         head_layer_sizes=(),
         linear_skip=True,
+        head_sharing="auto",
         activation="relu",
         alpha=1e-4,
         batch_size="auto",
@@ -136,6 +144,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
         self.linear_skip = linear_skip
+        self.head_sharing = head_sharing
         self.activation = activation
         self.alpha = alpha
         self.batch_size = batch_size
@@ -208,6 +217,12 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.skip_coef_ = (
             np.zeros((n_features, self.n_tasks_, self._n_units), dtype=dtype) if self.linear_skip else None
         )
+        self.shared_head_coefs_ = None
+        self.head_sharing_ = None
+        if self.head_sharing is not None and self.n_tasks_ > 1:
+            self.shared_head_coefs_ = [W.mean(axis=1) for W in self._weights()[len(self.coefs_) - 1 :]]
+            start = _INITIAL_SHARING if self.head_sharing == "auto" else float(self.head_sharing)
+            self.head_sharing_ = np.full(len(self.shared_head_coefs_), start)
         self._weighting = make_weighting(
             self.task_weighting,
             self.n_tasks_,
@@ -236,8 +251,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         return self.coefs_ if self.skip_coef_ is None else [*self.coefs_, self.skip_coef_]
 
     def _params(self):
-        # The order of the gradients of data_term_gradients.
-        return [*self._weights(), *self.intercepts_, *self._weighting.params]
+        # The order of the gradients of data_term_gradients, then the shared heads'.
+        return [*self._weights(), *self.intercepts_, *self._weighting.params, *(self.shared_head_coefs_ or [])]
 
     # -------------------------------------------------------------- training
     def _fit(self, X, y, sample_weight=None, *, incremental, classes=None):
@@ -293,7 +308,12 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         # a batch of weight n_b divides task t's loss sum by n_b n_t / N, its
         # expected weight of task t, so the batch objective is unbiased.
         total = n if sample_weight is None else float(sample_weight.sum())
-        task_share = task_totals(n, observed, codes, n_tasks, sample_weight) / total
+        self._train_task_totals = task_totals(n, observed, codes, n_tasks, sample_weight)
+        task_share = self._train_task_totals / total
+        learn_sharing = self.head_sharing == "auto" and self.shared_head_coefs_ is not None
+        if learn_sharing:
+            weight = self._curvature_weights(target, observed, codes, sample_weight)
+            eigenvalues = self._head_eigenvalues(X, weight, codes)
         converged = False
         for _ in range(n_epochs):
             perm = rng.permutation(n)
@@ -323,6 +343,13 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 )
             self.loss_curve_.append(loss)
             self.task_loss_curve_.append(task_loss)
+            if learn_sharing:
+                epoch = len(self.loss_curve_)
+                if epoch & (epoch - 1) == 0:
+                    # The output layer's inputs move with the trunk: recompute
+                    # at epochs 1, 2, 4, 8, ... (a log of the epochs' cost).
+                    eigenvalues[0] = self._head_eigenvalues(X, weight, codes, output_only=True)[0]
+                self._update_head_sharing(eigenvalues, task_loss)
             self._weighting.end_epoch(task_loss)
             self.task_weights_history_.append(np.array(self._weighting.weights(), dtype=np.float64))
             if self.verbose:
@@ -407,10 +434,78 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 self._apply_pcgrad(task_grads, coef_grads, intercept_grads)
         for layer, W in enumerate(weights):
             coef_grads[layer] += (self.alpha / total) * W
+        shared = self.shared_head_coefs_ or []
+        shared_grads = []
+        if shared:
+            objective += self._pull_to_shared_heads(weights, coef_grads, shared_grads)
+            previous = [S.copy() for S in shared]
         weight_grads = weighting.param_grads(task_losses, present, grad_norms)
-        self._optimizer.update(self._params(), [*coef_grads, *intercept_grads, *weight_grads])
+        self._optimizer.update(
+            self._params(), [*coef_grads, *intercept_grads, *weight_grads, *shared_grads]
+        )
+        # W_t = S + D_t: the optimizer stepped each W_t as its deviation;
+        # the shared head's step moves every task's head.
+        first = len(self.coefs_) - 1
+        for W, S, S_old in zip(weights[first:], shared, previous if shared else []):
+            W += (S - S_old)[:, None]
         weighting.after_update()
         return objective, task_losses, denominators
+
+    def _pull_to_shared_heads(self, weights, coef_grads, shared_grads):
+        """Add the pull of each head towards the shared head; return its value.
+
+        In the coordinates ``(S, D_t)`` of ``W_t = S + D_t``, the gradient
+        of the shared head is the sum of the heads' gradients and the
+        penalty ``sum_t w_t lambda / (2 n_t) ||D_t||^2`` acts on the
+        deviations only (``_sharing.py``).
+        """
+        totals = self._train_task_totals
+        per_task = np.where(totals > 0, self._weighting.weights() / np.where(totals > 0, totals, 1), 0.0)
+        value = 0.0
+        first = len(self.coefs_) - 1
+        for layer, S, strength in zip(range(first, len(weights)), self.shared_head_coefs_, self.head_sharing_):
+            grad = coef_grads[layer]
+            shared_grads.append(grad.sum(axis=1))
+            D = weights[layer] - S[:, None]
+            value += 0.5 * strength * float(per_task @ np.einsum("itk,itk->t", D, D))
+            grad += (strength * per_task[:, None] * D).astype(grad.dtype, copy=False)
+        return value
+
+    def _curvature_weights(self, target, observed, codes, sample_weight):
+        """Each entry's weight in the heads' Gram matrices: row weight times curvature."""
+        weight = _entry_weights(target.shape, observed, sample_weight)
+        if self._kind == "classification":
+            curvature = class_curvature(target, weight, codes, self.n_tasks_, self._problem["n_classes"])
+            weight = weight * (curvature[codes] if codes is not None else curvature)
+        return weight
+
+    def _head_eigenvalues(self, X, weight, codes, output_only=False):
+        """Eigenvalues of each task's Gram matrix of each shared head's inputs.
+
+        The output layer's inputs are its activations at the current
+        weights; the skip path's are the features.
+        """
+        coefs, intercepts = self._cast_params(X.dtype)
+        inputs = predict_activations(coefs, intercepts, self._n_trunk, X, codes, self.activation)
+        heads = [inputs] if output_only or self.skip_coef_ is None else [inputs, X]
+        return [head_gram_eigenvalues(Phi, weight, codes, self.n_tasks_) for Phi in heads]
+
+    def _update_head_sharing(self, eigenvalues, task_loss):
+        """Evidence update of each shared head's strength after an epoch (``_sharing.py``)."""
+        weights = self._weights()[len(self.coefs_) - 1 :]
+        strengths = self.head_sharing_
+        units = np.ones(self.n_tasks_)
+        variance = 1.0
+        if self._kind == "regression":
+            gamma = sum(float((e / (e + lam)).sum()) for e, lam in zip(eigenvalues, strengths))
+            totals = self._train_task_totals
+            variance = float(np.nansum(2 * totals * task_loss)) / max(totals.sum() - gamma, 1.0)
+        else:
+            n_classes = self._problem["n_classes"]
+            units = np.where(n_classes == 2, 1, n_classes).astype(np.float64)
+        for i, (W, S, e) in enumerate(zip(weights, self.shared_head_coefs_, eigenvalues)):
+            D = W.astype(np.float64) - S[:, None]
+            strengths[i] = evidence_update(strengths[i], e, units, float(np.vdot(D, D)), variance)
 
     def _apply_pcgrad(self, task_grads, coef_grads, intercept_grads):
         n_tasks = self.n_tasks_
@@ -517,6 +612,20 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         Sizes of the shared (trunk) layers; at least one.
     head_layer_sizes : array-like of int, default=()
         Sizes of the hidden layers of each task's head (before its output).
+    linear_skip : bool, default=True
+        Add a linear term of the inputs to each task's output (wide and
+        deep): ``f_t(x) = head_t(trunk(x)) + x @ skip_coef_[:, t]``, so the
+        network contains the per-task and the pooled linear models.
+    head_sharing : "auto", float >= 0 or None, default="auto"
+        Pull of each task's linear heads (the output layer and the skip
+        path) towards a shared head: ``W_t = S + D_t`` with the penalty
+        ``sum_t w_t lambda / (2 n_t) ||D_t||^2``, task by task a ridge of
+        strength ``lambda`` (in the scale of a sum of squared errors)
+        centred on ``S``. 0 gives independent heads, a large value one
+        pooled head (each task keeps its intercept). "auto" estimates one
+        ``lambda`` per shared head by an evidence (empirical-Bayes) update
+        after every epoch, as in a hierarchical model. None: no shared
+        head (the plain multi-head network). Ignored with one task.
     activation : {"relu", "tanh", "logistic"}, default="relu"
     alpha : float, default=1e-4
         Strength of the L2 penalty (scikit-learn's convention, above).
@@ -568,6 +677,17 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         ``len(hidden_layer_sizes)`` trunk matrices (fan_in, fan_out), then
         one array (fan_in, n_tasks, fan_out) per head layer, the output
         layer last (fan_out = 1).
+    skip_coef_ : ndarray of shape (n_features, n_tasks, 1) or None
+        The linear skip path's weights (None without ``linear_skip``).
+    shared_head_coefs_ : list of ndarray or None
+        The shared heads ``S``: (fan_in, 1) of the output layer, then
+        (n_features, 1) of the skip path if any; ``coefs_[-1][:, t] - S``
+        is task ``t``'s deviation. None without ``head_sharing`` or with
+        one task.
+    head_sharing_ : ndarray of shape (n_shared_heads,) or None
+        The strength ``lambda`` of each shared head (in the order of
+        ``shared_head_coefs_``): ``head_sharing``, or its last estimate
+        with "auto".
     intercepts_ : list of ndarray
         (fan_out,) for trunk layers, (n_tasks, fan_out) for head layers.
     n_layers_ : int
@@ -758,6 +878,11 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : array-like of int, default=(100,)
     head_layer_sizes : array-like of int, default=()
+    linear_skip : bool, default=True
+    head_sharing : "auto", float >= 0 or None, default="auto"
+        Evidence update with ``sigma^2 = 1`` and the loss's curvature at
+        each task's class frequencies (a multiclass task's deviations
+        count once per class).
     activation : {"relu", "tanh", "logistic"}, default="relu"
     alpha : float, default=1e-4
     batch_size : int or "auto", default="auto"
@@ -786,8 +911,8 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     classes_ : ndarray or list of ndarray
         Wide layout: one array per task (one array for a 1-D ``y``); long
         layout: the sorted union of all tasks' classes.
-    coefs_, intercepts_ : list of ndarray
-        As in :class:`MultiTaskMLPRegressor`; the output layer has
+    coefs_, intercepts_, skip_coef_, shared_head_coefs_, head_sharing_ : see the regressor
+        The output layer and the skip path have
         ``max_t k_t`` units per task (1 for binary tasks), extra units of
         tasks with fewer classes unused.
     n_iter_, t_, loss_curve_, task_loss_curve_, task_weights_, task_weights_history_ : see the regressor

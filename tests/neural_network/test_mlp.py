@@ -118,7 +118,7 @@ def test_early_stopping_keeps_best_validation_score(shared_problem):
     X, Y = shared_problem
     model = _fit(
         MultiTaskMLPRegressor(
-            (16,), learning_rate_init=1e-2, max_iter=600, early_stopping=True, n_iter_no_change=100,
+            (16,), learning_rate_init=1e-2, max_iter=600, early_stopping=True, n_iter_no_change=30,
             random_state=0,
         ),
         X, Y,
@@ -457,8 +457,8 @@ def test_minibatch_gradients_average_to_the_full_gradient(layout, task_weighting
         y[:5, 2] = np.nan
         subset = np.arange(0, 60, 2) + 1
     model = MultiTaskMLPRegressor(
-        (5,), head_layer_sizes=(2,), batch_size=7, alpha=0.0, task_weighting=task_weighting, dtype=np.float64,
-        random_state=0, task_column=-1 if layout == "long" else None,
+        (5,), head_layer_sizes=(2,), batch_size=7, alpha=0.0, head_sharing=0.0, task_weighting=task_weighting,
+        dtype=np.float64, random_state=0, task_column=-1 if layout == "long" else None,
     )
     model.partial_fit(X, y)
     sizes, steps = _epoch_gradients(model, X, y, subset)
