@@ -2,8 +2,9 @@
 
 The estimators (group lasso, trace norm, ...) are thin classes built from
 three private components: the losses in ``_losses.py`` (squared, logistic),
-the penalties in ``_penalties.py`` (L21, L1, trace norm, L1/L-infinity)
-and the solvers in ``_solvers.py`` (FISTA). This module is the stable public
+the penalties in the ``_penalties`` package (one module per prox
+structure: row-separable norms, spectral norms, task quadratics, composite
+penalties) and the solvers in ``_solvers.py``. This module is the stable public
 import location; private modules may move.
 """
 

@@ -41,13 +41,17 @@ objective. The convex method's ``W``-steps are inexact while ``M`` still
 moves (each stops after reducing its gradient mapping tenfold; the next
 M-update replaces the ``M`` it was solved for) and exact (to ``tol``) once
 the objective stalls, so the stopping rule is that of exact alternation.
+
+The penalties (``_ClusterQuadratic``, ``_SpectralQuadratic``, the
+M-update and the convex penalty with ``M`` minimized out) are in
+:mod:`._penalties._clustering`.
 """
 
 import numbers
 import warnings
+from dataclasses import replace
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -58,183 +62,24 @@ from ._base import (
     _LinearMultiTaskClassifier,
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
+    warn_not_converged,
 )
-from ._solvers import _anderson, solve
-from ._task_graph import (
-    _LOGISTIC_LOSS,
-    _SQUARED_LOSS,
+from ._penalties import (
     MeanQuadratic,
     TaskQuadratic,
-    _dense_task_attribute,
-    _forget_dense_attributes,
+    _cluster_average,
+    _cluster_matrix_update,
+    _ClusterQuadratic,
+    _ConvexClusterPenalty,
+    _indicator_projection,
+    _penalty_eigvals,
+    _SpectralQuadratic,
     _TaskSpectrum,
 )
+from ._solvers import _anderson, solve
+from ._task_graph import _LOGISTIC_LOSS, _SQUARED_LOSS, _dense_task_attribute, _forget_dense_attributes
 
 __all__ = ["ClusteredRegressor", "ClusteredClassifier"]
-
-
-def _eig_weights(s, eta, k):
-    """``argmin_m sum_i s_i / (eta + m_i)`` s.t. ``sum m = k``, ``0 <= m <= 1``.
-
-    ``s >= 0`` (the eigenvalues of ``W'W``), ``0 < eta <= inf``, ``0 < k <= len(s)``.
-    Stationarity: ``s_i / (eta + m_i)^2 = g^2`` on the free coordinates, so
-    ``m_i = clip(sqrt(s_i) / g - eta, 0, 1)``; ``sum_i m_i`` is non-increasing
-    in ``g`` and ``g`` is found by bisection, then made exact from the
-    resulting active sets. Every ``s_i = 0`` gets the same ``m_i`` (0, or
-    the trace left over when at most ``k`` of the ``s_i`` are positive), so
-    the null space of ``W'W`` is an eigenspace of ``M``. ``eta = inf``
-    (``alpha = 0``) is the limit ``eta -> inf``: ``m_i = 1`` on the ``k``
-    largest ``s_i``.
-    """
-    s = np.clip(np.asarray(s, dtype=np.float64), 0.0, None)
-    T = len(s)
-    scale = float(s.max(initial=0.0))
-    positive = s > 1e-14 * max(scale, np.finfo(float).tiny)
-    n_pos = int(positive.sum())
-    m = np.zeros(T)
-    if n_pos <= k:
-        # Every direction with s_i > 0 gets m_i = 1; the rest of the trace
-        # goes to directions with s_i = 0, where it does not change the value.
-        m[positive] = 1.0
-        if T > n_pos:
-            m[~positive] = (k - n_pos) / (T - n_pos)
-        return m
-    if not np.isfinite(eta):
-        m[np.argsort(s, kind="stable")[::-1][:k]] = 1.0
-        return m
-    r = np.sqrt(s[positive])
-
-    def total(g):
-        return np.clip(r / g - eta, 0.0, 1.0).sum()
-
-    lo = r.min() / (1.0 + eta)  # all m_i = 1: sum = n_pos > k
-    hi = r.max() / eta  # all m_i = 0: sum = 0 < k
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if total(mid) > k:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-15 * hi:
-            break
-    g = 0.5 * (lo + hi)
-    mp = np.clip(r / g - eta, 0.0, 1.0)
-    # Exact g from the active sets: sum_F (r_i / g - eta) + |A| = k.
-    free = (mp > 0) & (mp < 1)
-    n_one = int(np.sum(mp >= 1))
-    if free.any():
-        denom = k - n_one + eta * free.sum()
-        if denom > 0:
-            g_exact = r[free].sum() / denom
-            mp_exact = np.clip(r / g_exact - eta, 0.0, 1.0)
-            if abs(mp_exact.sum() - k) <= abs(mp.sum() - k):
-                mp = mp_exact
-    m[positive] = mp
-    return m
-
-
-def _cluster_matrix_update(W, alpha, beta, k):
-    """Optimal ``M`` for a fixed ``W`` and the penalty value it attains.
-
-    From the thin SVD ``W = U diag(sigma) V'``: ``W'W = V diag(sigma^2) V'``
-    has rank at most ``p = min(n_features, n_tasks)`` and the optimal ``M``
-    is ``V diag(m) V' + m_0 (I - V V')`` (:func:`_eig_weights`), in
-    ``O(n_features p n_tasks)`` without any (n_tasks, n_tasks) matrix.
-
-    Parameters
-    ----------
-    W : ndarray of shape (n_features, n_tasks)
-    alpha, beta : float
-        ``alpha >= 0``, ``beta > 0``; ``eta = beta / alpha``.
-    k : int
-        ``tr(M)``, ``1 <= k <= n_tasks``.
-
-    Returns
-    -------
-    M : _TaskSpectrum
-        Symmetric, ``tr(M) = k``, eigenvalues in ``[0, 1]``.
-    value : float
-        ``alpha eta (1 + eta) tr(W (eta I + M)^{-1} W')``, the minimum over
-        ``M`` of the penalty at ``W``.
-    """
-    W = np.asarray(W, dtype=np.float64)
-    T = W.shape[1]
-    _, sigma, Vt = np.linalg.svd(W, full_matrices=False)
-    s = sigma**2
-    p = len(s)
-    eta = beta / alpha if alpha > 0 else np.inf
-    # The T - p zero eigenvalues of W'W outside V's span share one weight.
-    m = _eig_weights(np.concatenate([s, np.zeros(T - p)]), eta, k)
-    M = _TaskSpectrum(Vt.T, m[:p], m[p] if T > p else 0.0)
-    value = float(np.sum(s * _penalty_eigvals(M.values, alpha, beta)))
-    return M, value
-
-
-def _penalty_eigvals(m, alpha, beta):
-    """Eigenvalues ``alpha eta (1 + eta) / (eta + m)`` of ``P``, i.e. ``beta (alpha + beta) / (beta + alpha m)``."""
-    return beta * (alpha + beta) / (beta + alpha * np.asarray(m, dtype=np.float64))
-
-
-class _ConvexClusterPenalty:
-    """CMTL's convex penalty with ``M`` minimized out: ``g(W) = min_M tr(W P(M) W')``.
-
-    Only for the duality gap of the convex method (``loss.dual_gap``): ``g``
-    is the partial minimum of a jointly convex function, so its conjugate
-    is the supremum over ``M`` of the quadratics' conjugates, ``tr(V P(M)^-1
-    V') / 4`` with ``P(M)^-1 = (beta I + alpha M) / (beta (alpha + beta))``,
-    linear in ``M``: the supremum over ``tr(M) = k``, ``0 <= M <= I`` puts
-    ``M`` on the top ``k`` eigenvectors of ``V'V``::
-
-        g^*(V) = (beta ||V||_F^2 + alpha * sum of the k largest sigma_i(V)^2) / (4 beta (alpha + beta)).
-    """
-
-    has_dual = True
-
-    def __init__(self, alpha, beta, k):
-        self.alpha, self.beta, self.k = float(alpha), float(beta), int(k)
-
-    def value(self, W):
-        return _cluster_matrix_update(W, self.alpha, self.beta, self.k)[1]
-
-    def dual_scale(self, V):
-        return 1.0
-
-    def conjugate(self, V):
-        sigma = np.linalg.svd(np.asarray(V, dtype=np.float64), compute_uv=False)
-        top = float(np.sum(np.sort(sigma**2)[::-1][: self.k]))
-        total = float(np.sum(sigma**2))
-        return (self.beta * total + self.alpha * top) / (4.0 * self.beta * (self.alpha + self.beta))
-
-
-class _SpectralQuadratic(TaskQuadratic):
-    """``tr(W P W')`` (``TaskQuadratic(2, P)``) for ``P`` a :class:`_TaskSpectrum`.
-
-    The prox ``V (I + 2 step P)^{-1}`` maps the eigenvalues ``q`` of ``P`` to
-    ``1 / (1 + 2 step q)``: ``O(n_features p n_tasks)`` per call.
-    """
-
-    # The W-steps are certified through the whole convex problem instead
-    # (_ConvexClusterPenalty); P changes at every outer iteration.
-    has_dual = False
-
-    def __init__(self, P):
-        self.alpha = 2.0
-        self.P = P
-
-    def __repr__(self):
-        return f"_SpectralQuadratic(n_tasks={self.P.n_tasks}, rank={len(self.P.values)})"
-
-    @property
-    def task_matrix(self):
-        return self.P.dense()
-
-    def _apply(self, W):
-        return self.P.apply(np.asarray(W, dtype=np.float64))
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        shrink = self.P.map(lambda q: 1.0 / (1.0 + 2.0 * step * q))
-        return shrink.apply(W.astype(np.float64, copy=False)).astype(W.dtype, copy=False)
 
 
 # --------------------------------------------------------------------- k-means penalty
@@ -246,19 +91,6 @@ def _canonical_labels(labels):
     return code[inverse.ravel()]
 
 
-def _cluster_average(labels):
-    """Sparse (n_tasks, n_clusters) ``A`` such that ``W @ A`` holds the clusters' mean columns."""
-    counts = np.bincount(labels)
-    n_tasks = len(labels)
-    return sp.csr_matrix((1.0 / counts[labels], (np.arange(n_tasks), labels)), shape=(n_tasks, len(counts)))
-
-
-def _indicator_projection(labels):
-    """``F F'`` of the normalized cluster indicator: ``1 / n_j`` within cluster ``j``, else 0."""
-    same = labels[:, None] == labels[None, :]
-    return same / np.bincount(labels)[labels][None, :]
-
-
 class _ClusterProjection:
     """``F F'`` of a hard assignment, kept as its labels until :meth:`dense`."""
 
@@ -267,58 +99,6 @@ class _ClusterProjection:
 
     def dense(self):
         return _indicator_projection(self.labels)
-
-
-class _ClusterQuadratic(TaskQuadratic):
-    """``alpha * sum_t ||w_t - mu_g(t)||^2 + beta * ||W||_F^2`` for a fixed assignment ``g``.
-
-    ``= tr(W P W')`` with ``P = alpha (I - F F') + beta I`` (``F`` the
-    normalized cluster indicator, ``mu_j`` the mean of cluster ``j``), i.e.
-    ``TaskQuadratic(2, P)``. ``W F F'`` replaces each column by its
-    cluster's mean, so neither ``P`` nor an eigendecomposition is formed:
-    the prox shrinks the cluster means by ``1 + 2 step beta`` and the
-    deviations from them by ``1 + 2 step (alpha + beta)``, O(n_features *
-    n_tasks) per call.
-    """
-
-    # The k-means problem is not convex: no gap certifies it.
-    has_dual = False
-
-    def __init__(self, labels, alpha, beta):
-        self.alpha = 2.0  # TaskQuadratic's alpha / 2 * tr(W P W') = tr(W P W')
-        self.labels = np.asarray(labels, dtype=np.intp)
-        self.cluster_alpha = float(alpha)
-        self.beta = float(beta)
-        self._average = _cluster_average(self.labels)
-
-    def __repr__(self):
-        return (
-            f"_ClusterQuadratic(alpha={self.cluster_alpha!r}, beta={self.beta!r}, "
-            f"n_clusters={self._average.shape[1]}, n_tasks={len(self.labels)})"
-        )
-
-    @property
-    def task_matrix(self):
-        identity = np.eye(len(self.labels))
-        return self.cluster_alpha * (identity - _indicator_projection(self.labels)) + self.beta * identity
-
-    def _cluster_means(self, W):
-        """``W F F'``: every column replaced by its cluster's mean."""
-        means = np.asarray(self._average.T @ np.asarray(W, dtype=np.float64).T).T
-        return means[:, self.labels]
-
-    def _apply(self, W):
-        W = np.asarray(W, dtype=np.float64)
-        return self.cluster_alpha * (W - self._cluster_means(W)) + self.beta * W
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        W64 = W.astype(np.float64, copy=False)
-        mean = self._cluster_means(W64)
-        out = (W64 - mean) / (1.0 + 2.0 * step * (self.cluster_alpha + self.beta)) + mean / (
-            1.0 + 2.0 * step * self.beta
-        )
-        return out.astype(W.dtype, copy=False)
 
 
 # --------------------------------------------------------------------- structure steps
@@ -669,26 +449,17 @@ class _ClusteredMixin:
         self._task_similarity = step.similarity()
         _forget_dense_attributes(self, "task_similarity_")
         self.task_clusters_ = step.labels()
-        name = type(self).__name__
         if not converged:
-            reached = f"relative objective change {self.stop_crit_:.3e}"
+            # The alternation's own certificate: the gap of the convex problem
+            # when it decides, else the relative objective change.
             if certificate is not None:
-                gap = loss.dual_gap(W, b, certificate)
-                self.dual_gap_ = float(gap)
-                reached = f"duality gap {gap:.3e}, above tol * scale = {self.tol * loss.gap_scale():.3e}"
-            warnings.warn(
-                f"{name} did not converge: the alternating minimization ran "
-                f"max_iter={self.max_iter} iterations ({reached}, tol={self.tol:g}). "
-                "Increase max_iter or tol, or scale the features (e.g. StandardScaler).",
-                ConvergenceWarning,
+                self.dual_gap_ = float(loss.dual_gap(W, b, certificate))
+            outer = replace(
+                result, stop_crit=self.stop_crit_, dual_gap=self.dual_gap_ if certificate is not None else np.nan
             )
+            warn_not_converged(type(self).__name__, outer, self.max_iter, self.tol, loss)
         elif not inner_converged:
-            warnings.warn(
-                f"{name} did not converge: the last W-step (FISTA) ran "
-                f"max_iter={self.max_iter} iterations without reaching tol={self.tol:g}. "
-                "Increase max_iter or tol, or scale the features (e.g. StandardScaler).",
-                ConvergenceWarning,
-            )
+            warn_not_converged(type(self).__name__, result, self.max_iter, self.tol, loss)
         return self
 
 

@@ -12,8 +12,8 @@ The solvers see the stacked variable ``Z = [P; Q]`` of shape
 (2 n_features, n_tasks) with the design ``[X, X]``: :class:`_StackedLoss`
 maps ``Z`` to ``W = P + Q`` for an existing loss (both blocks of the
 gradient are the loss gradient w.r.t. ``W``; the Lipschitz constant
-doubles), and :class:`BlockPenalty` applies one penalty to each block (its
-prox is block-separable, so it is exact).
+doubles), and :class:`~._penalties.BlockPenalty` applies one penalty to
+each block (its prox is block-separable, so it is exact).
 """
 
 import numbers
@@ -30,14 +30,12 @@ from ._base import (
     null_gradient,
     warn_not_converged,
 )
-from ._penalties import L1, L21, L1Linf, TraceNorm
+from ._penalties import L1, L21, BlockPenalty, L1Linf, NuclearBall, TraceNorm
 
 __all__ = [
     "DirtyRegressor",
     "DirtyClassifier",
     "SparseLowRankRegressor",
-    "BlockPenalty",
-    "NuclearBall",
 ]
 
 
@@ -111,101 +109,6 @@ class _StackedLoss:
     def null_model(self):
         raw, value, grad_W, grad_b = self.loss.null_model()
         return raw, value, self._stack(grad_W), grad_b
-
-
-# --------------------------------------------------------------------- penalties
-class NuclearBall:
-    """The constraint ``||Q||_* <= radius`` as a penalty (its indicator).
-
-    ``value`` is 0 (the solvers only produce feasible points, through the
-    prox); ``prox`` is the Euclidean projection onto the nuclear-norm ball:
-    the singular values are projected onto the L1 ball of radius ``radius``
-    (exact, by sorting).
-    """
-
-    def __init__(self, radius):
-        self.radius = float(radius)
-
-    def __repr__(self):
-        return f"NuclearBall(radius={self.radius!r})"
-
-    def value(self, W):
-        return 0.0
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        U, s, Vt = np.linalg.svd(W.astype(np.float64, copy=False), full_matrices=False)
-        if s.sum() > self.radius:
-            from ._penalties import _linf_threshold
-
-            theta = _linf_threshold(s[None, :], self.radius)[0]
-            s = np.maximum(s - theta, 0.0)
-        return ((U * s) @ Vt).astype(W.dtype, copy=False)
-
-    def subdiff_distance(self, W, grad):
-        """Distance from ``-grad`` to the normal cone of the ball at ``W``.
-
-        Inside the ball the cone is ``{0}``; on the boundary it is
-        ``{lam * G : lam >= 0, G in d||W||_*}``, and the distance is
-        minimized over ``lam`` (a convex 1-D problem).
-        """
-        W = np.asarray(W, dtype=np.float64)
-        Z = -np.asarray(grad, dtype=np.float64)
-        nuclear = float(np.linalg.svd(W, compute_uv=False).sum()) if W.size else 0.0
-        if nuclear > self.radius * (1 + 1e-8):
-            return np.inf
-        if nuclear < self.radius * (1 - 1e-8):
-            return float(np.linalg.norm(Z))
-        from scipy.optimize import minimize_scalar
-
-        def dist(lam):
-            return TraceNorm(lam).subdiff_distance(W, -Z)
-
-        top = max(np.linalg.norm(Z, 2), 1e-300)
-        res = minimize_scalar(dist, bounds=(0.0, 2 * top), method="bounded", options={"xatol": 1e-12 * top})
-        return float(min(res.fun, dist(0.0)))
-
-
-class BlockPenalty:
-    """``first(P) + second(Q)`` on ``Z = [P; Q]`` of shape (2 n_features, n_tasks).
-
-    The prox of a block-separable function is the prox of each block;
-    ``subdiff_distance`` is the square root of the sum of the blocks'
-    squared distances.
-
-    Parameters
-    ----------
-    n_features : int
-        Rows of ``P`` (and of ``Q``).
-    first, second : penalty objects
-        Provide ``value``, ``prox`` and ``subdiff_distance`` (e.g.
-        :class:`~._penalties.L1Linf` and :class:`~._penalties.L1`).
-    """
-
-    def __init__(self, n_features, first, second):
-        self.n_features = int(n_features)
-        self.first = first
-        self.second = second
-
-    def __repr__(self):
-        return f"BlockPenalty({self.n_features}, {self.first!r}, {self.second!r})"
-
-    def _split(self, Z):
-        d = self.n_features
-        return Z[:d], Z[d:]
-
-    def value(self, Z):
-        P, Q = self._split(np.asarray(Z))
-        return float(self.first.value(P) + self.second.value(Q))
-
-    def prox(self, Z, step):
-        P, Q = self._split(np.asarray(Z))
-        return np.vstack([self.first.prox(P, step), self.second.prox(Q, step)])
-
-    def subdiff_distance(self, Z, grad):
-        P, Q = self._split(np.asarray(Z))
-        gP, gQ = self._split(np.asarray(grad))
-        return float(np.hypot(self.first.subdiff_distance(P, gP), self.second.subdiff_distance(Q, gQ)))
 
 
 # --------------------------------------------------------------------- estimators

@@ -16,84 +16,9 @@ from ._base import (
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
 )
-from ._penalties import L1, _check_scalar
+from ._penalties import L1, _TaskL1
 
 __all__ = ["MultiTaskLassoRegressor", "MultiTaskLassoClassifier"]
-
-
-class _TaskL1(L1):
-    """Entrywise L1 with one strength per column: ``sum_t a_t Omega_t(W[:, t])``.
-
-    ``Omega_t(w) = l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||^2``. The
-    penalty is separable over columns, so its prox is the elastic-net prox
-    of :class:`L1` with per-column thresholds and shrinkage (broadcast over
-    the rows), and the optimality measure is :class:`L1`'s with per-column
-    ``lam``. ``alpha_max`` returns the smallest factor ``c`` for which
-    ``c * a`` makes ``W = 0`` optimal.
-
-    Parameters
-    ----------
-    alphas : array-like of shape (n_columns,)
-        Nonnegative per-column strengths ``a_t``.
-    l1_ratio : float in [0, 1], default=1.0
-    """
-
-    def __init__(self, alphas, *, l1_ratio=1.0):
-        self.alphas = np.asarray(alphas, dtype=np.float64)
-        self.alpha = float(self.alphas.max(initial=0.0))
-        self.l1_ratio = _check_scalar(l1_ratio, "l1_ratio", high=1.0)
-        self.positive = False
-
-    def __repr__(self):
-        return f"_TaskL1(alphas={self.alphas!r}, l1_ratio={self.l1_ratio!r})"
-
-    @property
-    def _strength(self):
-        return self.alphas * self.l1_ratio
-
-    @property
-    def has_dual(self):
-        # A task with alpha 0 is plain least squares: its dual point is
-        # feasible only at the exact optimum, so no gap certifies it.
-        return bool(np.all(self.alphas > 0))
-
-    @property
-    def _ridge(self):
-        return self.alphas * (1.0 - self.l1_ratio)
-
-    def value(self, W):
-        W = np.asarray(W, dtype=np.float64)
-        return float(self._strength @ np.abs(W).sum(axis=0) + 0.5 * self._ridge @ (W * W).sum(axis=0))
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        if np.ndim(step):  # one step per row (scale_rows)
-            step = np.asarray(step, dtype=np.float64)[:, None]
-        shrink = 1.0 + step * self._ridge
-        threshold = (step * self._strength / shrink).astype(W.dtype)
-        return self._prox(W / shrink.astype(W.dtype), threshold)
-
-    def subdiff_distance_rows(self, W, grad):
-        W = np.asarray(W, dtype=np.float64)
-        target = -np.asarray(grad, dtype=np.float64) - self._ridge * W
-        return self._row_distances(W, target, self._strength)
-
-    def subdiff_distance(self, W, grad):
-        return float(np.sqrt(np.sum(self.subdiff_distance_rows(W, grad) ** 2)))
-
-    def alpha_max(self, grad0):
-        if self.l1_ratio == 0:
-            return np.inf
-        peaks = np.abs(np.asarray(grad0, dtype=np.float64)).max(axis=0, initial=0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.where(peaks > 0, peaks / self._strength, 0.0)
-        return float(ratios.max(initial=0.0))
-
-    def null_ratio(self, grad0):
-        # alpha_max is here the factor on every task's alpha that makes W = 0
-        # optimal, so the ratio of the alphas to it is its inverse.
-        top = self.alpha_max(grad0)
-        return 1.0 / top if top > 0 else np.inf
 
 
 class _LassoMixin:

@@ -17,17 +17,11 @@ MTRL (Zhang & Yeung 2010) learns the task covariance ``Omega`` jointly with
 ``W``; minimizing ``Omega`` out leaves the squared nuclear norm
 (:class:`SquaredTraceNorm`), which is solved directly.
 
-The penalty classes live here (not in ``_penalties.py``) and follow the same
-interface as the solvers require (``value``, ``prox``, ``subdiff_distance``,
-``alpha_max``). Their prox is linear::
-
-    prox_{s * alpha/2 tr(. M .')}(V) = V (I + s * alpha * M)^{-1}
-
-computed from an eigendecomposition of ``M`` done once per fit (closed form
-for the mean penalty, no decomposition at all). ``B = 0`` is never optimal
-for a quadratic penalty unless the loss gradient vanishes there, so
-``alpha_max`` is ``inf``: these models have no finite ``alpha_max`` and the
-path helpers do not apply to them.
+The penalties are in :mod:`._penalties._task_quadratic` (their prox is
+linear, ``V (I + s * alpha * M)^{-1}``) and :mod:`._penalties._spectral`.
+``B = 0`` is never optimal for a quadratic penalty unless the loss gradient
+vanishes there, so ``alpha_max`` is ``inf``: these models have no finite
+``alpha_max`` and the path helpers do not apply to them.
 """
 
 import numbers
@@ -35,7 +29,6 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -47,6 +40,7 @@ from ._base import (
     _LinearMultiTaskModel,
     _LinearMultiTaskRegressor,
 )
+from ._penalties import MeanQuadratic, SparseTaskQuadratic, SquaredTraceNorm, TaskQuadratic, _TaskSpectrum
 
 __all__ = [
     "MeanRegularizedRegressor",
@@ -59,54 +53,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------- penalties
-class _TaskSpectrum:
-    """The symmetric (n_tasks, n_tasks) matrix ``V diag(values) V' + rest (I - V V')``.
-
-    ``V`` (n_tasks, p) has orthonormal columns; its orthogonal complement
-    (empty when ``p = n_tasks``) is an eigenspace with the single
-    eigenvalue ``rest``. Functions of ``W'W`` have this form with ``p =
-    min(n_features, n_tasks)`` (``W'W`` has rank at most ``n_features``):
-    MTRL's task covariance (:func:`_task_covariance_spectrum`) and the
-    convex clustered model's ``M`` and ``P``, which are constant on the
-    null space of ``W`` (``_clustered._eig_weights``). Products with it
-    cost ``O(n_features p n_tasks)`` and it takes ``O(p n_tasks)`` memory;
-    only :meth:`dense` forms the matrix (for a fitted attribute, on demand).
-    """
-
-    def __init__(self, V, values, rest):
-        self.V = V
-        self.values = np.asarray(values, dtype=np.float64)
-        # A square V leaves no complement: rest would only add rounding.
-        self.rest = float(rest) if V.shape[1] < V.shape[0] else 0.0
-
-    @property
-    def n_tasks(self):
-        return self.V.shape[0]
-
-    def map(self, f):
-        """``f`` applied to the eigenvalues (same eigenvectors)."""
-        return _TaskSpectrum(self.V, f(self.values), float(f(self.rest)))
-
-    def apply(self, W):
-        """``W @ A`` for ``W`` of shape (n_features, n_tasks), float64."""
-        out = ((W @ self.V) * (self.values - self.rest)) @ self.V.T
-        if self.rest != 0.0:
-            out += self.rest * W
-        return out
-
-    def dense(self):
-        """The (n_tasks, n_tasks) matrix, exactly symmetric."""
-        A = (self.V * (self.values - self.rest)) @ self.V.T
-        A[np.diag_indices_from(A)] += self.rest
-        # In place: one (n_tasks, n_tasks) temporary (the transpose) instead of two.
-        A += A.T
-        A *= 0.5
-        return A
-
-    def trace(self):
-        return float(self.values.sum() + self.rest * (self.n_tasks - len(self.values)))
-
-
 def _dense_task_attribute(factored, form, doc):
     """A fitted (n_tasks, n_tasks) attribute formed on first access from ``self.<factored>``.
 
@@ -131,169 +77,6 @@ def _forget_dense_attributes(estimator, *names):
     """Drop the dense attributes a previous ``fit`` formed (:func:`_dense_task_attribute`)."""
     for name in names:
         estimator.__dict__.pop(name, None)
-
-
-class TaskQuadratic:
-    """``alpha / 2 * tr(W M W')`` for a symmetric PSD ``M`` (n_tasks, n_tasks).
-
-    Parameters
-    ----------
-    alpha : float
-        Strength, >= 0.
-    task_matrix : ndarray of shape (n_tasks, n_tasks)
-        ``M``, symmetric positive semi-definite (not re-validated here).
-    eig : tuple (eigenvalues, eigenvectors), default=None
-        A precomputed ``numpy.linalg.eigh(M)``, reused across alphas.
-    """
-
-    def __init__(self, alpha, task_matrix, *, eig=None):
-        self.alpha = float(alpha)
-        self.task_matrix = np.asarray(task_matrix, dtype=np.float64)
-        if eig is None:
-            eig = np.linalg.eigh(self.task_matrix)
-        eigvals, eigvecs = eig
-        # Rounding can make a PSD matrix's smallest eigenvalues slightly negative.
-        self._eigvals = np.clip(eigvals, 0.0, None)
-        self._eigvecs = eigvecs
-
-    def __repr__(self):
-        return f"{type(self).__name__}(alpha={self.alpha!r}, n_tasks={self.task_matrix.shape[0]})"
-
-    def _apply(self, W):
-        """``W M``."""
-        return np.asarray(W, dtype=np.float64) @ self.task_matrix
-
-    def value(self, W):
-        W = np.asarray(W, dtype=np.float64)
-        return 0.5 * self.alpha * float(np.einsum("ij,ij->", W, self._apply(W)))
-
-    def prox(self, W, step):
-        """``W (I + step * alpha * M)^{-1}`` (a new array, ``W``'s dtype)."""
-        W = np.asarray(W)
-        Z = (W.astype(np.float64, copy=False) @ self._eigvecs) / (1.0 + step * self.alpha * self._eigvals)
-        return (Z @ self._eigvecs.T).astype(W.dtype, copy=False)
-
-    def subdiff_distance(self, W, grad):
-        """``||grad + alpha W M||_F``: the penalty is differentiable."""
-        residual = np.asarray(grad, dtype=np.float64) + self.alpha * self._apply(W)
-        return float(np.sqrt(np.einsum("ij,ij->", residual, residual)))
-
-    def alpha_max(self, grad0):
-        """``inf``: no finite ``alpha`` makes ``W = 0`` optimal (unless ``grad0 = 0``)."""
-        return 0.0 if not np.any(np.asarray(grad0)) else np.inf
-
-    # The conjugate, for duality gaps (see _penalties._Penalty.conjugate).
-    @property
-    def has_dual(self):
-        """Whether ``M`` is positive definite (else the conjugate is infinite almost everywhere)."""
-        eigvals = self._eigvals
-        return self.alpha > 0 and eigvals.size > 0 and eigvals[0] > 1e-12 * eigvals[-1]
-
-    def dual_scale(self, V):
-        """1: a positive definite quadratic has a finite conjugate everywhere."""
-        return 1.0
-
-    def conjugate(self, V):
-        """``tr(V M^-1 V') / (2 alpha)``."""
-        Z = np.asarray(V, dtype=np.float64) @ self._eigvecs
-        return 0.5 * float(np.einsum("ij,ij,j->", Z, Z, 1.0 / self._eigvals)) / self.alpha
-
-
-class MeanQuadratic(TaskQuadratic):
-    """``alpha / 2 * (mixing * sum_t ||w_t - mean_w||^2 + (1 - mixing) * sum_t ||w_t||^2)``.
-
-    ``M = I - mixing / T * 1 1'``; its prox is in closed form: the task
-    mean is shrunk by ``1 + s alpha (1 - mixing)`` and the deviations from it
-    by ``1 + s alpha``, O(n_features * n_tasks) per call.
-    """
-
-    def __init__(self, alpha, mixing, n_tasks):
-        self.alpha = float(alpha)
-        self.mixing = float(mixing)
-        self.n_tasks = int(n_tasks)
-
-    def __repr__(self):
-        return f"MeanQuadratic(alpha={self.alpha!r}, mixing={self.mixing!r}, n_tasks={self.n_tasks})"
-
-    @property
-    def task_matrix(self):
-        T = self.n_tasks
-        return np.eye(T) - self.mixing / T * np.ones((T, T))
-
-    def _apply(self, W):
-        W = np.asarray(W, dtype=np.float64)
-        return W - self.mixing * W.mean(axis=1, keepdims=True)
-
-    @property
-    def has_dual(self):
-        # M's eigenvalues: 1 on the deviations from the mean, 1 - mixing on it.
-        return self.alpha > 0 and self.mixing < 1
-
-    def conjugate(self, V):
-        V = np.asarray(V, dtype=np.float64)
-        mean = V.mean(axis=1, keepdims=True)
-        deviation = V - mean
-        on_mean = self.n_tasks * float(np.einsum("ij,ij->", mean, mean)) / (1.0 - self.mixing)
-        return 0.5 * (float(np.einsum("ij,ij->", deviation, deviation)) + on_mean) / self.alpha
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        W64 = W.astype(np.float64, copy=False)
-        mean = W64.mean(axis=1, keepdims=True)
-        out = (W64 - mean) / (1.0 + step * self.alpha) + mean / (1.0 + step * self.alpha * (1.0 - self.mixing))
-        return out.astype(W.dtype, copy=False)
-
-
-class SparseTaskQuadratic(TaskQuadratic):
-    """``alpha / 2 * tr(W M W')`` for a sparse symmetric PSD ``M``, never densified.
-
-    For a sparse task graph (chains, k-nearest neighbours): ``W M`` costs
-    ``O(n_features nnz(M))`` and the prox solves ``(I + step alpha M) X' =
-    V'`` with a sparse LU factorization (SuperLU), kept for the last step
-    size (FISTA changes it only when backtracking), instead of an
-    eigendecomposition of the dense (n_tasks, n_tasks) matrix.
-
-    Parameters
-    ----------
-    alpha : float
-        Strength, >= 0.
-    task_matrix : sparse matrix of shape (n_tasks, n_tasks)
-        ``M``, symmetric positive semi-definite (not re-validated here).
-    positive_definite : bool
-        Whether ``M`` is known to be positive definite (a Laplacian plus a
-        ridge > 0): only then is the conjugate finite (duality gaps).
-    """
-
-    def __init__(self, alpha, task_matrix, *, positive_definite):
-        self.alpha = float(alpha)
-        self.task_matrix = sp.csc_matrix(task_matrix, dtype=np.float64)
-        self._positive_definite = bool(positive_definite)
-        self._step, self._factor = None, None
-        self._inverse = None
-
-    def _apply(self, W):
-        # M is symmetric: W M = (M W')'.
-        return np.asarray(self.task_matrix @ np.asarray(W, dtype=np.float64).T).T
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        if step != self._step:
-            system = sp.identity(self.task_matrix.shape[0], format="csc") + (step * self.alpha) * self.task_matrix
-            self._step, self._factor = step, splu(system.tocsc())
-        out = self._factor.solve(np.ascontiguousarray(W.T, dtype=np.float64))
-        return out.T.astype(W.dtype, copy=False)
-
-    @property
-    def has_dual(self):
-        return self.alpha > 0 and self._positive_definite
-
-    def conjugate(self, V):
-        """``tr(V M^-1 V') / (2 alpha)``, by a sparse LU factorization of ``M`` (kept)."""
-        if self._inverse is None:
-            self._inverse = splu(self.task_matrix)
-        V = np.asarray(V, dtype=np.float64)
-        solved = self._inverse.solve(np.ascontiguousarray(V.T))
-        return 0.5 * float(np.einsum("ij,ji->", V, solved)) / self.alpha
 
 
 def _check_adjacency(task_graph, n_tasks, name="task_graph"):
@@ -1001,91 +784,6 @@ def _task_correlation(covariance):
     omega *= inverse
     np.fill_diagonal(omega, 1.0)
     return omega
-
-
-def _squared_l1_shrink(sigma, c):
-    """``argmin_{s >= 0} ||s - sigma||^2 / 2 + c / 2 * (sum s)^2`` for sorted ``sigma >= 0``.
-
-    The active set is the ``k`` largest entries, ``s_i = sigma_i - c S``
-    with ``S = sum_{i <= k} sigma_i / (1 + c k)``; ``k`` is the largest with
-    ``sigma_k > c S_k``.
-    """
-    k = np.arange(1, len(sigma) + 1)
-    S = np.cumsum(sigma) / (1.0 + c * k)
-    active = np.flatnonzero(sigma - c * S > 0)
-    if len(active) == 0:
-        return np.zeros_like(sigma)
-    return np.clip(sigma - c * S[active[-1]], 0.0, None)
-
-
-class SquaredTraceNorm:
-    """``alpha / 2 * (||W||_*^2 + ridge * ||W||_F^2)``: the MTRL penalty with ``Omega`` minimized out.
-
-    ``min_{Omega PSD, tr(Omega) = 1} tr(W Omega^+ W') = ||W||_*^2``, so MTRL's
-    joint problem in ``(W, Omega)`` is this convex problem in ``W`` alone.
-    Its prox shrinks the singular values by a common amount (a thin SVD).
-    """
-
-    def __init__(self, alpha, ridge=0.0):
-        self.alpha = float(alpha)
-        self.ridge = float(ridge)
-
-    def __repr__(self):
-        return f"SquaredTraceNorm(alpha={self.alpha!r}, ridge={self.ridge!r})"
-
-    def value(self, W):
-        W = np.asarray(W, dtype=np.float64)
-        nuclear = float(np.linalg.svd(W, compute_uv=False).sum()) if W.size else 0.0
-        return 0.5 * self.alpha * (nuclear**2 + self.ridge * float(np.einsum("ij,ij->", W, W)))
-
-    def prox(self, W, step):
-        W = np.asarray(W)
-        shrink = 1.0 + step * self.alpha * self.ridge
-        V = W.astype(np.float64, copy=False) / shrink
-        U, sigma, Vt = np.linalg.svd(V, full_matrices=False)
-        s = _squared_l1_shrink(sigma, step * self.alpha / shrink)
-        return ((U * s) @ Vt).astype(W.dtype, copy=False)
-
-    def subdiff_distance(self, W, grad):
-        """Distance from ``-grad`` to ``alpha (||W||_* d||W||_* + ridge W)``."""
-        from ._penalties import TraceNorm
-
-        W = np.asarray(W, dtype=np.float64)
-        target = np.asarray(grad, dtype=np.float64) + self.alpha * self.ridge * W
-        nuclear = float(np.linalg.svd(W, compute_uv=False).sum())
-        if nuclear == 0.0:
-            # (1/2)||.||_*^2 is differentiable at 0 with gradient 0.
-            return float(np.linalg.norm(target))
-        return TraceNorm(self.alpha * nuclear).subdiff_distance(W, target)
-
-    def alpha_max(self, grad0):
-        """``inf``: ``W = 0`` is optimal only when ``grad0 = 0`` (then 0)."""
-        return 0.0 if not np.any(np.asarray(grad0)) else np.inf
-
-    @property
-    def has_dual(self):
-        return self.alpha > 0
-
-    def dual_scale(self, V):
-        """1: the conjugate is finite everywhere."""
-        return 1.0
-
-    def conjugate(self, V):
-        """``sup_W <V, W> - value(W)``, on the singular values ``sigma`` of ``V``.
-
-        The penalty is unitarily invariant, so the supremum is over singular
-        values ``s >= 0`` of ``sigma' s - alpha / 2 ((sum s)^2 + ridge
-        ||s||^2)``: ``sigma_1^2 / (2 alpha)`` without ridge, else ``s`` is
-        :func:`_squared_l1_shrink` of ``sigma / (alpha ridge)`` with ``c = 1
-        / ridge``.
-        """
-        sigma = np.linalg.svd(np.asarray(V, dtype=np.float64), compute_uv=False)
-        if sigma.size == 0:
-            return 0.0
-        if self.ridge == 0:
-            return 0.5 * float(sigma[0]) ** 2 / self.alpha
-        s = _squared_l1_shrink(sigma / (self.alpha * self.ridge), 1.0 / self.ridge)
-        return float(sigma @ s - 0.5 * self.alpha * (s.sum() ** 2 + self.ridge * s @ s))
 
 
 class _TaskRelationMixin(_TaskQuadraticMixin):

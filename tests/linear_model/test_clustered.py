@@ -8,22 +8,22 @@ import numpy as np
 import pytest
 import scipy.io
 from scipy.optimize import minimize
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
 from skmtl._data import check_task_data
 from skmtl.datasets import make_clustered_multitask
 from skmtl.linear_model import ClusteredClassifier, ClusteredRegressor
 from skmtl.linear_model import _clustered
-from skmtl.linear_model._clustered import (
+from skmtl.linear_model._clustered import _ConvexStep
+from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
+from skmtl.linear_model._penalties import (
     _cluster_matrix_update,
     _ClusterQuadratic,
-    _ConvexStep,
     _eig_weights,
     _penalty_eigvals,
     _TaskSpectrum,
 )
-from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
 from skmtl.utils import stack_tasks
 from skmtl.utils._compat import parametrize_with_checks
 
@@ -226,6 +226,20 @@ def _clustered_data(random_state=0):
         layout="long",
         random_state=random_state,
     )
+
+
+@pytest.mark.parametrize(
+    "method, reached",
+    [("convex", r"the duality gap reached [0-9.e+]+, above tol \* scale"), ("kmeans", "the stopping criterion reached")],
+)
+def test_not_converged_warning_names_the_certificate(method, reached):
+    # The convex problem is judged by its duality gap, the k-means one by
+    # the relative change of its objective (_base.warn_not_converged).
+    X, y, _ = _clustered_data()
+    model = ClusteredRegressor(n_clusters=3, method=method, max_iter=2, beta=0.1, task_column=-1)
+    with pytest.warns(ConvergenceWarning, match=f"ClusteredRegressor did not converge: {reached}.* max_iter=2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2
 
 
 @pytest.mark.parametrize("random_state", [0, 1])

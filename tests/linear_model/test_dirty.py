@@ -55,24 +55,6 @@ def _block_penalties(d=5):
 
 
 @pytest.mark.parametrize("penalty", _block_penalties(), ids=repr)
-def test_block_prox_three_point_inequality(penalty):
-    # P = prox_{s g}(V) iff for all U: s g(U) >= s g(P) + <V - P, U - P>
-    # (U in the domain: inside the ball for the constraint).
-    rng = np.random.RandomState(1)
-    step = 0.37
-    for _ in range(20):
-        V = 2 * rng.randn(10, 4)
-        P = penalty.prox(V, step)
-        for _ in range(5):
-            U = P + rng.randn(10, 4) * rng.choice([1e-3, 1.0])
-            if isinstance(penalty.second, NuclearBall):
-                U[5:] = NuclearBall(1.5).prox(U[5:], 1.0)
-            lhs = step * penalty.value(U)
-            rhs = step * penalty.value(P) + np.sum((V - P) * (U - P))
-            assert lhs >= rhs - 1e-10
-
-
-@pytest.mark.parametrize("penalty", _block_penalties(), ids=repr)
 def test_block_prox_is_blockwise_and_optimal(penalty):
     rng = np.random.RandomState(2)
     V = 2 * rng.randn(10, 4)

@@ -58,22 +58,6 @@ def test_alpha_errors():
         MultiTaskLassoRegressor([[0.1]]).fit(X, Y)
 
 
-@pytest.mark.parametrize("l1_ratio", [1.0, 0.3, 0.0])
-@pytest.mark.parametrize("step", [0.1, 1.0, 7.0])
-def test_task_l1_prox_three_point_inequality(l1_ratio, step):
-    # p = prox_{step h}(x)  <=>  step h(z) >= step h(p) + <x - p, z - p> for all z.
-    rng = np.random.RandomState(0)
-    penalty = _TaskL1([0.0, 0.5, 2.0], l1_ratio=l1_ratio)
-    for _ in range(20):
-        x = 3 * rng.randn(6, 3)
-        p = penalty.prox(x, step)
-        for _ in range(10):
-            z = 3 * rng.randn(6, 3)
-            lhs = step * penalty.value(z)
-            rhs = step * penalty.value(p) + np.sum((x - p) * (z - p))
-            assert lhs >= rhs - 1e-10
-
-
 def test_task_l1_agrees_with_l1_for_equal_alphas():
     rng = np.random.RandomState(1)
     W, G = rng.randn(5, 3) * (rng.rand(5, 3) < 0.5), rng.randn(5, 3)

@@ -1,0 +1,101 @@
+"""Composite penalties and constraint sets: a penalty per block of rows, a nuclear-norm ball.
+
+The dirty and sparse + low-rank models (``_dirty.py``) solve for ``Z =
+[P; Q]`` with one penalty on each block (:class:`BlockPenalty`); the
+constrained form of the second takes the indicator of a nuclear-norm
+ball (:class:`NuclearBall`) as its penalty.
+"""
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from ._base import BasePenalty, _as_is, _count, _nonnegative
+from ._row_separable import _linf_threshold
+from ._spectral import TraceNorm
+
+
+class NuclearBall(BasePenalty):
+    """The constraint ``||Q||_* <= radius`` as a penalty (its indicator).
+
+    ``value`` is 0 (the solvers only produce feasible points, through the
+    prox); ``prox`` is the Euclidean projection onto the nuclear-norm ball:
+    the singular values are projected onto the L1 ball of radius ``radius``
+    (exact, by sorting).
+    """
+
+    _parameters = {"radius": _nonnegative}
+
+    def __init__(self, radius):
+        self._set_params(radius=radius)
+
+    def value(self, W):
+        return 0.0
+
+    def prox(self, W, step):
+        W = np.asarray(W)
+        U, s, Vt = np.linalg.svd(W.astype(np.float64, copy=False), full_matrices=False)
+        if s.sum() > self.radius:
+            theta = _linf_threshold(s[None, :], self.radius)[0]
+            s = np.maximum(s - theta, 0.0)
+        return ((U * s) @ Vt).astype(W.dtype, copy=False)
+
+    def subdiff_distance(self, W, grad):
+        """Distance from ``-grad`` to the normal cone of the ball at ``W``.
+
+        Inside the ball the cone is ``{0}``; on the boundary it is
+        ``{lam * G : lam >= 0, G in d||W||_*}``, and the distance is
+        minimized over ``lam`` (a convex 1-D problem).
+        """
+        W = np.asarray(W, dtype=np.float64)
+        Z = -np.asarray(grad, dtype=np.float64)
+        nuclear = float(np.linalg.svd(W, compute_uv=False).sum()) if W.size else 0.0
+        if nuclear > self.radius * (1 + 1e-8):
+            return np.inf
+        if nuclear < self.radius * (1 - 1e-8):
+            return float(np.linalg.norm(Z))
+
+        def dist(lam):
+            return TraceNorm(lam).subdiff_distance(W, -Z)
+
+        top = max(np.linalg.norm(Z, 2), 1e-300)
+        res = minimize_scalar(dist, bounds=(0.0, 2 * top), method="bounded", options={"xatol": 1e-12 * top})
+        return float(min(res.fun, dist(0.0)))
+
+
+class BlockPenalty(BasePenalty):
+    """``first(P) + second(Q)`` on ``Z = [P; Q]`` of shape (2 n_features, n_tasks).
+
+    The prox of a block-separable function is the prox of each block;
+    ``subdiff_distance`` is the square root of the sum of the blocks'
+    squared distances.
+
+    Parameters
+    ----------
+    n_features : int
+        Rows of ``P`` (and of ``Q``).
+    first, second : penalty objects
+        Provide ``value``, ``prox`` and ``subdiff_distance`` (e.g.
+        :class:`L1Linf` and :class:`L1`).
+    """
+
+    _parameters = {"n_features": _count, "first": _as_is, "second": _as_is}
+
+    def __init__(self, n_features, first, second):
+        self._set_params(n_features=n_features, first=first, second=second)
+
+    def _split(self, Z):
+        d = self.n_features
+        return Z[:d], Z[d:]
+
+    def value(self, Z):
+        P, Q = self._split(np.asarray(Z))
+        return float(self.first.value(P) + self.second.value(Q))
+
+    def prox(self, Z, step):
+        P, Q = self._split(np.asarray(Z))
+        return np.vstack([self.first.prox(P, step), self.second.prox(Q, step)])
+
+    def subdiff_distance(self, Z, grad):
+        P, Q = self._split(np.asarray(Z))
+        gP, gQ = self._split(np.asarray(grad))
+        return float(np.hypot(self.first.subdiff_distance(P, gP), self.second.subdiff_distance(Q, gQ)))
