@@ -31,6 +31,7 @@ from ._task_graph import (
     TaskRelationClassifier,
     TaskRelationRegressor,
 )
+from ._sparse_group_lasso import SparseGroupLassoClassifier, SparseGroupLassoRegressor
 from ._trace_norm import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
     "GroupLassoRegressor",
     "MultiTaskLassoClassifier",
     "MultiTaskLassoRegressor",
+    "SparseGroupLassoClassifier",
+    "SparseGroupLassoRegressor",
     "TraceNormClassifier",
     "TraceNormRegressor",
 ]

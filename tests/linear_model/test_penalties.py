@@ -24,6 +24,7 @@ from skmtl.linear_model._penalties import (
     L1Linf,
     MeanQuadratic,
     NuclearBall,
+    SparseGroupL21,
     SparseTaskQuadratic,
     SquaredTraceNorm,
     TaskQuadratic,
@@ -35,6 +36,7 @@ from skmtl.linear_model._penalties import (
     _TaskSpectrum,
     scale_rows,
 )
+from skmtl.linear_model._penalties._row_separable import _epsilon_norms
 
 
 def _penalties(n_features, n_tasks):
@@ -55,6 +57,7 @@ def _penalties(n_features, n_tasks):
         L1(0.5, positive=True),
         L1Linf(0.6),
         L1Linf(0.6, l1_ratio=0.7),
+        SparseGroupL21(0.6, l1_ratio=0.4),
         _TaskL1(np.linspace(0.3, 1.5, n_tasks)),
         _TaskL1(np.linspace(0.0, 1.5, n_tasks), l1_ratio=0.4),
         scale_rows(L21(0.7, l1_ratio=0.8), rng.uniform(0.5, 2.0, n_features)),
@@ -300,6 +303,39 @@ def test_l1linf_prox_of_many_rows_matches_row_by_row():
         assert_allclose(p, np.sign(v) * np.minimum(a, lo), atol=1e-12)
 
 
+def test_sparse_group_dual_norm_is_the_epsilon_norm():
+    # Per row, the smallest nu with ||S_{tau nu}(v)||_2 <= (1 - tau) nu
+    # (Ndiaye et al., 2016), found here by bisection on nu.
+    rng = np.random.RandomState(9)
+    V = rng.randn(30, 5) * rng.uniform(0.1, 3, (30, 1))
+    V[3] = 0.0
+    V[4, 1:] = 0.0
+    V[5] = 1.0  # ties
+    for tau in (0.0, 0.3, 0.7, 1.0):
+        expected = []
+        for a in np.abs(V):
+            lo, hi = 0.0, a.sum() + 1.0
+            for _ in range(200):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if np.linalg.norm(np.maximum(a - tau * mid, 0)) > (1 - tau) * mid else (lo, mid)
+            expected.append(hi)
+        assert_allclose(_epsilon_norms(np.abs(V), tau), expected, rtol=1e-10, atol=1e-14)
+        assert SparseGroupL21(2.0, l1_ratio=tau).alpha_max(V) == pytest.approx(max(expected))
+    # The two ends: the L2 norm (tau = 0) and the L-infinity norm (tau = 1).
+    assert_allclose(_epsilon_norms(np.abs(V), 0.0), np.linalg.norm(V, axis=1))
+    assert_allclose(_epsilon_norms(np.abs(V), 1.0), np.abs(V).max(axis=1))
+
+
+def test_sparse_group_ends_are_l21_and_l1():
+    rng = np.random.RandomState(10)
+    V, W = rng.randn(5, 3), rng.randn(5, 3)
+    for end, twin in ((0.0, L21(0.7)), (1.0, L1(0.7))):
+        penalty = SparseGroupL21(0.7, l1_ratio=end)
+        assert penalty.value(W) == pytest.approx(twin.value(W))
+        assert_allclose(penalty.prox(V, 0.4), twin.prox(V, 0.4))
+        assert penalty.subdiff_distance(W, V) == pytest.approx(twin.subdiff_distance(W, V))
+
+
 def test_parameter_errors():
     with pytest.raises(ValueError, match="alpha must be >= 0; got -1.0"):
         L21(-1.0)
@@ -313,6 +349,15 @@ def test_parameter_errors():
         L1Linf(1.0, positive=True)
     with pytest.raises(ValueError, match="alpha must be >= 0; got nan"):
         L1(np.nan)
+    # Every penalty checks the hyper-parameters it declares (BasePenalty).
+    with pytest.raises(ValueError, match=r"mixing must be in \[0, 1\]; got 1.5"):
+        MeanQuadratic(1.0, 1.5, 3)
+    with pytest.raises(ValueError, match="radius must be >= 0; got -1"):
+        NuclearBall(-1)
+    with pytest.raises(ValueError, match=r"l1_ratio must be in \[0, 1\]; got -0.1"):
+        SparseGroupL21(1.0, l1_ratio=-0.1)
+    with pytest.raises(TypeError, match="ridge must be a real number; got None"):
+        SquaredTraceNorm(1.0, ridge=None)
 
 
 @pytest.mark.parametrize("penalty", [p for p in PENALTIES if hasattr(p, "subdiff_distance_rows")], ids=repr)

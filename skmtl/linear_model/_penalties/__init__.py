@@ -18,7 +18,7 @@ the conjugate (``has_dual``, ``dual_scale``, ``conjugate``) for duality
 gaps. The modules:
 
 * :mod:`._row_separable`: sums over the rows, prox row by row (L21, L1,
-  L1/L-infinity, per-task L1); :mod:`._scaled`: such a penalty in the
+  L1/L-infinity, per-task L1, sparse group); :mod:`._scaled`: such a penalty in the
   coordinates of scaled features (:func:`scale_rows`);
 * :mod:`._spectral`: functions of the singular values (trace norm, squared
   trace norm), prox by a thin SVD;
@@ -39,7 +39,7 @@ from ._clustering import (
     _penalty_eigvals,
 )
 from ._composite import BlockPenalty, NuclearBall
-from ._row_separable import L1, L21, L1Linf, _linf_threshold, _RowSeparable, _TaskL1
+from ._row_separable import L1, L21, L1Linf, SparseGroupL21, _linf_threshold, _RowSeparable, _TaskL1
 from ._scaled import _RowScaled, scale_rows
 from ._spectral import SquaredTraceNorm, TraceNorm
 from ._task_quadratic import MeanQuadratic, SparseTaskQuadratic, TaskQuadratic, _TaskSpectrum
@@ -52,6 +52,7 @@ __all__ = [
     "L1Linf",
     "MeanQuadratic",
     "NuclearBall",
+    "SparseGroupL21",
     "SparseTaskQuadratic",
     "SquaredTraceNorm",
     "TaskQuadratic",

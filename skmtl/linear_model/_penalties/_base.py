@@ -92,7 +92,8 @@ class _ElasticNetPenalty(BasePenalty):
     """Elastic-net scaffolding: ``alpha * (r * Omega_0(W) + (1 - r) / 2 * ||W||_F^2)``.
 
     ``r`` is ``_norm_share``: ``l1_ratio`` (the default), or 1 for a
-    penalty with no ridge part. Subclasses implement ``Omega_0`` through
+    penalty with no ridge part whose own ``l1_ratio`` means something else
+    (:class:`SparseGroupL21`). Subclasses implement ``Omega_0`` through
     ``_norm(W)``, ``_prox(V, threshold)`` (the prox of ``threshold *
     Omega_0``), ``_distance(W, Z, lam)`` (distance from ``Z`` to ``lam *
     dOmega_0(W)``) and ``_dual_norm(Z)``; this class adds the ridge part,

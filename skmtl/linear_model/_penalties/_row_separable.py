@@ -1,4 +1,4 @@
-"""Penalties that are sums over the rows (features) of ``W``: L21, L1, L1/L-infinity, per-task L1.
+"""Penalties that are sums over the rows (features) of ``W``: L21, L1, sparse group, L1/L-infinity.
 
 Their prox and optimality measure act row by row, so they also take one
 step per row (:func:`~._scaled.scale_rows`) and restrict to a subset of
@@ -7,7 +7,8 @@ rows (working sets, feature blocks).
 
 import numpy as np
 
-from ._base import _ElasticNetPenalty, _float_array, _ratio
+from ._base import _ElasticNetPenalty, _float_array, _nonnegative, _ratio
+
 
 def _row_norms(W):
     return np.sqrt(np.einsum("ij,ij->i", W, W))
@@ -239,6 +240,87 @@ class _TaskL1(L1):
         # optimal, so the ratio of the alphas to it is its inverse.
         top = self.alpha_max(grad0)
         return 1.0 / top if top > 0 else np.inf
+
+
+def _epsilon_norms(A, tau):
+    """Per row of ``A >= 0`` (n_rows, T): the smallest ``nu`` with ``||(A - tau nu)_+||_2 <= (1 - tau) nu``.
+
+    The dual norm of ``tau ||.||_1 + (1 - tau) ||.||_2`` (the epsilon-norm
+    of Ndiaye et al., 2016). With the entries sorted decreasingly, ``nu``
+    lies where exactly ``k`` entries exceed ``tau nu``; there the condition
+    is the quadratic ``(k tau^2 - (1 - tau)^2) nu^2 - 2 tau S_k nu + Q_k =
+    0`` (``S_k``, ``Q_k`` the sums of the ``k`` largest entries and of
+    their squares), whose smallest positive root is ``Q_k / (tau S_k +
+    sqrt(tau^2 S_k^2 - (k tau^2 - (1 - tau)^2) Q_k))``. The ``k`` is the
+    number of sorted entries ``a_k`` at which ``nu = a_k / tau`` already
+    meets the condition, all rows at once.
+    """
+    if A.shape[1] == 0:
+        return np.zeros(A.shape[0])
+    U = -np.sort(-A, axis=1)
+    k = np.arange(1, A.shape[1] + 1)
+    S = np.cumsum(U, axis=1)
+    Q = np.cumsum(U * U, axis=1)
+    # ||(A - a_k)_+||^2 = Q_k - 2 a_k S_k + k a_k^2 (k = 1 always qualifies: 0 <= a_1).
+    excess = np.maximum(Q - 2 * U * S + k * U * U, 0.0)
+    n_active = np.maximum(np.sum(tau**2 * excess <= (1 - tau) ** 2 * U * U, axis=1), 1)
+    rows = np.arange(A.shape[0])
+    S, Q = S[rows, n_active - 1], Q[rows, n_active - 1]
+    discriminant = np.maximum((tau * S) ** 2 - (n_active * tau**2 - (1 - tau) ** 2) * Q, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(Q > 0, Q / (tau * S + np.sqrt(discriminant)), 0.0)
+
+
+class SparseGroupL21(_RowSeparable):
+    """Sparse-group norm ``l1_ratio * sum_jt |W_jt| + (1 - l1_ratio) * sum_j ||W[j, :]||_2``, times ``alpha``.
+
+    The L21 part selects features jointly across tasks, the L1 part the
+    tasks that use a selected feature (the sparse group lasso, Simon et
+    al., 2013). ``l1_ratio`` is the L1 share of the norm: there is no
+    ridge part (``_norm_share = 1``), so ``alpha_max`` is the dual norm of
+    the gradient at 0.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    l1_ratio : float in [0, 1], default=0.5
+
+    Notes
+    -----
+    The prox of ``t (r ||.||_1 + (1 - r) sum_j ||.||_2)`` is the group
+    shrinkage by ``(1 - r) t`` of the soft-thresholding by ``r t``
+    (Friedman, Hastie & Tibshirani, 2010). The dual norm is the largest
+    row's epsilon-norm (:func:`_epsilon_norms`).
+    """
+
+    _parameters = {"alpha": _nonnegative, "l1_ratio": _ratio}
+    _norm_share = 1.0
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5):
+        self._set_params(alpha=alpha, l1_ratio=l1_ratio)
+
+    def _norm(self, W):
+        return float(self.l1_ratio * np.abs(W).sum() + (1 - self.l1_ratio) * _row_norms(W).sum())
+
+    def _prox(self, V, threshold):
+        return _group_shrink(_soft_threshold(V, self.l1_ratio * threshold), (1 - self.l1_ratio) * threshold)
+
+    def _row_distances(self, W, Z, lam):
+        r = self.l1_ratio
+        norms = _row_norms(W)
+        zero = norms == 0
+        out = np.empty(W.shape[0])
+        # Rows at 0: lam * (r [-1, 1]^T + (1 - r) unit ball); the box part
+        # absorbs up to r lam of each entry, the ball the rest's norm.
+        out[zero] = np.maximum(_row_norms(_soft_threshold(Z[zero], r * lam)) - (1 - r) * lam, 0)
+        # Other rows: the ball part is (1 - r) lam W / ||W||, the box part L1's.
+        Wn = W[~zero]
+        group = Z[~zero] - (1 - r) * lam * Wn / norms[~zero][:, None]
+        out[~zero] = _row_norms(_l1_distances(Wn, group, r * lam))
+        return out
+
+    def _dual_norm(self, Z):
+        return _epsilon_norms(np.abs(Z), self.l1_ratio).max(initial=0.0)
 
 
 def _linf_threshold(A, radius):
