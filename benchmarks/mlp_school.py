@@ -1,6 +1,6 @@
-"""MultiTaskMLPRegressor on School (long layout, 139 tasks): gradient check and quality.
+"""MultiTaskMLPRegressor on School (long layout, 139 tasks): gradient check, quality, defaults.
 
-Two commands, both on School's official splits (``fetch_school_splits``;
+Three commands, the first two on School's official splits (``fetch_school_splits``;
 ``SKMTL_DATA`` must hold the files), with the features standardized over
 all schools together (``TaskwiseStandardScaler(task_column=-1,
 by_task=False)``, fitted on the training rows) and the exam score
@@ -9,6 +9,7 @@ predictions are mapped back)::
 
     python benchmarks/mlp_school.py gradient [--split 0] [--epochs 20]
     python benchmarks/mlp_school.py quality [--splits 0,1,2] [--json out.json]
+    python benchmarks/mlp_school.py defaults [--splits 0,1,2] [--landmine-splits 0,1,2] [--json out.json]
 
 ``gradient`` measures how well a minibatch gradient estimates the gradient
 of the full data term ``sum_t w_t L_t`` (``L_t`` the mean loss over ALL
@@ -40,6 +41,27 @@ sum (y - mean(y))^2`` (``multitask_explained_variance(average="pooled")``),
 counting ConvergenceWarnings. Every setting is scored on the test rows, so
 the best of the grid is an optimistic estimate. Run it with the skmtl to
 compare on the path (e.g. ``PYTHONPATH=<copy of an older skmtl>``).
+
+``defaults`` runs the networks at their default settings side by side with
+the linear baselines of ``python -m skmtl`` (``RidgeCV`` / ``LogisticRegressionCV``
+inside ``IndependentTasks`` and ``PooledTasks``), all in one run, on
+
+* School, official splits, as above (global standardization, the score
+  standardized for the networks only): pooled explained variance and mean
+  per-school RMSE of the test rows;
+* Landmine (29 binary tasks, 14,820 rows, 9 features, 3-9 % positives;
+  ``$SKMTL_DATA/landmine/LandmineData.mat``): per split, 20 % of every
+  task's rows of each class for training
+  (``TaskStratifiedShuffleSplit(train_size=0.2, random_state=split)`` with
+  task x class strata), the rest for testing, features standardized over
+  all tasks on the training rows; mean per-task ROC AUC of the test rows.
+
+Networks: ``MultiTaskMLPRegressor()`` / ``MultiTaskMLPClassifier()`` (only
+``random_state=0`` and the task column set), and the same without the skip
+path and the shared heads (``linear_skip=False, head_sharing=None``), and
+with the defaults before issue 17 (also ``early_stopping=False,
+alpha=1e-4``). ``--mlp-params`` overrides parameters of every network
+(e.g. ``"alpha=10"``), for choosing the defaults.
 """
 
 import argparse
@@ -50,9 +72,13 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skmtl.datasets import fetch_school, fetch_school_splits
-from skmtl.metrics import multitask_explained_variance
-from skmtl.neural_network import MultiTaskMLPRegressor
+from sklearn.metrics import roc_auc_score
+
+from skmtl.__main__ import _MODELS as _CLI_MODELS
+from skmtl.datasets import fetch_school, fetch_school_splits, get_data_home
+from skmtl.metrics import mean_task_rmse, multitask_explained_variance
+from skmtl.model_selection import TaskStratifiedShuffleSplit
+from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from skmtl.preprocessing import TaskwiseStandardScaler
 
 _COMMON = dict(random_state=0, task_column=-1)
@@ -223,6 +249,106 @@ def print_quality(results):
               + f"{np.mean(evs):>9.4f}{sum(r['convergence_warnings'] for r in rows):>6}")
 
 
+# ---------------------------------------------------------------------- defaults
+_NETWORKS = {
+    "MLP (defaults)": {},
+    "MLP, no skip path / shared heads": dict(linear_skip=False, head_sharing=None),
+    "MLP, defaults before issue 17": dict(linear_skip=False, head_sharing=None, early_stopping=False, alpha=1e-4),
+}
+_BASELINES = ["pooled+onehot", "pooled", "independent"]
+
+
+def load_landmine(split, train_size=0.2):
+    """Standardized training and test rows of one Landmine split (task column last)."""
+    from scipy.io import loadmat
+
+    mat = loadmat(f"{get_data_home()}/landmine/LandmineData.mat")
+    features = [mat["feature"][0, t] for t in range(mat["feature"].shape[1])]
+    labels = [mat["label"][0, t].ravel().astype(int) for t in range(len(features))]
+    tasks = np.repeat(np.arange(len(features)), [len(f) for f in features])
+    X = np.column_stack([np.vstack(features), tasks])
+    y = np.concatenate(labels)
+    cv = TaskStratifiedShuffleSplit(1, train_size=train_size, random_state=split)
+    train, test = next(cv.split(X, groups=2 * tasks + y))
+    scaler = TaskwiseStandardScaler(task_column=-1, by_task=False).fit(X[train])
+    return scaler.transform(X[train]), y[train], scaler.transform(X[test]), y[test]
+
+
+def _fit_predict(model, X_train, y_train, X_test, proba=False):
+    start = time.process_time()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(X_train, y_train)
+    pred = model.predict_proba(X_test)[:, 1] if proba else model.predict(X_test)
+    info = {
+        "cpu_s": time.process_time() - start,
+        "convergence_warnings": sum(issubclass(w.category, ConvergenceWarning) for w in caught),
+    }
+    if hasattr(model, "n_iter_") and np.ndim(model.n_iter_) == 0:
+        info["epochs"] = int(model.n_iter_)
+    if getattr(model, "head_sharing_", None) is not None:
+        info["head_sharing"] = [float(v) for v in model.head_sharing_]
+    return pred, info
+
+
+def defaults(school_splits, landmine_splits, overrides):
+    results = []
+    for split in school_splits:
+        X_train, y_train, X_test, y_test, (y_mean, y_std) = load_split(split)
+        tasks = X_test[:, -1]
+        models = {name: MultiTaskMLPRegressor(**{**_COMMON, **overrides, **params}) for name, params in _NETWORKS.items()}
+        models.update({name: _CLI_MODELS[name][1](-1, False, len(y_train), 0) for name in _BASELINES})
+        for name, model in models.items():
+            network = name.startswith("MLP")
+            pred, info = _fit_predict(model, X_train, y_train if network else y_train * y_std + y_mean, X_test)
+            pred = pred * y_std + y_mean if network else pred
+            r = {"data": "school", "split": split, "model": name,
+                 "pooled_ev": float(multitask_explained_variance(y_test, pred, tasks=tasks, average="pooled")),
+                 "mean_rmse": float(mean_task_rmse(y_test, pred, tasks=tasks)), **info}
+            results.append(r)
+            print(f"school split {split}  {name:<34} EV {r['pooled_ev']:.4f}  RMSE {r['mean_rmse']:.3f}  "
+                  f"{_extras(r)}", flush=True)
+    for split in landmine_splits:
+        X_train, y_train, X_test, y_test = load_landmine(split)
+        tasks = X_test[:, -1]
+        models = {name: MultiTaskMLPClassifier(**{**_COMMON, **overrides, **params}) for name, params in _NETWORKS.items()}
+        models.update({name: _CLI_MODELS[name][1](-1, True, len(y_train), 0) for name in _BASELINES})
+        for name, model in models.items():
+            score, info = _fit_predict(model, X_train, y_train, X_test, proba=True)
+            auc = np.mean([roc_auc_score(y_test[tasks == t], score[tasks == t]) for t in np.unique(tasks)])
+            r = {"data": "landmine", "split": split, "model": name, "mean_auc": float(auc), **info}
+            results.append(r)
+            print(f"landmine split {split}  {name:<34} AUC {auc:.4f}  {_extras(r)}", flush=True)
+    return results
+
+
+def _extras(r):
+    parts = [f"cpu {r['cpu_s']:.1f}s", f"warnings {r['convergence_warnings']}"]
+    if "epochs" in r:
+        parts.append(f"epochs {r['epochs']}")
+    if "head_sharing" in r:
+        parts.append("sharing " + "/".join(f"{v:.3g}" for v in r["head_sharing"]))
+    return "  ".join(parts)
+
+
+def print_defaults(results):
+    """Median and worst split of every model's scores, per data set."""
+    for data, metrics in (("school", [("pooled_ev", max), ("mean_rmse", min)]), ("landmine", [("mean_auc", max)])):
+        rows = [r for r in results if r["data"] == data]
+        if not rows:
+            continue
+        print(f"\n{data}: {len({r['split'] for r in rows})} splits; median (worst split)")
+        for model in dict.fromkeys(r["model"] for r in rows):
+            mine = [r for r in rows if r["model"] == model]
+            cells = []
+            for key, best in metrics:
+                values = np.array([r[key] for r in mine])
+                worst = values.min() if best is max else values.max()
+                cells.append(f"{key} {np.median(values):.4f} ({worst:.4f})")
+            warn = sum(r["convergence_warnings"] for r in mine)
+            print(f"  {model:<34} " + "  ".join(cells) + f"  warnings {warn}  cpu {np.median([r['cpu_s'] for r in mine]):.1f}s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,12 +358,23 @@ def main():
     q = sub.add_parser("quality", help="pooled explained variance of a small grid")
     q.add_argument("--splits", default="0,1,2", help="official split indices, comma-separated")
     q.add_argument("--settings", default=None, help="indices into GRID, comma-separated (default: all)")
-    for p in (g, q):
+    d = sub.add_parser("defaults", help="default networks next to the linear baselines")
+    d.add_argument("--splits", default="0,1,2", help="School official split indices ('' for none)")
+    d.add_argument("--landmine-splits", default="0,1,2", help="Landmine split seeds ('' for none)")
+    d.add_argument("--mlp-params", default="", help="overrides of every network, e.g. 'alpha=10;max_iter=300'")
+    for p in (g, q, d):
         p.add_argument("--json", default=None, help="write the results to this file")
     args = parser.parse_args()
     if args.command == "gradient":
         out = gradient_check(args.split, args.epochs)
         print_gradient(out)
+    elif args.command == "defaults":
+        def ints(text):
+            return [int(s) for s in text.split(",") if s.strip()]
+
+        overrides = {k: eval(v) for k, v in (item.split("=") for item in args.mlp_params.split(";") if item)}
+        out = defaults(ints(args.splits), ints(args.landmine_splits), overrides)
+        print_defaults(out)
     else:
         grid = GRID if args.settings is None else [GRID[int(i)] for i in args.settings.split(",")]
         out = quality([int(s) for s in args.splits.split(",")], grid)

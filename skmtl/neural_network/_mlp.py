@@ -27,11 +27,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data import _encode_tasks, check_task_data
 from ..base import MultiTaskMixin
+from ..model_selection import TaskStratifiedShuffleSplit
 from ..utils._compat import check_n_features_and_names
 from ._layers import (
     data_term_gradients,
     forward,
     init_params,
+    output_loss,
     output_probabilities,
     penalty,
     predict_activations,
@@ -44,6 +46,12 @@ from ._sharing import class_curvature, evidence_update, head_gram_eigenvalues
 from ._weighting import make_weighting, pcgrad
 
 __all__ = ["MultiTaskMLPClassifier", "MultiTaskMLPRegressor"]
+
+# alpha="auto": the data term sums the tasks' mean losses, so a penalty that
+# weighs the same against each task grows with their number. 0.5 per task
+# came out of benchmarks/mlp_school.py defaults (School and Landmine: best
+# or within 0.005 of the best of 0.2, 0.3, 0.5 per task and of fixed values).
+_ALPHA_PER_TASK = 0.5
 
 # head_sharing="auto" starts from a ridge-like pull of strength 1 (weak next
 # to a task's sum of squares) and updates it after every epoch.
@@ -92,7 +100,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         "linear_skip": ["boolean"],
         "head_sharing": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left"), None],
         "activation": [StrOptions({"relu", "tanh", "logistic"})],
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -100,7 +108,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "task_weighting": [StrOptions({"equal", "uncertainty", "dwa", "gradnorm"}), "array-like"],
         "gradient_surgery": [StrOptions({"pcgrad"}), None],
@@ -121,7 +129,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         linear_skip=True,
         head_sharing="auto",
         activation="relu",
-        alpha=1e-4,
+        alpha="auto",
         batch_size="auto",
         learning_rate_init=1e-3,
         solver="adam",
@@ -129,7 +137,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         task_weighting="equal",
         gradient_surgery=None,
@@ -202,10 +210,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             )
         return data, None
 
-    def _initialize(self, n_features, dtype):
+    def _initialize(self, n_features, dtype, early_stopping):
         hidden = _check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=False)
         heads = _check_layer_sizes(self.head_layer_sizes, "head_layer_sizes", allow_empty=True)
         self._random_state = check_random_state(self.random_state)
+        self.alpha_ = _ALPHA_PER_TASK * self.n_tasks_ if self.alpha == "auto" else float(self.alpha)
         self._n_trunk = len(hidden)
         self._dtype = dtype
         sizes = [n_features, *hidden, *heads, self._n_units]
@@ -241,7 +250,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.task_weights_history_ = []
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
-        if self.early_stopping:
+        self._early_stopping = early_stopping
+        if early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
@@ -276,26 +286,46 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         target, observed = self._encode_targets(data, codes)
         Xd = data.X.astype(dtype, copy=False)
         if first:
-            self._initialize(Xd.shape[1], dtype)
+            self._initialize(Xd.shape[1], dtype, self._resolve_early_stopping(Xd.shape[0], self._validation_strata(target, codes)))
         if self._kind == "regression":
             target = target.astype(dtype, copy=False)
         self._train(Xd, target, observed, codes, data.sample_weight, incremental)
         self.task_weights_ = np.asarray(self._weighting.weights(), dtype=np.float64).copy()
         return self
 
+    def _validation_strata(self, target, codes):
+        """Strata of the validation split: each task (long layout), each task's class (classifier).
+
+        None in the wide layout, where a row holds every task's label.
+        """
+        if codes is None:
+            return None
+        if self._kind == "classification":
+            return codes * int(self._problem["n_classes"].max()) + target
+        return codes
+
+    def _resolve_early_stopping(self, n, strata):
+        """``early_stopping``, "auto" being True when some stratum can give a validation row."""
+        if self.early_stopping != "auto":
+            return self.early_stopping
+        if strata is None:
+            return n >= 2
+        return bool(np.bincount(strata).max() >= 2)
+
     def _train(self, X, target, observed, codes, sample_weight, incremental):
         n = X.shape[0]
         rng = self._random_state
-        early_stopping = self.early_stopping and not incremental
+        early_stopping = self._early_stopping and not incremental
         if early_stopping:
-            n_val = int(np.ceil(self.validation_fraction * n))
-            if n - n_val < 1 or n_val < 1:
+            # validation_fraction of every stratum (a stratum of one row trains).
+            splitter = TaskStratifiedShuffleSplit(1, test_size=self.validation_fraction, random_state=rng)
+            strata = self._validation_strata(target, codes)
+            if n < 2 or (strata is not None and np.bincount(strata).max() < 2):
                 raise ValueError(
                     f"early_stopping with validation_fraction={self.validation_fraction} "
                     f"leaves no training or validation rows out of {n}."
                 )
-            perm = rng.permutation(n)
-            val, train = perm[:n_val], perm[n_val:]
+            train, val = next(splitter.split(np.zeros((n, 1)), groups=strata))
             val_data = self._take(X, target, observed, codes, sample_weight, rows=val)
             X, target, observed, codes, sample_weight = self._take(
                 X, target, observed, codes, sample_weight, rows=train
@@ -362,7 +392,12 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         if early_stopping and getattr(self, "_best_params", None) is not None:
             for p, best in zip(self._params(), self._best_params):
                 p[...] = best
-        if not incremental and not converged:
+        if incremental:
+            self.stopping_reason_ = "partial_fit"
+        elif converged:
+            self.stopping_reason_ = "validation_score" if early_stopping else "training_loss"
+        else:
+            self.stopping_reason_ = "max_iter"
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
                 f"the optimization hasn't converged yet (the {'validation score' if early_stopping else 'training loss'} "
@@ -425,7 +460,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         present = counts > 0
         objective = data_value + weighting.extra_objective()
         weights = self._weights()
-        objective += 0.5 * self.alpha * penalty(weights) / total
+        objective += 0.5 * self.alpha_ * penalty(weights) / total
         grad_norms = None
         if per_task:
             last = task_grads[-2:]  # weights and biases of the last shared layer
@@ -433,7 +468,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             if self.gradient_surgery == "pcgrad":
                 self._apply_pcgrad(task_grads, coef_grads, intercept_grads)
         for layer, W in enumerate(weights):
-            coef_grads[layer] += (self.alpha / total) * W
+            coef_grads[layer] += (self.alpha_ / total) * W
         shared = self.shared_head_coefs_ or []
         shared_grads = []
         if shared:
@@ -627,8 +662,12 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         after every epoch, as in a hierarchical model. None: no shared
         head (the plain multi-head network). Ignored with one task.
     activation : {"relu", "tanh", "logistic"}, default="relu"
-    alpha : float, default=1e-4
+    alpha : "auto" or float, default="auto"
         Strength of the L2 penalty (scikit-learn's convention, above).
+        "auto" is ``0.5 * n_tasks``: the data term sums the tasks' mean
+        losses, so the penalty grows with their number to weigh the same
+        against each (chosen on School and Landmine, see
+        :ref:`benchmarks_mlp`).
     batch_size : int or "auto", default="auto"
         Rows per minibatch; "auto" is ``min(200, n_samples)``.
     learning_rate_init : float, default=1e-3
@@ -638,14 +677,20 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     max_iter : int, default=200
         Maximum number of epochs.
     tol : float, default=1e-4
-        Training stops when the loss (or the validation score with
-        ``early_stopping``) has not improved by ``tol`` for more than
-        ``n_iter_no_change`` epochs.
+        Training stops when the validation score with early stopping (else
+        the training loss) has not improved by ``tol`` for more than
+        ``n_iter_no_change`` epochs; ``stopping_reason_`` says which rule
+        ended it.
     n_iter_no_change : int, default=10
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows, score them (mean
-        per-task R^2) after each epoch, stop on no improvement and keep the
-        best weights.
+    early_stopping : "auto" or bool, default="auto"
+        Hold out ``validation_fraction`` of the rows, score them after each
+        epoch (R^2, see ``validation_scores_``), stop on no improvement and
+        keep the best weights. In the long layout the held-out rows are
+        ``validation_fraction`` of every task's rows
+        (:class:`~skmtl.model_selection.TaskStratifiedShuffleSplit`; a task
+        with one row keeps it for training); in the wide layout, of all
+        rows. "auto": on unless no row can be held out (then the training
+        loss decides).
     validation_fraction : float, default=0.1
     task_weighting : {"equal", "uncertainty", "dwa", "gradnorm"} or array-like of shape (n_tasks,), default="equal"
         ``w_t`` above: equal, learned homoscedastic uncertainty (Kendall et
@@ -693,6 +738,12 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     n_layers_ : int
     n_iter_ : int
         Epochs run (over all ``fit``/``partial_fit`` calls since the start).
+    stopping_reason_ : str
+        What ended the last call: "validation_score" or "training_loss"
+        (no improvement by ``tol`` for ``n_iter_no_change`` epochs),
+        "max_iter" (with a ConvergenceWarning) or "partial_fit" (one epoch).
+    alpha_ : float
+        The L2 strength used (``alpha``, or its "auto" value).
     t_ : int
         Training rows seen.
     loss_curve_ : list of float
@@ -884,7 +935,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         each task's class frequencies (a multiclass task's deviations
         count once per class).
     activation : {"relu", "tanh", "logistic"}, default="relu"
-    alpha : float, default=1e-4
+    alpha : "auto" or float, default="auto"
     batch_size : int or "auto", default="auto"
     learning_rate_init : float, default=1e-3
     solver : {"adam", "sgd"}, default="adam"
@@ -892,8 +943,10 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     max_iter : int, default=200
     tol : float, default=1e-4
     n_iter_no_change : int, default=10
-    early_stopping : bool, default=False
-        Validation score: mean per-task accuracy.
+    early_stopping : "auto" or bool, default="auto"
+        Validation score: minus the mean cross-entropy of the held-out
+        labels; the held-out rows are ``validation_fraction`` of each
+        task's rows of each class in the long layout.
     validation_fraction : float, default=0.1
     task_weighting : {"equal", "uncertainty", "dwa", "gradnorm"} or array-like, default="equal"
     gradient_surgery : {"pcgrad"} or None, default=None
@@ -915,7 +968,8 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         The output layer and the skip path have
         ``max_t k_t`` units per task (1 for binary tasks), extra units of
         tasks with fewer classes unused.
-    n_iter_, t_, loss_curve_, task_loss_curve_, task_weights_, task_weights_history_ : see the regressor
+    n_iter_, stopping_reason_, alpha_, t_, loss_curve_, task_loss_curve_ : see the regressor
+    task_weights_, task_weights_history_ : see the regressor
     best_loss_, validation_scores_, best_validation_score_ : see the regressor
     tasks_ : ndarray of shape (n_tasks,)
     n_tasks_ : int
@@ -1064,12 +1118,16 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         return Q
 
     def _validation_score(self, X, target, observed, codes, sample_weight):
-        """Mean over tasks of the (weighted) accuracy on the held-out rows."""
-        correct = (self._class_proba(self._logits(X, codes), codes).argmax(-1) == target).astype(float)
-        mask = _entry_weights(target.shape, observed, sample_weight)
-        hits = task_sums(correct * mask, codes, self.n_tasks_)
-        count = task_sums(mask, codes, self.n_tasks_)
-        return float(np.mean(hits[count > 0] / count[count > 0]))
+        """Minus the (weighted) mean cross-entropy of the held-out labels, over all tasks.
+
+        Smooth where accuracy is not: with a rare class, the accuracy of a
+        few held-out rows stays at the majority's rate whatever the fit.
+        """
+        loss, _ = output_loss(
+            self._logits(X, codes).astype(np.float64), target, observed, self._problem, codes
+        )
+        weight = _entry_weights(target.shape, observed, sample_weight)
+        return float(-np.sum(weight * loss) / np.sum(weight))
 
     def predict_proba(self, X):
         """Class probabilities of each task.

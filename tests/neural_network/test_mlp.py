@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.pipeline import make_pipeline
 
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
@@ -140,7 +140,7 @@ def test_partial_fit_and_warm_start(shared_problem):
         model.partial_fit(X[:, :3], Y)
     with pytest.raises(ValueError, match="task column"):
         model.partial_fit(X, Y[:, :1])
-    warm = _fit(MultiTaskMLPRegressor((8,), max_iter=5, warm_start=True, random_state=0), X, Y)
+    warm = _fit(MultiTaskMLPRegressor((8,), max_iter=5, warm_start=True, early_stopping=False, random_state=0), X, Y)
     first = warm.coefs_[0].copy()
     _fit(warm, X, Y)
     assert warm.n_iter_ == 10  # continued, not restarted
@@ -199,6 +199,8 @@ def test_bad_data(shared_problem):
         MultiTaskMLPRegressor(max_iter=1).fit(Xbad, shared_problem[1])
     with pytest.raises(ValueError, match="validation"):
         MultiTaskMLPRegressor(early_stopping=True, validation_fraction=0.5).fit(X[:1], Y[:1, 0])
+    # "auto" (the default) falls back to the training loss
+    assert MultiTaskMLPRegressor(max_iter=1).fit(X[:1], Y[:1, 0]).stopping_reason_ == "max_iter"
 
 
 def _two_heads(n=300, seed=0):
@@ -298,7 +300,7 @@ def test_integer_sample_weight_fit_equals_repeated_rows(layout, solver):
     """Full-batch float64 training: weights are repetitions, zeros are dropped rows."""
     X, y, sw, layout_params = _weighted_problem(layout)
     est = MultiTaskMLPRegressor(
-        (8,), head_layer_sizes=(3,), solver=solver, batch_size=1000, max_iter=25, tol=0.0,
+        (8,), head_layer_sizes=(3,), solver=solver, batch_size=1000, max_iter=25, tol=0.0, early_stopping=False,
         learning_rate_init=1e-2, dtype=np.float64, random_state=0, **layout_params,
     )
     weighted = _fit(clone(est), X, y, sample_weight=sw)
@@ -321,7 +323,9 @@ def test_zero_sample_weight_drops_rows_classifier():
     Y = np.column_stack([sentiment, topic]).astype(object)
     sw = np.ones(60)
     sw[::4] = 0.0
-    est = MultiTaskMLPClassifier((8,), batch_size=1000, max_iter=20, tol=0.0, dtype=np.float64, random_state=0)
+    est = MultiTaskMLPClassifier(
+        (8,), batch_size=1000, max_iter=20, tol=0.0, early_stopping=False, dtype=np.float64, random_state=0
+    )
     weighted = _fit(clone(est), X, Y, sample_weight=sw)
     dropped = _fit(clone(est), X[sw > 0], Y[sw > 0])
     for a, b in zip(weighted.predict_proba(X), dropped.predict_proba(X)):
@@ -382,16 +386,15 @@ def test_validation_score_is_weighted(shared_problem):
     seen = observed[:, 0]
     score = one._validation_score(X[seen].astype(np.float32), Y[seen, :1], observed[seen, :1], None, sw[seen])
     assert score == pytest.approx(r2_score(Y[seen, 0], one.predict(X[seen]), sample_weight=sw[seen]), rel=1e-5)
-    # long layout, classifier: weighted accuracy per task, averaged over tasks
+    # long layout, classifier: minus the weighted mean cross-entropy over all tasks
     X2, sentiment, _ = _two_heads(n=120)
     tasks = np.arange(120) % 2
     clf = _fit(MultiTaskMLPClassifier((8,), max_iter=20, random_state=0, task_column=-1), np.column_stack([X2, tasks]), sentiment)
     target = (sentiment == "pos").astype(int)
     w = np.random.RandomState(1).uniform(0.5, 2.0, 120)
-    acc = clf._validation_score(X2.astype(np.float32), target, None, tasks, w)
-    pred = clf.predict(np.column_stack([X2, tasks]))
-    expected = np.mean([accuracy_score(sentiment[tasks == t], pred[tasks == t], sample_weight=w[tasks == t]) for t in (0, 1)])
-    assert acc == pytest.approx(expected, rel=1e-12)
+    score = clf._validation_score(X2.astype(np.float32), target, None, tasks, w)
+    proba = clf.predict_proba(np.column_stack([X2, tasks]))
+    assert score == pytest.approx(-log_loss(target, proba, sample_weight=w), rel=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -481,3 +484,50 @@ def test_minibatch_gradients_average_to_the_full_gradient(layout, task_weighting
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-14)
     if task_weighting == "uncertainty":
         np.testing.assert_allclose(average[n_net], 0.5 - weights * L, rtol=1e-11)
+
+
+# ------------------------------------------------------------------ defaults
+def _small_long_problem(classification, n_tasks=4, seed=0):
+    """Tasks of 30 to 90 rows sharing one nonlinear feature (long layout)."""
+    rng = np.random.RandomState(seed)
+    sizes = np.arange(30, 30 * n_tasks, 20)[:n_tasks]
+    tasks = np.repeat(np.arange(n_tasks), sizes)
+    X = rng.randn(len(tasks), 5)
+    score = np.sin(2 * X[:, 0]) + 0.3 * tasks * X[:, 1] + 0.2 * rng.randn(len(tasks))
+    y = (score > 0).astype(int) if classification else score
+    return np.column_stack([X, tasks]), y, sizes
+
+
+@pytest.mark.parametrize("classification", [False, True])
+def test_defaults_stop_early_on_a_per_task_validation_split_without_warning(classification):
+    X, y, sizes = _small_long_problem(classification)
+    cls = MultiTaskMLPClassifier if classification else MultiTaskMLPRegressor
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = cls(random_state=0, task_column=-1).fit(X, y)
+    assert model.stopping_reason_ == "validation_score"
+    assert model.n_iter_ < model.max_iter
+    assert len(model.validation_scores_) == model.n_iter_
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.alpha_ == pytest.approx(0.5 * len(sizes))
+    # validation_fraction of every task's rows (of each class for the classifier) held out
+    held_out = np.array([
+        sum(np.ceil(0.1 * c) for c in np.bincount(y[X[:, -1] == t]) if c > 1) if classification
+        else np.ceil(0.1 * n)
+        for t, n in enumerate(sizes)
+    ])
+    np.testing.assert_array_equal(model._train_task_totals, sizes - held_out)
+
+
+def test_wide_defaults_raise_no_warning_and_training_loss_stopping_is_recorded(shared_problem):
+    X, Y = shared_problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = MultiTaskMLPRegressor(random_state=0).fit(X, Y)
+    assert model.stopping_reason_ == "validation_score"
+    on_loss = _fit(MultiTaskMLPRegressor((8,), early_stopping=False, tol=1e-2, random_state=0), X, Y)
+    assert on_loss.stopping_reason_ == "training_loss" and on_loss.n_iter_ < on_loss.max_iter
+    capped = _fit(MultiTaskMLPRegressor((8,), early_stopping=False, max_iter=3, random_state=0), X, Y)
+    assert capped.stopping_reason_ == "max_iter"
+    capped.partial_fit(X, Y)
+    assert capped.stopping_reason_ == "partial_fit"

@@ -41,7 +41,10 @@ def test_skip_path_helps_on_a_linear_problem():
     coef = rng.randn(5, 4)
     X, Y = _linear_tasks(coef, n=200)
     X_test, Y_test = _linear_tasks(coef, n=1000, seed=1)
-    params = dict(hidden_layer_sizes=(8,), learning_rate_init=1e-2, batch_size=20, max_iter=60, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(8,), alpha=1e-4, learning_rate_init=1e-2, batch_size=20, max_iter=60, early_stopping=False,
+        random_state=0,
+    )
     with_skip = _fit(MultiTaskMLPRegressor(**params), X, Y)
     without = _fit(MultiTaskMLPRegressor(linear_skip=False, **params), X, Y)
 
@@ -59,7 +62,12 @@ def test_sharing_strength_pools_identical_tasks_and_frees_different_ones(same):
     base = rng.randn(5, 1)
     coef = base * np.ones((1, 6)) if same else rng.randn(5, 6)
     X, Y = _linear_tasks(coef, n=60)
-    model = _fit(MultiTaskMLPRegressor((8,), learning_rate_init=1e-2, batch_size=10, max_iter=100, random_state=0), X, Y)
+    model = _fit(
+        MultiTaskMLPRegressor(
+            (8,), learning_rate_init=1e-2, batch_size=10, max_iter=100, early_stopping=False, random_state=0
+        ),
+        X, Y,
+    )
     skip_strength = model.head_sharing_[-1]
     # measured: 2116 (the same task six times) and 0.75 (six unrelated tasks)
     if same:

@@ -135,8 +135,9 @@ def test_zero_weight_task_head_is_not_trained():
     X = rng.randn(100, 3)
     Y = np.column_stack([X[:, 0], X[:, 1]])
     # With zero gradient Adam leaves a parameter exactly where it is.
-    init = _fit(MultiTaskMLPRegressor((8,), max_iter=1, alpha=0.0, task_weighting=[1.0, 0.0], random_state=0), X, Y)
-    model = _fit(MultiTaskMLPRegressor((8,), max_iter=20, alpha=0.0, task_weighting=[1.0, 0.0], random_state=0), X, Y)
+    params = dict(alpha=0.0, task_weighting=[1.0, 0.0], early_stopping=False, random_state=0)
+    init = _fit(MultiTaskMLPRegressor((8,), max_iter=1, **params), X, Y)
+    model = _fit(MultiTaskMLPRegressor((8,), max_iter=20, **params), X, Y)
     # Its head is the shared head plus its own deviation, which stays put.
     def deviation(m, t):
         return m.coefs_[-1][:, t] - m.shared_head_coefs_[0]
