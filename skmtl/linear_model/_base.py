@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._data import TaskData
 from ..base import MultiTaskMixin, check_population_classes
-from ._losses import LogisticLoss, SquaredLoss
+from ._losses import LogisticLoss, SquaredLoss, _resolve_task_weights
 from ._penalties import scale_rows
 from ._solvers import solve
 
@@ -146,18 +146,19 @@ class _LinearMultiTaskModel(BaseEstimator):
         b0 = loss.to_centered_intercept(W0, self.intercept_) if self.fit_intercept else None
         return W0, b0
 
-    def _solve(self, loss, alpha, W0=None, b0=None):
+    def _solve(self, loss, alpha, W0=None, b0=None, warm_start=None):
         """Solve for one ``alpha`` and set the fitted attributes.
 
         ``W0``, ``b0`` and the returned result are in the loss's units (see
         ``SquaredLoss.to_loss_coef`` and ``to_centered_intercept``);
-        ``coef_`` and ``intercept_`` are the model's.
+        ``coef_`` and ``intercept_`` are the model's. ``warm_start`` is what
+        the previous solve on ``loss`` left (``result.warm_start``, a path).
         """
         penalty = self._make_penalty(alpha)
         if self._scale_features:
             penalty = scale_rows(penalty, loss.x_scale)
         result = solve(
-            loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter, tol=self.tol
+            loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter, tol=self.tol, warm_start=warm_start
         )
         W = loss.from_loss_coef(result.coef) if self._scale_features else result.coef
         # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
@@ -386,14 +387,8 @@ class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTa
             )
         task_weights = self.task_weights
         if task_weights is not None and not isinstance(task_weights, str):
-            weights = np.asarray(task_weights, dtype=np.float64)
-            if weights.shape != (n_tasks,):
-                raise ValueError(
-                    f"task_weights must have shape (n_tasks,) = ({n_tasks},); got "
-                    f"shape {weights.shape}."
-                )
             # Every one-vs-rest column of a task carries the task's weight.
-            task_weights = np.repeat(weights, widths)
+            task_weights = np.repeat(_resolve_task_weights(task_weights, data.n_samples_per_task), widths)
         return new, task_weights
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -30,6 +30,7 @@ from ._base import (
     null_gradient,
     warn_not_converged,
 )
+from ._accelerators import Accelerators
 from ._penalties import L1, L21, BlockPenalty, L1Linf, NuclearBall, TraceNorm
 
 __all__ = [
@@ -43,10 +44,13 @@ __all__ = [
 class _StackedLoss:
     """A loss of ``W`` seen as a loss of ``Z = [P; Q]`` with ``W = P + Q``.
 
-    Provides what :func:`~._solvers.fista` needs (``LOSS_REQUIRED`` plus the
-    optional ``bregman_from_raw``, ``gradient_from_raw`` and ``null_model``).
-    The raw predictions are those of the wrapped loss at ``W = P + Q``.
+    Provides what :func:`~._solvers.fista` needs (``LOSS_REQUIRED``, and
+    ``bregman_from_raw`` when the wrapped loss is quadratic); it offers no
+    speed-up (its ``accelerators`` are the empty base). The raw predictions
+    are those of the wrapped loss at ``W = P + Q``.
     """
+
+    accelerators = Accelerators()
 
     def __init__(self, loss):
         self.loss = loss
@@ -55,10 +59,11 @@ class _StackedLoss:
         self.n_tasks = loss.n_tasks
         self.fit_intercept = loss.fit_intercept
         self.dtype = loss.dtype
-        if hasattr(loss, "bregman_from_raw"):
-            self.bregman_from_raw = loss.bregman_from_raw
-        if hasattr(loss, "gradient_from_raw"):
-            self.gradient_from_raw = self._gradient_from_raw
+        self.is_quadratic = loss.is_quadratic
+
+    @property
+    def null_model_cached(self):
+        return self.loss.null_model_cached
 
     def split(self, Z):
         """``(P, Q)`` blocks of ``Z``."""
@@ -82,9 +87,12 @@ class _StackedLoss:
         value, grad_W, grad_b = self.loss.value_and_gradient_from_raw(raw)
         return value, self._stack(grad_W), grad_b
 
-    def _gradient_from_raw(self, raw):
+    def gradient_from_raw(self, raw):
         grad_W, grad_b = self.loss.gradient_from_raw(raw)
         return self._stack(grad_W), grad_b
+
+    def bregman_from_raw(self, raw_new, raw_old):
+        return self.loss.bregman_from_raw(raw_new, raw_old)
 
     def value(self, Z, b=None):
         return self.loss.value(self._merge(Z), b)

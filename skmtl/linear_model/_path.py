@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval
 from .._data import check_task_X
 from ..metrics._per_task import task_scores
 from ..model_selection._split import check_task_cv
-from ._base import _COMMON_PARAMETERS, _LinearMultiTaskModel
+from ._base import _COMMON_PARAMETERS, _LinearMultiTaskModel, warn_not_converged
 from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
 from ._trace_norm import TraceNormRegressor
 
@@ -157,7 +157,8 @@ def _run_path(est, loss, alphas, on_solution=None):
 
     Each solve starts at the previous solution, or at the secant guess of
     :func:`_extrapolated_start` when that costs no extra full gradient or
-    the solution is dense (see the comment in the loop).
+    the solution is dense (see the comment in the loop), and is handed the
+    :class:`~._solvers.WarmStart` the previous solve left.
     """
     n = len(alphas)
     coefs = np.empty((n, loss.n_tasks, loss.n_features), dtype=loss.dtype)
@@ -168,35 +169,32 @@ def _run_path(est, loss, alphas, on_solution=None):
     # features), for the warm starts.
     loss_coefs = np.empty((n, loss.n_features, loss.n_tasks), dtype=loss.dtype)
     centered_intercepts = np.empty_like(intercepts)
-    W0 = b0 = None
-    recall = getattr(loss, "recall_gradient", None)
+    W0 = b0 = warm = None
     for k, alpha in enumerate(alphas):
         # Extrapolate when it is free or pays: if the last solve left its
-        # final gradient on the loss (working sets ending with a check),
-        # starting at its solution saves a full gradient, which a guess
-        # would cost; past half of the features in the support, the solve
-        # is on the whole problem and a better start saves more than that.
-        remembered = recall is not None and W0 is not None and recall(W0, b0) is not None
+        # final gradient (working sets ending with a check), starting at its
+        # solution saves a full gradient, which a guess would cost; past half
+        # of the features in the support, the solve is on the whole problem
+        # and a better start saves more than that.
+        remembered = warm is not None and warm.gradient_at(W0, b0) is not None
         dense = W0 is not None and 2 * np.count_nonzero(np.any(W0 != 0, axis=1)) >= len(W0)
         if k >= 2 and np.any(W0 != 0) and (not remembered or dense):
             W0, b0 = _extrapolated_start(
                 est, alphas[k - 2 : k + 1], (loss_coefs[k - 2], W0), (centered_intercepts[k - 2], b0)
             )
-        result = est._solve(loss, alpha, W0, b0)
-        W0, b0 = result.coef, result.intercept
+        result = est._solve(loss, alpha, W0, b0, warm_start=warm)
+        W0, b0, warm = result.coef, result.intercept, result.warm_start
         loss_coefs[k], centered_intercepts[k], n_iters[k] = result.coef, result.intercept, result.n_iter
         coefs[k], intercepts[k] = est.coef_, est.intercept_
         if not result.converged:
-            not_converged.append(alpha)
+            not_converged.append((alpha, result))
         if on_solution is not None:
             on_solution(k, est)
     if not_converged:
-        warnings.warn(
-            f"{type(est).__name__} path: {len(not_converged)} of {n} fits did not reach "
-            f"tol={est.tol:g} within max_iter={est.max_iter} (smallest such alpha: "
-            f"{min(not_converged):.3g}). Increase max_iter or use a larger eps.",
-            ConvergenceWarning,
-        )
+        # The smallest alpha that missed: the hardest fit, whose certificate is reported.
+        alpha, result = not_converged[-1]
+        name = f"{type(est).__name__} path ({len(not_converged)} of {n} fits, the smallest at alpha={alpha:.3g})"
+        warn_not_converged(name, result, est.max_iter, est.tol, loss)
     return coefs, intercepts, n_iters
 
 
@@ -467,8 +465,25 @@ def _fold_path(estimator, X, y, sample_weight, train, test, alphas):
 class _LinearModelCV:
     """Cross-validation over a warm-started alpha path, then a refit.
 
-    Subclasses define ``_estimator_class`` and ``_estimator_params``.
+    Subclasses define ``_estimator_class`` and ``_estimator_params``. The
+    fitted model is ``estimator_``: its fitted attributes are read through
+    (delegated), not copied.
     """
+
+    # What prediction, scoring and users read of the refitted model.
+    _delegated = (
+        "coef_", "intercept_", "n_iter_", "stop_crit_", "dual_gap_", "objective_",
+        "classes_", "coef_indptr_", "_per_task_classes", "_class_position", "_column_task",
+    )  # fmt: skip
+
+    def __getattr__(self, name):
+        # Only called for names not found the usual way: before fit (no
+        # estimator_) they stay missing, as on the estimator itself.
+        if name in type(self)._delegated:
+            estimator = self.__dict__.get("estimator_")
+            if estimator is not None and hasattr(estimator, name):
+                return getattr(estimator, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     _cv_constraints = {
         "alphas": ["array-like", None],
@@ -516,11 +531,6 @@ class _LinearModelCV:
         final = est.set_params(alpha=self.alpha_)
         _run_path(final, loss, alphas[: best + 1])
         self.estimator_ = final
-        for name in ("coef_", "intercept_", "n_iter_", "stop_crit_", "objective_"):
-            setattr(self, name, getattr(final, name))
-        for name in ("classes_", "coef_indptr_", "_per_task_classes", "_class_position", "_column_task"):
-            if hasattr(final, name):
-                setattr(self, name, getattr(final, name))
         return self
 
 
@@ -607,8 +617,8 @@ _CV_ATTRIBUTES = """\
     estimator_ : {name}
         The model refitted on all the data at ``alpha_``.
 
-    coef_, intercept_, n_iter_, stop_crit_, objective_
-        Those of ``estimator_``.
+    coef_, intercept_, n_iter_, stop_crit_, dual_gap_, objective_
+        Those of ``estimator_`` (read through it).
 
     tasks_ : ndarray of shape (n_tasks,)
         Task labels.

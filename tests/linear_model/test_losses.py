@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skmtl._data import check_task_data
 from skmtl.datasets import make_clustered_multitask
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
+from skmtl.linear_model._penalties import L21
 
 LOSSES = [SquaredLoss, LogisticLoss]
 
@@ -347,7 +348,7 @@ def test_gram_form_equals_direct_form(fit_intercept, sample_weight, task_weights
     data = check_task_data(X, Y, sample_weight=sw if sample_weight else None)
     direct = SquaredLoss(data, task_weights=task_weights, fit_intercept=fit_intercept, gram=False)
     gram = SquaredLoss(data, task_weights=task_weights, fit_intercept=fit_intercept, gram=True)
-    assert gram._gram is not None and direct._gram is None
+    assert gram.accelerators.in_gram_form and not direct.accelerators.in_gram_form
     rng = np.random.RandomState(0)
     W, b = rng.randn(6, 3), rng.randn(3)
     v1, gW1, gb1 = direct.value_and_gradient(W, b)
@@ -385,13 +386,13 @@ def test_gram_form_equals_direct_form(fit_intercept, sample_weight, task_weights
 
 def test_gram_auto_choice_and_errors():
     X, Y, _ = _complete_wide()
-    assert SquaredLoss(check_task_data(X, Y))._gram is not None  # n = 40 >= 2 (d + 1)
-    assert SquaredLoss(check_task_data(X[:10], Y[:10]))._gram is None  # too few rows
-    assert SquaredLoss(check_task_data(X.astype(np.float32), Y))._gram is None
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y))._gram is None
+    assert SquaredLoss(check_task_data(X, Y)).accelerators.in_gram_form  # n = 40 >= 2 (d + 1)
+    assert not SquaredLoss(check_task_data(X[:10], Y[:10])).accelerators.in_gram_form  # too few rows
+    assert not SquaredLoss(check_task_data(X.astype(np.float32), Y)).accelerators.in_gram_form
+    assert not SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).accelerators.in_gram_form
     Y_missing = Y.copy()
     Y_missing[0, 0] = np.nan
-    assert SquaredLoss(check_task_data(X, Y_missing))._gram is None
+    assert not SquaredLoss(check_task_data(X, Y_missing)).accelerators.in_gram_form
     with pytest.raises(ValueError, match="gram=True needs the wide layout with every label observed"):
         SquaredLoss(check_task_data(X, Y_missing), gram=True)
     with pytest.raises(ValueError, match="gram must be 'auto', True or False; got 'yes'"):
@@ -455,11 +456,11 @@ def test_restrict_works_through_cached_gram_blocks(fit_intercept, sample_weight)
     data = check_task_data(X, Y, sample_weight=sw)
     loss = SquaredLoss(data, task_weights=np.array([0.5, 2.0, 1.0]), fit_intercept=fit_intercept)
     direct = SquaredLoss(data, task_weights=np.array([0.5, 2.0, 1.0]), fit_intercept=fit_intercept, gram=False)
-    assert loss._gram is None
+    assert not loss.accelerators.in_gram_form
     for features in (np.array([0, 5, 7]), np.array([5, 7, 9, 30, 2]), np.array([9, 0])):
         sub = loss.restrict(features)
         sub_direct = direct.restrict(features)
-        assert sub._gram is not None and sub_direct._gram is None
+        assert sub.accelerators.in_gram_form and not sub_direct.accelerators.in_gram_form
         W, b = rng.randn(len(features), 3), rng.randn(3)
         v, gW, gb = sub.value_and_gradient(W, b)
         v_d, gW_d, gb_d = sub_direct.value_and_gradient(W, b)
@@ -472,10 +473,10 @@ def test_restrict_works_through_cached_gram_blocks(fit_intercept, sample_weight)
         if sw is None:
             assert sub.lipschitz() == pytest.approx(sub_direct.lipschitz(), rel=1e-9)
     # Every feature's Gram columns were computed once: 0, 5, 7, then 9, 30, 2.
-    assert_allclose(loss._ws_gram.features, [0, 5, 7, 9, 30, 2])
+    assert_allclose(loss.accelerators._working_sets.features, [0, 5, 7, 9, 30, 2])
     order = [0, 5, 7, 9, 30, 2]
     s = np.ones(30) if sw is None else sw
-    assert_allclose(loss._ws_gram.G, (X.T @ (X * s[:, None]))[np.ix_(order, order)], rtol=1e-12)
+    assert_allclose(loss.accelerators._working_sets.G, (X.T @ (X * s[:, None]))[np.ix_(order, order)], rtol=1e-12)
     # The sub-loss does not restrict its X unless asked to.
     assert sub._design._features is not None
     assert sub._design.X.shape == (30, 2)
@@ -485,14 +486,14 @@ def test_restrict_gram_blocks_only_when_they_pay_off():
     rng = np.random.RandomState(4)
     X, Y = rng.randn(30, 60), rng.randn(30, 2)
     loss = SquaredLoss(check_task_data(X, Y))
-    assert loss.restrict(np.arange(30))._gram is not None
-    assert loss.restrict(np.arange(31))._gram is None  # more features than rows
-    assert SquaredLoss(check_task_data(X, Y), gram=False).restrict(np.arange(3))._gram is None
-    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).restrict(np.arange(3))._gram is None
+    assert loss.restrict(np.arange(30)).accelerators.in_gram_form
+    assert not loss.restrict(np.arange(31)).accelerators.in_gram_form  # more features than rows
+    assert not SquaredLoss(check_task_data(X, Y), gram=False).restrict(np.arange(3)).accelerators.in_gram_form
+    assert not SquaredLoss(check_task_data(X.astype(np.float32), Y)).restrict(np.arange(3)).accelerators.in_gram_form
     Y_missing = Y.copy()
     Y_missing[0, 1] = np.nan
-    assert SquaredLoss(check_task_data(X, Y_missing)).restrict(np.arange(3))._gram is None
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).restrict(np.arange(3))._gram is None
+    assert not SquaredLoss(check_task_data(X, Y_missing)).restrict(np.arange(3)).accelerators.in_gram_form
+    assert not SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).restrict(np.arange(3)).accelerators.in_gram_form
 
 
 @pytest.mark.parametrize("loss_cls", LOSSES)
@@ -544,22 +545,16 @@ def test_gradient_at_the_null_model_is_cached_and_safe(loss_cls):
     assert other[0] != value
 
 
-def test_remembered_gradient_is_recalled_for_the_same_point_only():
+def test_dual_gap_takes_a_known_gradient():
     X, Y, sw = _wide_problem(SquaredLoss, missing=False)
     loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), gram=False)
     rng = np.random.RandomState(0)
-    W, b = rng.randn(loss.n_features, loss.n_tasks), rng.randn(loss.n_tasks)
+    W, b = 0.1 * rng.randn(loss.n_features, loss.n_tasks), rng.randn(loss.n_tasks)
     raw = loss.raw_prediction(W, b)
-    _, gW, gb = loss.value_and_gradient_from_raw(raw)
-    assert loss.recall_gradient(W, b) is None and loss.step_hint is None
-    loss.remember_gradient(W, b, raw, gW, gb, 2.5)
-    W_stored = W.copy()
-    assert loss.recall_gradient(W_stored, b)[1] is gW and loss.step_hint == 2.5
-    W[0, 0] += 1e-12  # the loss stored a copy: the caller's change does not leak in
-    assert loss.recall_gradient(W, b) is None and loss.recall_gradient(W_stored, b) is not None
-    assert loss.restrict(np.arange(2)).recall_gradient(W_stored[:2], b) is None
-    loss.remember_gradient(W_stored, b, raw, None, None, 3.0)  # forget, keep the step
-    assert loss.recall_gradient(W_stored, b) is None and loss.step_hint == 3.0
+    gW, gb = loss.gradient_from_raw(raw)
+    gap = loss.dual_gap(W, b, L21(0.1))
+    assert gap > 0
+    assert loss.dual_gap(W, b, L21(0.1), gradient=(raw, gW, gb)) == pytest.approx(gap, rel=1e-12)
 
 
 # ---------------------------------------------------------------- centered features

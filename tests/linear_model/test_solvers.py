@@ -20,6 +20,7 @@ from skmtl.linear_model._task_graph import MeanQuadratic, SquaredTraceNorm, Task
 from skmtl.linear_model._solvers import (
     PENALTY_REQUIRED,
     SolverResult,
+    WarmStart,
     _anderson,
     _bcd_loop,
     _gradient_mapping,
@@ -425,7 +426,7 @@ def test_solve_dispatches_on_the_penalty():
     assert_allclose(auto.coef, working_set_fista(loss, L21(alpha), tol=1e-8).coef)
     # A non-separable penalty on wide dense data (n < d, n <= 32 T): ADMM
     # from a cold start, FISTA from a warm one.
-    assert loss.kernel_system(32 * loss.n_tasks) is not None
+    assert loss.accelerators.kernel_system(32 * loss.n_tasks) is not None
     trace = solve(loss, TraceNorm(1.0), tol=1e-6)
     assert trace.n_iter == admm(loss, TraceNorm(1.0), tol=1e-6).n_iter
     warm = solve(loss, TraceNorm(1.0), trace.coef, trace.intercept, tol=1e-6)
@@ -433,7 +434,7 @@ def test_solve_dispatches_on_the_penalty():
     assert solve(loss, L21(alpha), solver="fista", tol=1e-8).n_iter == fista(loss, L21(alpha), tol=1e-8).n_iter
     # Few features: plain FISTA (this design's n >= d: no kernel either).
     small = SquaredLoss(check_task_data(X[:, :30], Y))
-    assert small.kernel_system(10**6) is None
+    assert small.accelerators.kernel_system(10**6) is None
     assert solve(small, L21(0.1), tol=1e-8).n_iter == fista(small, L21(0.1), tol=1e-8).n_iter
     with pytest.raises(ValueError, match="solver must be 'auto', 'fista', 'working_set' or 'admm'; got 'cd'"):
         solve(loss, L21(1.0), solver="cd")
@@ -571,7 +572,7 @@ def test_working_sets_with_gram_blocks_spend_few_full_gradients():
     assert again.converged and again.n_iter == 1 and again.n_products == 4  # null model + check
     # ... and free on the loss that solved it: the final gradient is
     # remembered (warm-started paths start where the last solve ended).
-    again = working_set_fista(loss, penalty, result.coef, result.intercept, tol=1e-8)
+    again = working_set_fista(loss, penalty, result.coef, result.intercept, tol=1e-8, warm_start=result.warm_start)
     assert again.converged and again.n_iter == 1 and again.n_products == 0
     assert_array_equal(again.coef, result.coef)
 
@@ -706,6 +707,34 @@ def test_dual_gap_matches_sklearn_multitask_lasso_at_its_optimum():
     assert 0 <= gap <= 1e-9
 
 
+def test_warm_start_gives_the_gradient_at_its_point_only():
+    rng = np.random.RandomState(0)
+    W, b = rng.randn(6, 3), rng.randn(3)
+    raw, gW, gb = rng.randn(20, 3), rng.randn(6, 3), rng.randn(3)
+    memory = WarmStart(W.copy(), b.copy(), raw, gW, gb, step=2.5)
+    assert memory.gradient_at(W, b)[1] is gW
+    W_moved = W.copy()
+    W_moved[0, 0] += 1e-12
+    assert memory.gradient_at(W_moved, b) is None and memory.gradient_at(W, b + 1e-12) is None
+    assert memory.gradient_at(W[:2], b) is None
+    assert WarmStart(W, b, step=3.0).gradient_at(W, b) is None  # a step, no gradient
+
+
+def test_path_memory_is_explicit():
+    # The solve leaves its last gradient and step constant in its result,
+    # not on the loss: a second solve gets them only when handed them.
+    X, Y = _wide_sparse_truth()
+    loss = SquaredLoss(check_task_data(X, Y))
+    penalty = L21(0.1 * L21(1.0).alpha_max(_gradient_at_null(loss)))
+    first = solve(loss, penalty, tol=1e-6)
+    memory = first.warm_start
+    assert memory.step == first.lipschitz and memory.gradient_at(first.coef, first.intercept) is not None
+    cold = solve(loss, penalty, first.coef, first.intercept, tol=1e-6)
+    warm = solve(loss, penalty, first.coef, first.intercept, tol=1e-6, warm_start=memory)
+    assert warm.n_products < cold.n_products
+    assert_allclose(warm.coef, cold.coef)
+
+
 # ---------------------------------------------------------------- block CD
 def _bcd_problem(sample_weight=False, n=60, d=37, T=3, seed=3):
     # n < 2 (d + 1): not in Gram form, so the blocks are available.
@@ -724,7 +753,7 @@ def _run_bcd(loss, penalty, tol, memory=5, block_size=8, max_iter=5000):
     _, _, gW0, gb0 = loss.null_model()
     scale = np.hypot(np.linalg.norm(gW0), np.linalg.norm(gb0))
     out = _bcd_loop(
-        loss, penalty, loss.block_design(block_size), W, b, loss.raw_prediction(W, b),
+        loss, penalty, loss.accelerators.feature_blocks(block_size), W, b, loss.raw_prediction(W, b),
         tol * scale, max_iter, n_steps=3, memory=memory,
     )
     return out, tol * scale
@@ -741,8 +770,9 @@ def test_block_cd_reaches_the_fista_solution(penalty, memory, fit_intercept, sam
     X, Y, sw = _bcd_problem(sample_weight)
     loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), fit_intercept=fit_intercept)
     reference = fista(loss, penalty, tol=1e-12, max_iter=100_000)
-    (W, b, raw, gW, gb, n_epochs, converged, crit, _), stop = _run_bcd(loss, penalty, 1e-10, memory)
-    assert converged and crit <= stop
+    out, stop = _run_bcd(loss, penalty, 1e-10, memory)
+    W, b, raw = out.coef, out.intercept, out.raw
+    assert out.converged and out.crit <= stop
     # The certificate is the stricter measure, recomputed here from scratch.
     _, gW_fresh, gb_fresh = loss.value_and_gradient(W, b)
     assert np.hypot(penalty.subdiff_distance(W, gW_fresh), np.linalg.norm(gb_fresh)) <= 1.01 * stop
@@ -758,9 +788,9 @@ def test_block_cd_anderson_needs_fewer_epochs():
     loss = SquaredLoss(check_task_data(X, Y))
     plain, _ = _run_bcd(loss, L21(0.005), 1e-9, memory=0)
     accelerated, _ = _run_bcd(loss, L21(0.005), 1e-9, memory=5)
-    assert plain[6] and accelerated[6]
-    assert accelerated[5] < plain[5]
-    assert_allclose(accelerated[0], plain[0], rtol=1e-5, atol=1e-7)
+    assert plain.converged and accelerated.converged
+    assert accelerated.n_iter < plain.n_iter
+    assert_allclose(accelerated.coef, plain.coef, rtol=1e-5, atol=1e-7)
 
 
 def test_anderson_weights_extrapolate_a_linear_sequence():
@@ -786,9 +816,9 @@ def test_working_sets_switch_to_block_cd_on_dense_tall_problems():
     X = rng.randn(700, 360)
     Y = X @ (0.1 * rng.randn(360, 2)) + rng.randn(700, 2)
     loss = SquaredLoss(check_task_data(X, Y))
-    assert loss.block_design(256) is not None and len(loss.block_design(256).slices) == 2
+    assert loss.accelerators.feature_blocks(256) is not None and len(loss.accelerators.feature_blocks(256).slices) == 2
     penalty = L21(0.002 * L21(1.0).alpha_max(_gradient_at_null(loss)))
-    blocks = loss.block_design(256)
+    blocks = loss.accelerators.feature_blocks(256)
     assert blocks._grams == [None, None]  # built on first use only
     ws = working_set_fista(loss, penalty, tol=1e-8, max_iter=100_000)
     assert all(g is not None for g in blocks._grams)  # block CD ran
@@ -802,12 +832,12 @@ def test_working_sets_switch_to_block_cd_on_dense_tall_problems():
 
 def test_block_design_needs_complete_dense_wide_data():
     X, Y = _regression(missing=True)
-    assert SquaredLoss(check_task_data(X, Y)).block_design(8) is None  # missing labels
+    assert SquaredLoss(check_task_data(X, Y)).accelerators.feature_blocks(8) is None  # missing labels
     X, Y = _regression(n=40)  # n < 2 (d + 1): not in Gram form by default
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).block_design(8) is None
-    assert SquaredLoss(check_task_data(X, Y), gram=True).block_design(8) is None  # Gram form instead
-    assert SquaredLoss(check_task_data(X, Y), gram=False).block_design(8) is None  # no Gram at all
-    blocks = SquaredLoss(check_task_data(X, Y)).block_design(8)
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).accelerators.feature_blocks(8) is None
+    assert SquaredLoss(check_task_data(X, Y), gram=True).accelerators.feature_blocks(8) is None  # Gram form instead
+    assert SquaredLoss(check_task_data(X, Y), gram=False).accelerators.feature_blocks(8) is None  # no Gram at all
+    blocks = SquaredLoss(check_task_data(X, Y)).accelerators.feature_blocks(8)
     assert [s.stop - s.start for s in blocks.slices] == [8, 8, 8, 1]
     G, L = blocks.gram(1)
     assert_allclose(G, X[:, 8:16].T @ X[:, 8:16])
@@ -840,9 +870,9 @@ def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight, sin
     X, Y, sw = _admm_problem(sample_weight)
     X = X + 50.0  # features far from 0: the kernel must not cancel
     loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), fit_intercept=fit_intercept)
-    kernel = loss.kernel_system(max_samples=100, single=single)
+    kernel = loss.accelerators.kernel_system(max_samples=100, single=single)
     assert kernel.single is single and kernel.K.dtype == (np.float32 if single else np.float64)
-    assert loss.kernel_system(max_samples=100, single=single) is kernel  # cached per precision
+    assert loss.accelerators.kernel_system(max_samples=100, single=single) is kernel  # cached per precision
     # float32 rounding only touches the correction term of a solve.
     rtol = 1e-4 if single else 1e-9
     s = np.ones(len(X)) if sw is None else sw
@@ -875,19 +905,19 @@ def test_kernel_system_solves_the_ridge_system(fit_intercept, sample_weight, sin
 def test_kernel_system_needs_complete_dense_wide_data_with_few_samples():
     X, Y, _ = _admm_problem()
     loss = SquaredLoss(check_task_data(X, Y))
-    assert loss.kernel_available(100) and loss._kernel == {}  # asking builds nothing
-    assert loss.kernel_system(100) is not None and loss.kernel_system(100, single=True) is not None
-    assert not loss.kernel_available(29)
-    assert SquaredLoss(check_task_data(X, Y)).kernel_system(29) is None  # n = 30 > max_samples
+    assert loss.accelerators.kernel_available(100) and loss.accelerators._kernels == {}  # asking builds nothing
+    assert loss.accelerators.kernel_system(100) is not None and loss.accelerators.kernel_system(100, single=True) is not None
+    assert not loss.accelerators.kernel_available(29)
+    assert SquaredLoss(check_task_data(X, Y)).accelerators.kernel_system(29) is None  # n = 30 > max_samples
     Y_missing = Y.copy()
     Y_missing[0, 0] = np.nan
-    assert SquaredLoss(check_task_data(X, Y_missing)).kernel_system(100) is None
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).kernel_system(100) is None
-    assert SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).kernel_system(100) is None
-    assert not SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).kernel_available(100)
-    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).kernel_system(100) is None
+    assert SquaredLoss(check_task_data(X, Y_missing)).accelerators.kernel_system(100) is None
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).accelerators.kernel_system(100) is None
+    assert SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).accelerators.kernel_system(100) is None
+    assert not SquaredLoss(check_task_data(X, Y), task_weights=[1, 2, 1, 1]).accelerators.kernel_available(100)
+    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).accelerators.kernel_system(100) is None
     X_tall, Y_tall, _ = _admm_problem(n=95)  # n >= d: the d x d Gram is the cheaper system
-    assert SquaredLoss(check_task_data(X_tall, Y_tall), gram=False).kernel_system(1000) is None
+    assert SquaredLoss(check_task_data(X_tall, Y_tall), gram=False).accelerators.kernel_system(1000) is None
 
 
 @pytest.mark.parametrize(
@@ -899,7 +929,7 @@ def test_kernel_system_needs_complete_dense_wide_data_with_few_samples():
 def test_working_sets_finish_with_admm_on_dense_wide_problems(penalty, fit_intercept, sample_weight):
     loss, reference = _admm_case(penalty, fit_intercept, sample_weight)
     result = working_set_fista(loss, penalty, tol=1e-9, max_iter=100_000)
-    assert loss._kernel[False]._factor is not None  # ADMM ran, in float64
+    assert loss.accelerators._kernels[False]._factor is not None  # ADMM ran, in float64
     assert result.converged
     assert result.objective <= reference.objective + 1e-9 * abs(reference.objective)
     assert_allclose(result.coef, reference.coef, rtol=1e-4, atol=1e-6)
@@ -937,13 +967,13 @@ def test_admm_budget_and_warm_starts():
     loss = SquaredLoss(data)
     short = working_set_fista(loss, L21(0.01), tol=1e-12, max_iter=60)
     assert not short.converged and short.n_iter == 60
-    assert loss._kernel[False] is not None and loss._kernel.get(True) is None  # tol 1e-12: float64 only
+    assert loss.accelerators._kernels[False] is not None and loss.accelerators._kernels.get(True) is None  # tol 1e-12: float64 only
     assert short.objective == pytest.approx(loss.value(short.coef, short.intercept) + L21(0.01).value(short.coef))
     # A warm start (a path's next alpha) continues with FISTA: the kernel is
     # never built for it.
     loss = SquaredLoss(data)
     warm = working_set_fista(loss, L21(0.01), short.coef, short.intercept, tol=1e-8, max_iter=100_000)
-    assert warm.converged and loss._kernel == {}
+    assert warm.converged and loss.accelerators._kernels == {}
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -955,7 +985,7 @@ def test_admm_matches_sklearn_multitask_lasso_on_a_dense_wide_problem(fit_interc
     ref = Estimator(alpha=0.02, fit_intercept=fit_intercept, tol=1e-14, max_iter=1_000_000, **kwargs).fit(X, Y)
     loss = SquaredLoss(check_task_data(X, Y), fit_intercept=fit_intercept)
     result = working_set_fista(loss, L21(0.02, l1_ratio=l1_ratio), tol=1e-11, max_iter=100_000)
-    assert loss._kernel[False]._factor is not None  # ADMM ran, in float64
+    assert loss.accelerators._kernels[False]._factor is not None  # ADMM ran, in float64
     assert np.mean(np.any(result.coef != 0, axis=1)) > 0.5  # a dense solution
     assert_allclose(result.coef.T, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max())
     assert_allclose(result.intercept, ref.intercept_, rtol=1e-6, atol=1e-8)
@@ -967,7 +997,7 @@ def test_admm_first_rho_follows_the_relative_strength():
 
     X, Y, _ = _admm_problem()
     loss = SquaredLoss(check_task_data(X, Y))
-    kernel = loss.kernel_system(100)
+    kernel = loss.accelerators.kernel_system(100)
     g0 = _gradient_at_null(loss)
     top = L21(1.0).alpha_max(g0)
     assert L21(top / 100).null_ratio(g0) == pytest.approx(0.01)
@@ -1060,7 +1090,7 @@ def test_admm_checks_exactly_when_its_free_bound_is_loose():
 
     X, Y, _ = _admm_problem()
     loss = SquaredLoss(check_task_data(X, Y))
-    kernel = loss.kernel_system(100)
+    kernel = loss.accelerators.kernel_system(100)
     _, _, g0, gb0 = loss.null_model()
     stop = 1e-6 * np.hypot(np.linalg.norm(g0), np.linalg.norm(gb0))
     rho = _admm_rho(L21(0.01), kernel, g0)
@@ -1068,9 +1098,9 @@ def test_admm_checks_exactly_when_its_free_bound_is_loose():
     normal = _admm_loop(loss, L21(0.01), kernel, zero, g0, stop, 100_000, rho)
     kernel.lipschitz *= 1e6
     loose = _admm_loop(loss, L21(0.01), kernel, zero, g0, stop, 100_000, rho)
-    assert normal[6] and loose[6]  # converged
-    assert loose[5] <= normal[5] + _ADMM_CHECK_EVERY
-    assert loose[7] <= stop
+    assert normal.converged and loose.converged
+    assert loose.n_iter <= normal.n_iter + _ADMM_CHECK_EVERY
+    assert loose.crit <= stop
 
 
 def test_admm_in_float32_for_loose_targets_and_float64_for_tight_ones():
@@ -1089,8 +1119,8 @@ def test_admm_in_float32_for_loose_targets_and_float64_for_tight_ones():
     for tol, single in ((1e-3, True), (1e-5, False)):
         loss = SquaredLoss(data)
         result = working_set_fista(loss, penalty, tol=tol, max_iter=100_000)
-        assert result.converged and loss._kernel[single]._factor is not None
-        assert (not single) not in loss._kernel  # one precision only: no fallback here
+        assert result.converged and loss.accelerators._kernels[single]._factor is not None
+        assert (not single) not in loss.accelerators._kernels  # one precision only: no fallback here
         # The certificate holds in float64, recomputed from scratch.
         _, gW, gb = loss.value_and_gradient(result.coef, result.intercept)
         assert np.hypot(penalty.subdiff_distance(result.coef, gW), np.linalg.norm(gb)) <= tol * np.linalg.norm(g0)
@@ -1108,10 +1138,10 @@ def test_admm_leaves_float32_when_its_rounding_stalls():
     _, _, g0, gb0 = loss.null_model()
     penalty = L21(L21(1.0).alpha_max(g0) / 300)
     stop = 1e-11 * np.hypot(np.linalg.norm(g0), np.linalg.norm(gb0))
-    single = loss.kernel_system(100, single=True)
+    single = loss.accelerators.kernel_system(100, single=True)
     out = _admm_loop(loss, penalty, single, np.zeros_like(g0), g0, stop, 100_000, _admm_rho(penalty, single, g0))
-    assert out[6] and out[7] <= stop  # converged, certified in float64
-    assert loss._kernel[False]._factor is not None  # by the float64 kernel
+    assert out.converged and out.crit <= stop  # certified in float64
+    assert loss.accelerators._kernels[False]._factor is not None  # by the float64 kernel
 
 
 # ---------------------------------------------------------------- float32 twin for warm starts
@@ -1119,29 +1149,29 @@ def test_single_precision_twin_is_the_same_model_on_centered_features():
     X, Y, sw = _admm_problem(sample_weight=True)
     X = X + 50.0  # far from 0: the twin centers before rounding
     loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw))
-    twin = loss.single_precision()
-    assert twin.dtype == np.float32 and loss.single_precision() is twin  # cached
+    twin = loss.accelerators.single_precision()
+    assert twin.dtype == np.float32 and loss.accelerators.single_precision() is twin  # cached
     W = np.random.RandomState(0).randn(X.shape[1], Y.shape[1])
     b = np.arange(Y.shape[1], dtype=float)
     raw = loss.raw_prediction(W, b)
     _, g, gb = loss.value_and_gradient(W, b)
-    W32, b32, (raw32, g_start, gb_start) = loss.to_single(W, b, raw, g, gb)
+    W32, b32, (raw32, g_start, gb_start) = twin.to_single(W, b, raw, g, gb)
     assert W32.dtype == b32.dtype == raw32.dtype == g_start.dtype == np.float32
     assert_allclose(twin.raw_prediction(W32, b32), raw, rtol=1e-4, atol=1e-3)
     # The twin's own gradient at its parameters is the converted one.
-    _, g32, gb32 = twin.value_and_gradient(W32, b32)
+    g32, gb32 = twin.gradient_from_raw(twin.raw_prediction(W32, b32))
     assert_allclose(g32, g_start, rtol=1e-3, atol=1e-4 * np.abs(g).max())
     assert_allclose(gb32, gb_start, rtol=1e-3, atol=1e-4 * np.abs(gb).max())
-    W_back, b_back = loss.from_single(W32, b32)
+    W_back, b_back = twin.from_single(W32, b32)
     assert W_back.dtype == b_back.dtype == np.float64
     assert_allclose(W_back, W, rtol=1e-6)
     assert_allclose(b_back, b, atol=1e-4 * np.abs(W).sum())
     # Not offered where the blocks are not: missing labels, sparse or float32 X.
     Y_missing = Y.copy()
     Y_missing[0, 0] = np.nan
-    assert SquaredLoss(check_task_data(X, Y_missing)).single_precision() is None
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).single_precision() is None
-    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).single_precision() is None
+    assert SquaredLoss(check_task_data(X, Y_missing)).accelerators.single_precision() is None
+    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).accelerators.single_precision() is None
+    assert SquaredLoss(check_task_data(X.astype(np.float32), Y)).accelerators.single_precision() is None
 
 
 def _twin_problem(kind):
@@ -1175,20 +1205,20 @@ def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, ki
         loss = SquaredLoss(data, fit_intercept=fit_intercept)
         loss.null_model()  # (the reference of the stopping rule: 2 products)
         result = working_set_fista(loss, penalty, previous.coef, previous.intercept, tol=tol, max_iter=100_000)
-        assert result.converged and (loss._single not in (None, False)) is twin_used
+        assert result.converged and (loss.accelerators._twin is not None) is twin_used
         assert result.stop_crit <= tol  # the float64 gradient mapping at the returned point
         assert result.coef.dtype == np.float64
         if twin_used:
             # The start's products were the twin's: float64 only checked.
             assert result.n_products == 2
             # The blocks of a tall enough design are the twin's too.
-            assert (loss._single._blocks is not None) is (kind == "blocks")
+            assert (loss.accelerators._twin._blocks is not None) is (kind == "blocks")
     # A target below float32's floor: the float64 check fails and float64
     # iterations finish from the float32 point.
     monkeypatch.setattr(solvers, "_SINGLE_MIN_TOL", 0.0)
     loss = SquaredLoss(data, fit_intercept=fit_intercept)
     tight = working_set_fista(loss, penalty, previous.coef, previous.intercept, tol=1e-10, max_iter=100_000)
-    assert tight.converged and loss._single not in (None, False)
+    assert tight.converged and loss.accelerators._twin is not None
     assert tight.objective <= reference.objective + 1e-10 * abs(reference.objective)
     assert_allclose(tight.coef, reference.coef, rtol=1e-5, atol=1e-7)
 
@@ -1211,11 +1241,11 @@ def test_gradient_from_support_matches_the_backward_product(fit_intercept, weigh
         W[rows] = rng.randn(len(rows), T)
         raw = loss.raw_prediction(W, b)
         _, g, gb = loss.value_and_gradient_from_raw(raw)
-        g_cols, gb_cols, products = loss.gradient_from_support(W, raw)
+        g_cols, gb_cols, products = loss.accelerators.support_gradient(W, raw, loss.null_model()[2])
         assert products == n_products
         assert_allclose(g_cols, g, rtol=0, atol=1e-12 * np.abs(g).max())
         assert_allclose(gb_cols, gb, rtol=0, atol=1e-12 * max(np.abs(gb).max(), 1.0))
-    assert loss._columns.used == 5
+    assert loss.accelerators._columns.used == 5
 
 
 def test_gradient_from_support_declines_when_a_product_is_cheaper():
@@ -1226,18 +1256,18 @@ def test_gradient_from_support_declines_when_a_product_is_cheaper():
     def gradient(rows):
         W = np.zeros((d, T))
         W[rows] = 1.0
-        return loss.gradient_from_support(W, loss.raw_prediction(W, np.zeros(T)))
+        return loss.accelerators.support_gradient(W, loss.raw_prediction(W, np.zeros(T)), loss.null_model()[2])
 
     assert gradient(np.arange(4)) is None  # 4 new columns for 6 tasks: above half a backward product
     for start in range(0, 9, 3):
         assert gradient(np.arange(start, start + 3))[2] == 1
     assert gradient(np.arange(9))[2] == 0 and gradient(np.arange(10))[2] == 1
     # Past n / 4 rows a backward product is cheaper, even with every column cached.
-    assert loss._columns.used == 10 and not loss._columns.covers(np.arange(11), T)
+    assert loss.accelerators._columns.used == 10 and not loss.accelerators._columns.covers(np.arange(11), T)
     # Past n / 2 cached columns the cache starts afresh.
     for start in range(12, 21, 3):
         assert gradient(np.arange(start, start + 3)) is not None
-    assert gradient(np.arange(21, 24)) is None and loss._columns.used == 0
+    assert gradient(np.arange(21, 24)) is None and loss.accelerators._columns.used == 0
     assert gradient(np.arange(21, 24))[2] == 1
     # Not offered where the blocks are not, nor on restricted losses.
     X, Y = rng.randn(n, d), rng.randn(n, T)
@@ -1249,7 +1279,7 @@ def test_gradient_from_support_declines_when_a_product_is_cheaper():
         loss.restrict(np.arange(10)),
     ):
         V = np.zeros((other.n_features, T))
-        assert other.gradient_from_support(V, other.raw_prediction(V, np.zeros(T))) is None
+        assert other.accelerators.support_gradient(V, other.raw_prediction(V, np.zeros(T)), other.null_model()[2]) is None
 
 
 def test_working_sets_check_sparse_solutions_through_gram_columns():
@@ -1258,7 +1288,7 @@ def test_working_sets_check_sparse_solutions_through_gram_columns():
     top = L21(1.0).alpha_max(_gradient_at_null(SquaredLoss(data)))
     loss = SquaredLoss(data)
     first = working_set_fista(loss, L21(top / 2), tol=1e-10, max_iter=100_000)
-    assert 0 < loss._columns.used <= 8
+    assert 0 < loss.accelerators._columns.used <= 8
     penalty = L21(top / 2.2)
     warm = working_set_fista(loss, penalty, first.coef, first.intercept, tol=1e-10, max_iter=100_000)
     cold = fista(SquaredLoss(data), penalty, tol=1e-12, max_iter=100_000)
@@ -1297,11 +1327,11 @@ def test_centered_loss_reaches_the_same_model_on_every_route(sample_weight):
         b = loss.from_centered_intercept(result.coef, result.intercept)
         assert_allclose(b, reference.intercept, rtol=1e-4, atol=1e-4)
         if factor == 1.2:
-            assert loss._columns.used > 0
+            assert loss.accelerators._columns.used > 0
         elif W0 is None:
-            assert loss._kernel
+            assert loss.accelerators._kernels
         else:
             loss = SquaredLoss(data, center=True)
             loose = working_set_fista(loss, penalty, *start, tol=1e-3, max_iter=100_000)
-            assert loose.converged and loss._single not in (None, False)
+            assert loose.converged and loss.accelerators._twin is not None
             assert loose.objective <= reference.objective * (1 + 1e-3)
