@@ -5,6 +5,17 @@ Run (the full table takes ~15-30 minutes on 2 shared cores)::
     python benchmarks/linear_wide.py            # problems a, b, c, a5
     python benchmarks/linear_wide.py --quick    # small smoke version (~1 min)
     python benchmarks/linear_wide.py --problems a c --rst table.rst
+    python benchmarks/linear_wide.py --grid     # designs x tasks, one tol (~5 min)
+    python benchmarks/linear_wide.py --grid --solvers skmtl --json out.json
+
+``--grid`` fits every design of ``DESIGNS`` (i.i.d., Toeplitz rho = 0.9,
+factor-structured, 0/1/2 genotypes) at n = 2000, d = 500 for T = 5, 20,
+100, at ``alpha_max / 10`` and ``/ 100`` and the estimators' default
+``tol=1e-4``: median CPU seconds of ``--repeat`` fits (default 3), and the
+relative suboptimality of each solver against the best objective of the
+run. It compares engines (a worktree of another commit on ``PYTHONPATH``)
+and shapes quickly; the tolerance-scan protocol below compares solvers at
+equal suboptimality.
 
 Protocol (issue #4, "Speed"):
 
@@ -26,11 +37,13 @@ intercept. The objective is recomputed here from each solver's output.
 
 import argparse
 import datetime
+import json
 import platform
 import time
 import warnings
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import MultiTaskLasso
 from threadpoolctl import threadpool_limits
@@ -51,18 +64,62 @@ TARGET = 1e-6
 def make_data(n, d, T, k, offset=0.0, seed=0):
     """Correlated Gaussian design (AR(1), rho = 0.5) plus ``offset``, a shared support of k rows, SNR ~ 5."""
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, d))
-    X = np.empty_like(Z)
-    X[:, 0] = Z[:, 0]
-    rho = 0.5
-    for j in range(1, d):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * Z[:, j]
+    X = _ar1(rng.standard_normal((n, d)), 0.5)
     W = np.zeros((d, T))
     support = rng.choice(d, k, replace=False)
     W[support] = rng.uniform(0.5, 1.5, (k, T)) * rng.choice([-1, 1], (k, T))
     signal = X @ W
     noise = rng.standard_normal((n, T)) * signal.std() / 5
     return np.asfortranarray(X + offset), signal + noise + rng.standard_normal(T)
+
+
+def _ar1(Z, rho):
+    """Columns of ``Z`` chained as an AR(1) process: correlation ``rho^|i - j|`` (Toeplitz)."""
+    X = np.empty_like(Z)
+    X[:, 0] = Z[:, 0]
+    for j in range(1, Z.shape[1]):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * Z[:, j]
+    return X
+
+
+def _design_iid(rng, n, d):
+    return rng.standard_normal((n, d))
+
+
+def _design_toeplitz(rng, n, d):
+    return _ar1(rng.standard_normal((n, d)), 0.9)
+
+
+def _design_factor(rng, n, d, k=10):
+    """``k`` latent factors explain about 80% of every feature's variance."""
+    F, loadings = rng.standard_normal((n, k)), rng.standard_normal((d, k))
+    return F @ loadings.T / np.sqrt(k) + 0.5 * rng.standard_normal((n, d))
+
+
+def _design_genotype(rng, n, d):
+    """Allele counts 0/1/2: two haplotypes thresholded at the minor allele frequency.
+
+    Each haplotype is an AR(1) chain (rho = 0.9) over the features, so that
+    neighbouring markers are in linkage disequilibrium; frequencies are
+    uniform on (0.05, 0.5).
+    """
+    q = norm.ppf(rng.uniform(0.05, 0.5, d))
+    haplotypes = [_ar1(rng.standard_normal((n, d)), 0.9) < q for _ in range(2)]
+    return (haplotypes[0].astype(float) + haplotypes[1]).astype(float)
+
+
+DESIGNS = {"iid": _design_iid, "toeplitz": _design_toeplitz, "factor": _design_factor, "genotype": _design_genotype}
+GRID = {"n": 2000, "d": 500, "tasks": (5, 20, 100), "support": 20, "factors": (10, 100)}
+
+
+def make_grid_data(design, n, d, T, k, seed=0):
+    """A design of ``DESIGNS``, a shared support of k rows, SNR ~ 5."""
+    rng = np.random.default_rng(seed)
+    X = DESIGNS[design](rng, n, d)
+    W = np.zeros((d, T))
+    W[rng.choice(d, k, replace=False)] = rng.uniform(0.5, 1.5, (k, T)) * rng.choice([-1, 1], (k, T))
+    signal = X @ W
+    return X, signal + rng.standard_normal((n, T)) * signal.std() / 5
 
 
 def objective(X, Y, coef, intercept, alpha):
@@ -227,6 +284,39 @@ def path_cost(shape, tol, log, n_alphas=50, eps=1e-2):
     return path, one
 
 
+def median_cpu(fn, repeat):
+    """Median and worst CPU seconds of ``repeat`` runs, and the last output."""
+    times, out = [], None
+    for _ in range(repeat):
+        c0 = time.process_time()
+        out = fn()
+        times.append(time.process_time() - c0)
+    return float(np.median(times)), max(times), out
+
+
+def run_grid(solvers, repeat, log, tol=1e-4):
+    """Every design x number of tasks x alpha of ``GRID`` at one ``tol``; a list of records."""
+    records = []
+    for design in DESIGNS:
+        for T in GRID["tasks"]:
+            X, Y = make_grid_data(design, GRID["n"], GRID["d"], T, GRID["support"])
+            amax = alpha_max_of(X, Y)
+            for factor in GRID["factors"]:
+                alpha = amax / factor
+                fits = {label: median_cpu(lambda fn=fn: fn(X, Y, alpha, tol), repeat) for label, fn in solvers.items()}
+                values = {label: objective(X, Y, *out, alpha) for label, (_, _, out) in fits.items()}
+                best = min(values.values())
+                for label, (median, worst, _) in fits.items():
+                    subopt = (values[label] - best) / abs(best)
+                    records.append(
+                        {"design": design, "T": T, "factor": factor, "solver": label, "median": median,
+                         "worst": worst, "objective": values[label], "subopt": subopt}
+                    )
+                    log(f"{design:9s} T={T:3d} amax/{factor:<3g} {label:24s} median {median:.4f}s "
+                        f"worst {worst:.4f}s subopt {subopt:.1e}")
+    return records
+
+
 def rst_table(rows, grads, header):
     lines = [header, ""]
     cols = ["problem", "alpha", "solver", "tol", "subopt", "CPU s", "wall s", "grad-eq", "sklearn CPU / CPU"]
@@ -258,6 +348,8 @@ def main():
     parser.add_argument("--no-path", action="store_true")
     parser.add_argument("--path-only", action="store_true", help="only the warm-started path vs one fit")
     parser.add_argument("--rst", default=None, help="write the table to this file")
+    parser.add_argument("--grid", action="store_true", help="designs x tasks at one tol (see above)")
+    parser.add_argument("--json", default=None, help="with --grid: write the records to this file")
     args = parser.parse_args()
     problems = QUICK if args.quick else PROBLEMS
     names = args.problems or list(problems)
@@ -274,6 +366,13 @@ def main():
         print(msg, flush=True)
         out.append(msg)
 
+    if args.grid:
+        with threadpool_limits(1):
+            records = run_grid(solvers, args.repeat or 3, log)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(records, f)
+        return
     rows, grads = [], {}
     with threadpool_limits(1):
         # Warm up numba-compiled peers (compilation is not part of a fit).
