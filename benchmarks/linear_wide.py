@@ -366,6 +366,14 @@ def main():
         print(msg, flush=True)
         out.append(msg)
 
+    with threadpool_limits(1):
+        # Warm up numba-compiled peers and lazy imports (not part of a fit).
+        Xw, Yw = make_data(50, 30, 3, 3)
+        for fn in solvers.values():
+            try:
+                fn(Xw, Yw, 0.1, 1e-4)
+            except Exception:  # noqa: BLE001
+                pass
     if args.grid:
         with threadpool_limits(1):
             records = run_grid(solvers, args.repeat or 3, log)
@@ -375,13 +383,6 @@ def main():
         return
     rows, grads = [], {}
     with threadpool_limits(1):
-        # Warm up numba-compiled peers (compilation is not part of a fit).
-        Xw, Yw = make_data(50, 30, 3, 3)
-        for fn in solvers.values():
-            try:
-                fn(Xw, Yw, 0.1, 1e-4)
-            except Exception:  # noqa: BLE001
-                pass
         for name in [] if args.path_only else names:
             r, g = run_problem(name, problems[name], (10, 100), solvers, repeat, log)
             rows += r

@@ -15,8 +15,6 @@ alike (``c_it = a_t s_i``) so that one Gram matrix of ``X`` serves all tasks:
   blocks are cached as working sets grow);
 * :class:`GramColumns` -- full gradients at row-sparse ``W`` from cached Gram
   columns (a path's sparse stretch);
-* :class:`FeatureBlocks` -- blocks of columns and their Gram matrices, for
-  block coordinate descent on tall data;
 * :class:`KernelSystem` -- ridge systems through the ``n x n`` kernel, for
   ADMM on wide data;
 * :class:`SinglePrecisionTwin` -- the same loss in float32 on centered
@@ -287,53 +285,6 @@ class GramColumns:
         return grad_W, len(new)
 
 
-class FeatureBlocks:
-    """Contiguous blocks of the columns of a shared dense ``X``, for block coordinate descent.
-
-    Without missing labels every task weights the rows alike, ``c_it = a_t
-    s_i``, so the loss restricted to block ``B`` is, for each task, a
-    quadratic with Hessian ``a_t X_B' S X_B``: the block's Gram matrix is
-    shared by the tasks, computed once (``n |B|^2`` flops, ``n d |B|`` for
-    all blocks) and kept for later solves on the same loss (a path).
-    ``X[:, B]`` of a contiguous block is a view: a block's products cost
-    ``n |B| T`` flops with no copy, so a sweep over all blocks costs one
-    forward and one backward product with ``X``.
-    """
-
-    def __init__(self, X, s, a, weights, targets, block_size):
-        d = X.shape[1]
-        self.X, self.s = X, s
-        # c = a_t s_i per entry (n, T): the derivative of the loss is
-        # c * (raw - y), so a change dR of the raw prediction moves it by c dR.
-        self.weights, self.targets = weights, targets
-        self.unit = bool(np.all(s == 1))
-        self.a = a
-        self.S = float(s.sum())
-        self.slices = [slice(i, min(i + block_size, d)) for i in range(0, d, block_size)]
-        self._grams = [None] * len(self.slices)
-
-    def gram(self, k):
-        """``(G, L)``: block ``k``'s Gram ``X_B' S X_B`` and ``max(a) lambda_max(G)``."""
-        if self._grams[k] is None:
-            XB = self.X[:, self.slices[k]]
-            G = _gram_of(XB, XB, self.s, self.unit)
-            top = float(eigh(G, eigvals_only=True)[-1]) if G.size else 0.0
-            self._grams[k] = (G, float(np.max(self.a)) * top)
-        return self._grams[k]
-
-    def residual(self, raw):
-        """``D = c * (raw - y)``: the loss's derivative per entry at ``raw``."""
-        return (raw - self.targets) * self.weights
-
-    def gradient(self, k, D):
-        """``X_B' D``: block ``k``'s gradient from the weighted residual ``D``."""
-        return self.X[:, self.slices[k]].T @ D
-
-    def forward(self, k, dW):
-        """``X_B dW``: the change of the raw prediction when block ``k`` moves by ``dW``."""
-        return self.X[:, self.slices[k]] @ dW
-
-
 class KernelSystem:
     """Ridge systems of the squared loss on a wide shared design, through its kernel.
 
@@ -458,10 +409,6 @@ class Accelerators:
         """
         return None
 
-    def feature_blocks(self, block_size):
-        """:class:`FeatureBlocks` of ``block_size`` columns (block coordinate descent), or None."""
-        return None
-
     def kernel_available(self, max_samples):
         """Whether :meth:`kernel_system` gives a kernel for ``max_samples`` (nothing is built)."""
         return False
@@ -506,7 +453,7 @@ class SharedDesignAccelerators(Accelerators):
         self.s, self.a = s, np.asarray(a, dtype=np.float64)
         self.fit_intercept = fit_intercept
         self.x_centered = x_centered
-        self._working_sets = self._blocks = self._columns = self._twin = None
+        self._working_sets = self._columns = self._twin = None
         self._kernels = {}
 
     def restrict(self, features):
@@ -536,11 +483,6 @@ class SharedDesignAccelerators(Accelerators):
         grad_W, n_new = self._columns.gradient(W, rows, grad_b)
         return grad_W, grad_b, int(n_new > 0)
 
-    def feature_blocks(self, block_size):
-        if self._blocks is None or self._blocks.slices[0].stop != min(block_size, self.X.shape[1]):
-            self._blocks = FeatureBlocks(self.X, self.s, self.a, self.weights, self.targets, block_size)
-        return self._blocks
-
     def kernel_available(self, max_samples):
         """With fewer rows than columns, at most ``max_samples``, and one weight for every task.
 
@@ -563,7 +505,7 @@ class SharedDesignAccelerators(Accelerators):
     def single_precision(self):
         if self._twin is None:
             center = self.fit_intercept and self.s.sum() > 0 and not self.x_centered
-            self._twin = SinglePrecisionTwin(self.X, self.targets, self.s, self.a, self.weights, self.fit_intercept, center)
+            self._twin = SinglePrecisionTwin(self.X, self.targets, self.s, self.weights, self.fit_intercept, center)
         return self._twin
 
 
@@ -576,14 +518,13 @@ class SinglePrecisionTwin:
     first keeps features far from 0 from cancelling in float32 (an offset
     of 5 left float32 FISTA at a relative measure of 2e-4). It is the same
     model with intercepts ``b + m' W`` (:meth:`to_single`,
-    :meth:`from_single`), and offers what FISTA and block coordinate
-    descent use of a quadratic loss, its own float32 blocks included.
+    :meth:`from_single`), and offers what FISTA uses of a quadratic loss.
     """
 
     is_quadratic = True
     dtype = np.dtype(np.float32)
 
-    def __init__(self, X, targets, s, a, weights, fit_intercept, center):
+    def __init__(self, X, targets, s, weights, fit_intercept, center):
         self.shift = (s @ X) / s.sum() if center else np.zeros(X.shape[1])
         self.n_features, self.n_tasks = X.shape[1], targets.shape[1]
         self.fit_intercept = fit_intercept
@@ -591,15 +532,9 @@ class SinglePrecisionTwin:
         self._design = _WideDesign(X32, self.n_tasks, fit_intercept)
         self._targets = targets.astype(np.float32)
         self._weights = weights.astype(np.float32)
-        self._s, self._a = s.astype(np.float32), a
-        self._blocks = None
 
     def raw_prediction(self, W, b):
         return self._design.forward(W, b)
-
-    def value_from_raw(self, raw):
-        residual = raw - self._targets
-        return _inner(self._weights, 0.5 * residual * residual)
 
     def gradient_from_raw(self, raw):
         return self._design.backward((raw - self._targets) * self._weights)
@@ -607,12 +542,6 @@ class SinglePrecisionTwin:
     def bregman_from_raw(self, raw_new, raw_old):
         diff = raw_new - raw_old
         return 0.5 * _inner(self._weights, diff * diff)
-
-    def feature_blocks(self, block_size):
-        """Float32 :class:`FeatureBlocks` (cached, as the float64 ones)."""
-        if self._blocks is None or self._blocks.slices[0].stop != min(block_size, self.n_features):
-            self._blocks = FeatureBlocks(self._design.X, self._s, self._a, self._weights, self._targets, block_size)
-        return self._blocks
 
     def to_single(self, W, b, raw=None, grad_W=None, grad_b=None):
         """``(W, b)`` and ``(raw, grad_W, grad_b)`` there, as the twin's float32 parameters.

@@ -594,12 +594,11 @@ _COMMON_PARAMETERS = """\
         working sets of features (row-separable penalties only); ``"auto"``
         uses working sets from 100 features on. With the squared loss, dense
         ``X`` in the wide layout and every label observed, a working set
-        grown to every feature is finished by block coordinate descent
-        (``n_samples >= 640``) or, from a cold start with fewer samples than
-        features (at most 32 per task), by ADMM through the kernel ``X X'``,
-        which ``"auto"`` also uses on such data for penalties that are not
-        sums over features (the trace norm); the stopping rule (``tol``) is
-        the same whichever runs."""
+        grown to every feature is finished, from a cold start with fewer
+        samples than features (at most 32 per task), by ADMM through the
+        kernel ``X X'``, which ``"auto"`` also uses on such data for
+        penalties that are not sums over features (the trace norm); the
+        stopping rule (``tol``) is the same whichever runs."""
 
 _COMMON_ATTRIBUTES = """\
     intercept_ : ndarray of shape ({rows},)

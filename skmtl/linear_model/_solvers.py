@@ -13,8 +13,8 @@ predictions), to the loss's speed-ups through their one interface
   (features), for penalties that are sums over rows (L21, L1, L1/Linf):
   the cost per iteration then scales with the number of useful features.
   Once the working set holds every feature, :func:`_route_whole` picks the
-  method that finishes (FISTA, block coordinate descent, kernel ADMM, each
-  maybe after float32 iterations), in one place.
+  method that finishes (FISTA, maybe after float32 iterations, or kernel
+  ADMM), in one place.
 * :func:`admm` — ADMM through the kernel ``X X'`` of the squared loss on
   wide dense data; any penalty with a prox.
 * :func:`solve` — picks one of them and certifies the result.
@@ -74,14 +74,6 @@ _BACKTRACK = 2.0
 _MAX_BACKTRACKS = 60
 # solve(solver="auto") uses working sets from this many features on.
 _WS_MIN_FEATURES = 100
-# Block coordinate descent (working_set_fista, once the working set holds
-# every feature): blocks of this many features, FISTA steps per block and
-# visit, Anderson memory. A visit's steps cost _BCD_STEPS |B| d T flops per
-# sweep against 4 n d T for the sweep's products: worth it from
-# n_samples >= _BCD_STEPS * _BCD_BLOCK / 2 on (below, plain FISTA).
-_BCD_BLOCK = 256
-_BCD_STEPS = 5
-_BCD_MEMORY = 5
 # ADMM (working_set_fista, once the working set holds every feature, on wide
 # X through the kernel of the squared loss): over-relaxation, and how often
 # and past which imbalance of its residuals rho is rebalanced (Boyd et al.,
@@ -201,7 +193,7 @@ class _Inner:
     ``crit`` is the measure it stopped on (absolute); ``lipschitz`` the
     step constant FISTA accepted last (NaN for the methods without steps);
     ``grad_W`` and ``grad_b`` the gradient at the point when the method
-    computed it (block coordinate descent and ADMM check with it).
+    computed it (ADMM and the float32 stage check with it).
     """
 
     coef: np.ndarray
@@ -410,34 +402,6 @@ def _fista_loop(
     return _Inner(W, b, raw_W, n_iter, converged, crit, n_products, lipschitz=L)
 
 
-def _feature_blocks(source, penalty):
-    """Feature blocks of ``source`` (accelerators or a float32 twin) when block descent pays, else None."""
-    if not hasattr(penalty, "subdiff_distance_rows"):
-        return None
-    blocks = source.feature_blocks(_BCD_BLOCK)
-    if blocks is None or 2 * blocks.X.shape[0] < _BCD_STEPS * _BCD_BLOCK:
-        return None
-    return blocks
-
-
-def _block_steps(G, a, L, W_block, g, penalty, n_steps):
-    """A few FISTA steps on one block's quadratic model.
-
-    Minimizes ``<g, D> + sum_t a_t D_t' G D_t / 2 + penalty(W_block + D)``
-    over the block's rows (``g`` is the block gradient at ``W_block``); the
-    penalty is a sum over rows, so its prox acts on the block alone.
-    """
-    W = V = W_block
-    t = 1.0
-    for _ in range(n_steps):
-        grad = g + (G @ (V - W_block)) * a
-        W_new = penalty.prox(V - grad / L, 1.0 / L)
-        t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t) ** 0.5)
-        V = W_new + ((t - 1.0) / t_next) * (W_new - W)
-        W, t = W_new, t_next
-    return W
-
-
 def _anderson(history):
     """Weights ``c`` (summing to 1) of the Anderson extrapolation of the last iterates.
 
@@ -458,115 +422,6 @@ def _anderson(history):
     return z / z.sum()
 
 
-def _sweep(blocks, block_penalties, a, W, raw, D, n_steps):
-    """One epoch of block coordinate descent over the features, in place.
-
-    Returns the squared proxy of the epoch's progress, ``sum L^2 ||dW_B||^2``.
-    """
-    proxy = 0.0
-    for k, sl in enumerate(blocks.slices):
-        G, L = blocks.gram(k)
-        if L <= 0:
-            L = 1.0  # all-zero columns: the penalty alone, moved to 0
-        W_block = W[sl]
-        W_new = _block_steps(G, a, L, W_block, blocks.gradient(k, D), block_penalties[k], n_steps)
-        dW = W_new - W_block
-        if dW.any():
-            dR = blocks.forward(k, dW)
-            raw += dR
-            D += dR * blocks.weights
-            W[sl] = W_new
-            proxy += (L * L) * _inner(dW, dW)
-    return proxy
-
-
-def _bcd_loop(loss, penalty, blocks, W, b, raw, stop_abs, max_iter, *, n_steps, memory):
-    """Block coordinate descent with Anderson extrapolation, for quadratic losses.
-
-    One epoch sweeps the blocks of ``blocks`` (:class:`._accelerators.FeatureBlocks`)
-    in order: block gradient from the current weighted residual, a few FISTA
-    steps on the block's exact quadratic model (its Gram matrix), residual
-    update; then the intercepts' exact minimization. Every ``memory + 1``
-    epochs the iterates are extrapolated (Anderson) and the guess is kept if
-    it lowers the objective (skglm's scheme, here over blocks).
-
-    Stops when ``hypot(penalty.subdiff_distance(W, grad_W), ||grad_b||) <=
-    stop_abs``; that measure bounds the gradient mapping of :func:`fista`
-    for every step size, so it is the stricter of the two. It needs a full
-    gradient, so it is only checked once the epoch's own steps suggest
-    convergence. ``W`` and ``raw`` are updated in place. Returns an
-    :class:`_Inner` with the gradient of the last check.
-
-    Used with blocks of 256 features and 5 FISTA steps per visit (about one
-    gradient per sweep) from ``n_samples >= 640`` on; on solutions with
-    most rows nonzero it needs about half of FISTA's products.
-
-    References
-    ----------
-    Anderson, "Iterative procedures for nonlinear integral equations",
-    J. ACM, 1965.
-    Bertrand et al., "Beyond L1: faster and better sparse models with
-    skglm", NeurIPS 2022.
-    """
-    a = blocks.a.astype(W.dtype)
-    curvature_b = blocks.a * blocks.S
-    D = blocks.residual(raw)
-
-    def objective(W_, raw_):
-        return loss.value_from_raw(raw_) + penalty.value(W_)
-
-    # The penalty of each block's rows (a penalty with per-row scales
-    # differs between blocks).
-    block_penalties = [penalty.restrict(np.arange(sl.start, sl.stop)) for sl in blocks.slices]
-    history_W, history_raw = [], []
-    # crit / proxy at the last full check: how far the cheap proxy
-    # underestimates the measure, to time the next check.
-    ratio = 1.0
-    n_products = 0
-    converged = False
-    crit = np.inf
-    gW = gb = None
-    n_epochs = 0
-    for n_epochs in range(1, max_iter + 1):
-        proxy = _sweep(blocks, block_penalties, a, W, raw, D, n_steps)
-        n_products += 2
-        if loss.fit_intercept:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                db = np.where(curvature_b > 0, -D.sum(axis=0) / curvature_b, 0.0).astype(b.dtype)
-            b = b + db
-            raw += db
-            D += db * blocks.weights
-            proxy += float(np.sum((curvature_b * db) ** 2))
-        proxy = proxy**0.5
-
-        if memory:
-            history_W.append(np.concatenate([W.ravel(), b]))
-            history_raw.append(raw.copy())
-            if len(history_W) == memory + 1:
-                c = _anderson(history_W)
-                if c is not None:
-                    x = c @ np.array(history_W[1:])
-                    W_e = x[: W.size].reshape(W.shape).astype(W.dtype)
-                    raw_e = sum(ck * r for ck, r in zip(c, history_raw[1:]))
-                    # Keep the guess only inside the penalty's domain
-                    # (positive=True) and if it lowers the objective.
-                    inside = np.array_equal(penalty.prox(W_e, 0.0), W_e)
-                    if inside and objective(W_e, raw_e) < objective(W, raw):
-                        W, raw = W_e, raw_e
-                        b = x[W.size :].astype(b.dtype)
-                        D = blocks.residual(raw)
-                history_W, history_raw = [], []
-
-        if proxy * ratio <= stop_abs or n_epochs == max_iter:
-            gW, gb = loss.gradient_from_raw(raw)
-            n_products += 1
-            crit = _optimality_measure(penalty, W, gW, gb)
-            if crit <= stop_abs:
-                converged = True
-                break
-            if proxy > 0:
-                ratio = crit / proxy
-    return _Inner(W, b, raw, n_epochs, converged, crit, n_products, grad_W=gW, grad_b=gb)
 
 
 def _twin_start(loss, W, tol):
@@ -584,12 +439,10 @@ def _twin_start(loss, W, tol):
     return loss.accelerators.single_precision() is not None
 
 
-def _twin_stage(loss, twin, penalty, point, L, stop_abs, max_iter, ref, bcd):
-    """Iterations on the float32 ``twin`` of the loss from ``point``, back in float64.
+def _twin_stage(loss, twin, penalty, point, L, stop_abs, max_iter, ref):
+    """FISTA on the float32 ``twin`` of the loss from ``point``, back in float64.
 
-    Block coordinate descent on the twin's blocks when ``bcd`` (and the
-    twin offers them), else FISTA; at most ``_SINGLE_MAX_ITER`` iterations,
-    down to ``max(stop_abs, _SINGLE_FLOOR * ref)`` at most (float32's
+    At most ``_SINGLE_MAX_ITER`` iterations, down to ``max(stop_abs, _SINGLE_FLOOR * ref)`` at most (float32's
     rounding floor). ``point`` is an :class:`_Inner` whose raw prediction
     and gradient may be None: then the twin computes them, at half the cost.
 
@@ -600,14 +453,8 @@ def _twin_stage(loss, twin, penalty, point, L, stop_abs, max_iter, ref, bcd):
     W32, b32, start32 = twin.to_single(point.coef, point.intercept, point.raw, point.grad_W, point.grad_b)
     stop = max(stop_abs, _SINGLE_FLOOR * ref)
     max_iter = min(max_iter, _SINGLE_MAX_ITER)
-    blocks = _feature_blocks(twin, penalty) if bcd else None
-    if blocks is not None:
-        # Block coordinate descent needs the raw prediction only.
-        raw32 = twin.raw_prediction(W32, b32) if start32 is None else start32[0]
-        inner = _bcd_loop(twin, penalty, blocks, W32, b32, raw32, stop, max_iter, n_steps=_BCD_STEPS, memory=_BCD_MEMORY)
-    else:
-        inner = _fista_loop(twin, penalty, W32, b32, L, stop, max_iter, ref, start=start32)
-        L = max(L, inner.lipschitz)
+    inner = _fista_loop(twin, penalty, W32, b32, L, stop, max_iter, ref, start=start32)
+    L = max(L, inner.lipschitz)
     W, b = twin.from_single(inner.coef, inner.intercept)
     raw = loss.raw_prediction(W, b)
     gW, gb = loss.gradient_from_raw(raw)
@@ -760,40 +607,36 @@ def _admm_loop(loss, penalty, kernel, W, gW, stop_abs, max_iter, rho):
 class _Route:
     """How :func:`working_set_fista` finishes the whole problem (see :func:`_route_whole`).
 
-    ``method`` is ``"admm"`` (with ``kernel`` and its first ``rho``),
-    ``"bcd"`` (with ``blocks``) or ``"fista"``; ``twin``, when set, runs
-    float32 iterations first.
+    ``method`` is ``"admm"`` (with ``kernel`` and its first ``rho``) or
+    ``"fista"``; ``twin``, when set, runs float32 iterations first.
     """
 
     method: str
     kernel: object = None
     rho: float = None
-    blocks: object = None
     twin: object = None
 
 
 def _route_whole(loss, penalty, gW0, cold, stop_rel):
     """The inner method that finishes the whole problem: the one place that picks it.
 
-    * Block coordinate descent when the loss offers feature blocks (tall
-      dense data, ``n_samples >= 640``): about half of FISTA's products on
-      solutions with most rows nonzero.
-    * Else, on a cold start, ADMM through the kernel when the loss offers
-      it (wide dense data, at most ``32 n_tasks`` samples): ill-conditioning
-      does not slow it. Warm starts keep FISTA, which needs 3-7 cheaper
-      iterations from a nearby solution where ADMM needs about 10.
-    * Else FISTA.
+    * On a cold start, ADMM through the kernel when the loss offers it
+      (wide dense data, at most ``32 n_tasks`` samples): ill-conditioning
+      does not slow it (1.65x FISTA on problem a at ``alpha_max / 100``).
+      Warm starts keep FISTA, which needs 3-7 cheaper iterations from a
+      nearby solution where ADMM needs about 10.
+    * Else FISTA; a warm start whose relative target ``stop_rel`` is at
+      least 1e-4 first iterates on the loss's float32 twin when it has one
+      (1.3x on the paths of problems a and b).
 
-    A warm start whose relative target ``stop_rel`` is at least 1e-4 first
-    iterates on the loss's float32 twin when it has one.
+    The figures that justify each route are in ``doc/benchmarks_linear.rst``.
     """
-    blocks = _feature_blocks(loss.accelerators, penalty)
-    if blocks is None and cold:
+    if cold:
         kernel = _admm_kernel(loss, penalty, gW0, stop_rel)
         if kernel is not None:
             return _Route("admm", kernel=kernel, rho=_admm_rho(penalty, kernel, gW0))
     twin = None if cold or stop_rel < _SINGLE_MIN_TOL else loss.accelerators.single_precision()
-    return _Route("fista" if blocks is None else "bcd", blocks=blocks, twin=twin)
+    return _Route("fista", twin=twin)
 
 
 def _finish_whole(loss, penalty, route, point, L, stop_abs, max_iter, ref, target):
@@ -809,23 +652,16 @@ def _finish_whole(loss, penalty, route, point, L, stop_abs, max_iter, ref, targe
         return inner
     n_iter = n_products = 0
     if route.twin is not None:
-        point = _twin_stage(loss, route.twin, penalty, point, L, stop_abs, max_iter, ref, route.method == "bcd")
+        point = _twin_stage(loss, route.twin, penalty, point, L, stop_abs, max_iter, ref)
         point.converged = point.crit <= target
         if point.converged or point.n_iter >= max_iter:
             return point
         n_iter, n_products, L = point.n_iter, point.n_products, point.lipschitz
-    if route.method == "bcd":
-        inner = _bcd_loop(
-            loss, penalty, route.blocks, point.coef.copy(), point.intercept, point.raw.copy(), stop_abs,
-            max_iter - n_iter, n_steps=_BCD_STEPS, memory=_BCD_MEMORY,
-        )
-        inner.lipschitz = L
-    else:
-        # FISTA stops on its own rule (the gradient mapping at its last
-        # extrapolated point): a check with one more full gradient would add
-        # nothing.
-        start = (point.raw, point.grad_W, point.grad_b)
-        inner = _fista_loop(loss, penalty, point.coef, point.intercept, L, stop_abs, max_iter - n_iter, ref, start=start)
+    # FISTA stops on its own rule (the gradient mapping at its last
+    # extrapolated point): a check with one more full gradient would add
+    # nothing.
+    start = (point.raw, point.grad_W, point.grad_b)
+    inner = _fista_loop(loss, penalty, point.coef, point.intercept, L, stop_abs, max_iter - n_iter, ref, start=start)
     inner.n_iter += n_iter
     inner.n_products += n_products
     return inner
@@ -1063,9 +899,9 @@ def working_set_fista(
     to a working set (:func:`_working_set`) by FISTA
     (:func:`_restricted_round`). Once the working set holds every feature,
     the method :func:`_route_whole` picks solves the whole problem to half
-    the final tolerance and the solver returns: block coordinate descent
-    (:func:`_bcd_loop`), kernel ADMM (:func:`_admm_loop`) or FISTA, maybe
-    after float32 iterations (:func:`_twin_stage`). ``L``, the step constant
+    the final tolerance and the solver returns: kernel ADMM
+    (:func:`_admm_loop`) or FISTA, maybe after float32 iterations
+    (:func:`_twin_stage`). ``L``, the step constant
     of the stopping rule, is that of the restricted solves
     (:func:`_first_step`). A warm start already optimal is accepted after
     one full-gradient check and reported as ``n_iter = 1`` (0 is the null

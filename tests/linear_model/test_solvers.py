@@ -22,7 +22,6 @@ from skmtl.linear_model._solvers import (
     SolverResult,
     WarmStart,
     _anderson,
-    _bcd_loop,
     _gradient_mapping,
     admm,
     fista,
@@ -735,64 +734,7 @@ def test_path_memory_is_explicit():
     assert_allclose(warm.coef, cold.coef)
 
 
-# ---------------------------------------------------------------- block CD
-def _bcd_problem(sample_weight=False, n=60, d=37, T=3, seed=3):
-    # n < 2 (d + 1): not in Gram form, so the blocks are available.
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, d)
-    X[:, 1:] += 0.6 * X[:, :-1]  # correlated neighbours: coupled blocks
-    Y = X[:, :6] @ rng.randn(6, T) + 0.5 * rng.randn(n, T) + 2.0
-    sw = rng.uniform(0.5, 2.0, n) if sample_weight else None
-    return X, Y, sw
-
-
-def _run_bcd(loss, penalty, tol, memory=5, block_size=8, max_iter=5000):
-    """Block CD from the null model, its stopping measure relative to fista's reference."""
-    W = np.zeros((loss.n_features, loss.n_tasks))
-    b = np.asarray(loss.null_intercept(), dtype=np.float64)
-    _, _, gW0, gb0 = loss.null_model()
-    scale = np.hypot(np.linalg.norm(gW0), np.linalg.norm(gb0))
-    out = _bcd_loop(
-        loss, penalty, loss.accelerators.feature_blocks(block_size), W, b, loss.raw_prediction(W, b),
-        tol * scale, max_iter, n_steps=3, memory=memory,
-    )
-    return out, tol * scale
-
-
-@pytest.mark.parametrize(
-    "penalty",
-    [L21(0.02), L21(0.02, l1_ratio=0.5), L21(0.02, positive=True), L1(0.01), L1Linf(0.02)],
-    ids=repr,
-)
-@pytest.mark.parametrize("memory", [0, 5], ids=["plain", "anderson"])
-@pytest.mark.parametrize("fit_intercept, sample_weight", [(True, False), (False, True)])
-def test_block_cd_reaches_the_fista_solution(penalty, memory, fit_intercept, sample_weight):
-    X, Y, sw = _bcd_problem(sample_weight)
-    loss = SquaredLoss(check_task_data(X, Y, sample_weight=sw), fit_intercept=fit_intercept)
-    reference = fista(loss, penalty, tol=1e-12, max_iter=100_000)
-    out, stop = _run_bcd(loss, penalty, 1e-10, memory)
-    W, b, raw = out.coef, out.intercept, out.raw
-    assert out.converged and out.crit <= stop
-    # The certificate is the stricter measure, recomputed here from scratch.
-    _, gW_fresh, gb_fresh = loss.value_and_gradient(W, b)
-    assert np.hypot(penalty.subdiff_distance(W, gW_fresh), np.linalg.norm(gb_fresh)) <= 1.01 * stop
-    assert_allclose(raw, loss.raw_prediction(W, b), rtol=1e-10, atol=1e-10)  # incremental raw is exact
-    assert_allclose(W, reference.coef, rtol=1e-6, atol=1e-7)
-    assert_allclose(b, reference.intercept, rtol=1e-8, atol=1e-8)
-    if penalty.positive:
-        assert np.all(W >= 0)  # extrapolated points stay in the domain
-
-
-def test_block_cd_anderson_needs_fewer_epochs():
-    X, Y, _ = _bcd_problem(n=100, d=60)
-    loss = SquaredLoss(check_task_data(X, Y))
-    plain, _ = _run_bcd(loss, L21(0.005), 1e-9, memory=0)
-    accelerated, _ = _run_bcd(loss, L21(0.005), 1e-9, memory=5)
-    assert plain.converged and accelerated.converged
-    assert accelerated.n_iter < plain.n_iter
-    assert_allclose(accelerated.coef, plain.coef, rtol=1e-5, atol=1e-7)
-
-
+# ---------------------------------------------------------------- Anderson extrapolation (alternating minimization)
 def test_anderson_weights_extrapolate_a_linear_sequence():
     # x_k = x* + M^k (x_0 - x*) for a contraction M: with one more difference
     # than dimensions, the extrapolation is x* exactly (Anderson, 1965).
@@ -807,41 +749,6 @@ def test_anderson_weights_extrapolate_a_linear_sequence():
     assert np.linalg.norm(xs[-1] - x_star) > 0.5
     # A stalled sequence (all differences 0) gives no extrapolation.
     assert _anderson([np.ones(3)] * 4) is None
-
-
-def test_working_sets_switch_to_block_cd_on_dense_tall_problems():
-    # n >= 640 samples: once the working set holds every feature, block
-    # coordinate descent (Gram blocks of 256 features) takes over from FISTA.
-    rng = np.random.RandomState(0)
-    X = rng.randn(700, 360)
-    Y = X @ (0.1 * rng.randn(360, 2)) + rng.randn(700, 2)
-    loss = SquaredLoss(check_task_data(X, Y))
-    assert loss.accelerators.feature_blocks(256) is not None and len(loss.accelerators.feature_blocks(256).slices) == 2
-    penalty = L21(0.002 * L21(1.0).alpha_max(_gradient_at_null(loss)))
-    blocks = loss.accelerators.feature_blocks(256)
-    assert blocks._grams == [None, None]  # built on first use only
-    ws = working_set_fista(loss, penalty, tol=1e-8, max_iter=100_000)
-    assert all(g is not None for g in blocks._grams)  # block CD ran
-    reference = fista(SquaredLoss(check_task_data(X, Y)), penalty, tol=1e-11, max_iter=100_000)
-    assert ws.converged and np.all(np.any(ws.coef != 0, axis=1))  # dense: every row in
-    assert ws.objective <= reference.objective + 1e-10 * abs(reference.objective)
-    assert_allclose(ws.coef, reference.coef, rtol=1e-5, atol=1e-7)
-    _, gW, gb = loss.value_and_gradient(ws.coef, ws.intercept)
-    assert np.hypot(penalty.subdiff_distance(ws.coef, gW), np.linalg.norm(gb)) <= 1e-8 * np.linalg.norm(_gradient_at_null(loss))
-
-
-def test_block_design_needs_complete_dense_wide_data():
-    X, Y = _regression(missing=True)
-    assert SquaredLoss(check_task_data(X, Y)).accelerators.feature_blocks(8) is None  # missing labels
-    X, Y = _regression(n=40)  # n < 2 (d + 1): not in Gram form by default
-    assert SquaredLoss(check_task_data(sp.csr_matrix(X), Y)).accelerators.feature_blocks(8) is None
-    assert SquaredLoss(check_task_data(X, Y), gram=True).accelerators.feature_blocks(8) is None  # Gram form instead
-    assert SquaredLoss(check_task_data(X, Y), gram=False).accelerators.feature_blocks(8) is None  # no Gram at all
-    blocks = SquaredLoss(check_task_data(X, Y)).accelerators.feature_blocks(8)
-    assert [s.stop - s.start for s in blocks.slices] == [8, 8, 8, 1]
-    G, L = blocks.gram(1)
-    assert_allclose(G, X[:, 8:16].T @ X[:, 8:16])
-    assert L == pytest.approx(np.linalg.eigvalsh(G)[-1] / len(X))
 
 
 # ---------------------------------------------------------------- ADMM through the kernel
@@ -1166,7 +1073,7 @@ def test_single_precision_twin_is_the_same_model_on_centered_features():
     assert W_back.dtype == b_back.dtype == np.float64
     assert_allclose(W_back, W, rtol=1e-6)
     assert_allclose(b_back, b, atol=1e-4 * np.abs(W).sum())
-    # Not offered where the blocks are not: missing labels, sparse or float32 X.
+    # Not offered without the shared design's accelerators: missing labels, sparse or float32 X.
     Y_missing = Y.copy()
     Y_missing[0, 0] = np.nan
     assert SquaredLoss(check_task_data(X, Y_missing)).accelerators.single_precision() is None
@@ -1175,17 +1082,17 @@ def test_single_precision_twin_is_the_same_model_on_centered_features():
 
 
 def _twin_problem(kind):
-    if kind == "fista":  # n < d: whole-problem warm starts run FISTA
+    if kind == "wide":  # n < d (cold starts would run ADMM)
         X, Y, _ = _admm_problem(n=60, d=150, T=5)
         return X + 5.0, Y
-    # n >= 640 and n < 2 (d + 1): they run block coordinate descent.
+    # d <= n < 2 (d + 1): not in Gram form.
     rng = np.random.RandomState(5)
     X = rng.randn(700, 400) + 1.0
     return X, X[:, :5] @ rng.randn(5, 3) + 0.5 * rng.randn(700, 3) + 2.0
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("kind", ["fista", "blocks"])
+@pytest.mark.parametrize("kind", ["wide", "tall"])
 def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, kind, monkeypatch):
     import skmtl.linear_model._solvers as solvers
 
@@ -1198,7 +1105,7 @@ def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, ki
     previous = working_set_fista(SquaredLoss(data, fit_intercept=fit_intercept), L21(top / 300), tol=1e-8, max_iter=100_000)
     assert 2 * np.count_nonzero(np.any(previous.coef != 0, axis=1)) >= d
     penalty = L21(top / 400)
-    solver = admm if kind == "fista" else working_set_fista
+    solver = admm if kind == "wide" else working_set_fista
     reference = solver(SquaredLoss(data, fit_intercept=fit_intercept), penalty, tol=1e-11, max_iter=100_000)
     assert reference.converged
     for tol, twin_used in ((1e-3, True), (1e-6, False)):
@@ -1211,8 +1118,6 @@ def test_warm_starts_iterate_in_float32_and_certify_in_float64(fit_intercept, ki
         if twin_used:
             # The start's products were the twin's: float64 only checked.
             assert result.n_products == 2
-            # The blocks of a tall enough design are the twin's too.
-            assert (loss.accelerators._twin._blocks is not None) is (kind == "blocks")
     # A target below float32's floor: the float64 check fails and float64
     # iterations finish from the float32 point.
     monkeypatch.setattr(solvers, "_SINGLE_MIN_TOL", 0.0)
@@ -1269,7 +1174,7 @@ def test_gradient_from_support_declines_when_a_product_is_cheaper():
         assert gradient(np.arange(start, start + 3)) is not None
     assert gradient(np.arange(21, 24)) is None and loss.accelerators._columns.used == 0
     assert gradient(np.arange(21, 24))[2] == 1
-    # Not offered where the blocks are not, nor on restricted losses.
+    # Not offered without the shared design's accelerators, nor on restricted losses.
     X, Y = rng.randn(n, d), rng.randn(n, T)
     Y[0, 0] = np.nan
     for other in (
