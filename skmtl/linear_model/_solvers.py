@@ -88,7 +88,7 @@ _ADMM_CHECK_EVERY = 20
 # reference measure) is this many times above float32's rounding floor,
 # about 0.55 eps32 alpha_max / alpha (see _accelerators.KernelSystem).
 _ADMM_SINGLE_MARGIN = 20.0
-# Warm starts on the whole problem with a relative target of at least
+# Whole-problem solves (without ADMM) with a relative target of at least
 # _SINGLE_MIN_TOL run float32 FISTA first, down to at most _SINGLE_FLOOR
 # (float32 FISTA on centered features levels off near 1e-7 relative, see
 # _accelerators.SinglePrecisionTwin) and for at most _SINGLE_MAX_ITER
@@ -625,9 +625,10 @@ def _route_whole(loss, penalty, gW0, cold, stop_rel):
       does not slow it (1.65x FISTA on problem a at ``alpha_max / 100``).
       Warm starts keep FISTA, which needs 3-7 cheaper iterations from a
       nearby solution where ADMM needs about 10.
-    * Else FISTA; a warm start whose relative target ``stop_rel`` is at
-      least 1e-4 first iterates on the loss's float32 twin when it has one
-      (1.3x on the paths of problems a and b).
+    * Else FISTA; for a relative target ``stop_rel`` of at least 1e-4 it
+      first iterates on the loss's float32 twin when it has one (1.3x on
+      the paths of problems a and b, 1.5x on b's cold fit at
+      ``alpha_max / 100``).
 
     The figures that justify each route are in ``doc/benchmarks_linear.rst``.
     """
@@ -635,7 +636,7 @@ def _route_whole(loss, penalty, gW0, cold, stop_rel):
         kernel = _admm_kernel(loss, penalty, gW0, stop_rel)
         if kernel is not None:
             return _Route("admm", kernel=kernel, rho=_admm_rho(penalty, kernel, gW0))
-    twin = None if cold or stop_rel < _SINGLE_MIN_TOL else loss.accelerators.single_precision()
+    twin = None if stop_rel < _SINGLE_MIN_TOL else loss.accelerators.single_precision()
     return _Route("fista", twin=twin)
 
 
