@@ -15,7 +15,6 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils._param_validation import Interval
@@ -24,7 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from ..base import MultiTaskMixin
 from ..model_selection._split import check_task_cv
 from ._dirty import DirtyClassifier, DirtyRegressor, SparseLowRankRegressor
-from ._path import _validation_scores
+from ._path import check_cv_scoring
 
 __all__ = ["DirtyRegressorCV", "DirtyClassifierCV", "SparseLowRankRegressorCV"]
 
@@ -61,12 +60,6 @@ def _fold_grid(base, names, grid, X, y, sample_weight, train, test, scorer):
     return scores
 
 
-def _default_score(est, X, y, sample_weight):
-    """Higher is better: minus the mean per-task MSE, or the mean per-task accuracy."""
-    value = _validation_scores(est, X, y, sample_weight)
-    return value if is_classifier(est) else -value
-
-
 class _TwoPartCV(MultiTaskMixin, BaseEstimator):
     """Grid search over the two relative strengths of ``_estimator_class``.
 
@@ -101,12 +94,6 @@ class _TwoPartCV(MultiTaskMixin, BaseEstimator):
             return getattr(estimator, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _scorer(self):
-        if self.scoring is None:
-            return _default_score
-        scorer = check_scoring(self._estimator_class(), scoring=self.scoring)
-        return lambda est, X, y, sw: scorer(est, X, y) if sw is None else scorer(est, X, y, sample_weight=sw)
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Choose both strengths by cross-validation, then refit on all the data.
@@ -132,7 +119,7 @@ class _TwoPartCV(MultiTaskMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         cv = check_cv(check_task_cv(self.cv, self.task_column), y, classifier=is_classifier(self))
-        scorer = self._scorer()
+        scorer = check_cv_scoring(base, self.scoring)
         per_fold = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_grid)(base, names, grid, X, y, sample_weight, train, test, scorer)
             for train, test in cv.split(X, y)

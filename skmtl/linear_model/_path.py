@@ -15,7 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.metrics import accuracy_score, check_scoring, mean_squared_error
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.validation import _check_sample_weight
@@ -441,7 +441,23 @@ def _validation_scores(est, X_test, y_test, sw_test):
     return float(np.mean(task_scores(y_test, est.predict(X_test), tasks, metric, sample_weight=sw_test)))
 
 
-def _fold_path(estimator, X, y, sample_weight, train, test, alphas):
+def check_cv_scoring(estimator, scoring):
+    """``scorer(est, X, y, sample_weight)`` of a CV estimator, higher is better.
+
+    None: minus the mean per-task MSE (regressors) or the mean per-task
+    accuracy (classifiers); otherwise scikit-learn's ``check_scoring``.
+    """
+    if scoring is None:
+        def default(est, X, y, sample_weight):
+            value = _validation_scores(est, X, y, sample_weight)
+            return value if is_classifier(est) else -value
+
+        return default
+    scorer = check_scoring(estimator, scoring=scoring)
+    return lambda est, X, y, sw: scorer(est, X, y) if sw is None else scorer(est, X, y, sample_weight=sw)
+
+
+def _fold_path(estimator, X, y, sample_weight, train, test, alphas, scorer):
     est, loss = _prepare(
         estimator,
         _safe_indexing(X, train),
@@ -453,7 +469,7 @@ def _fold_path(estimator, X, y, sample_weight, train, test, alphas):
     scores = np.empty(len(alphas))
 
     def record(k, fitted):
-        scores[k] = _validation_scores(fitted, X_test, y_test, sw_test)
+        scores[k] = scorer(fitted, X_test, y_test, sw_test)
 
     with warnings.catch_warnings():
         # A fold's path that stops early is not worth one warning per fold.
@@ -490,6 +506,7 @@ class _LinearModelCV:
         "n_alphas": [Interval(numbers.Integral, 1, None, closed="left")],
         "eps": [Interval(numbers.Real, 0, 1, closed="right")],
         "cv": ["cv_object"],
+        "scoring": [str, callable, None],
         "n_jobs": [numbers.Integral, None],
     }
 
@@ -513,18 +530,18 @@ class _LinearModelCV:
         cv = check_task_cv(self.cv, self.task_column)
         # As LogisticRegressionCV: one classification task gets stratified folds.
         folds = list(check_cv(cv, y, classifier=is_classifier(self)).split(X, y))
+        scorer = check_cv_scoring(base, self.scoring)
         per_fold = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas) for train, test in folds
+            delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas, scorer) for train, test in folds
         )
-        path = np.column_stack(per_fold)  # (n_alphas, n_folds)
-        mean = path.mean(axis=1)
-        best = int(np.argmin(mean)) if not is_classifier(self) else int(np.argmax(mean))
+        path = np.column_stack(per_fold)  # (n_alphas, n_folds), higher is better
+        best = int(np.argmax(path.mean(axis=1)))
         self.alphas_ = alphas
         self.alpha_ = float(alphas[best])
-        if is_classifier(self):
+        if is_classifier(self) or self.scoring is not None:
             self.scores_ = path
         else:
-            self.mse_path_ = path
+            self.mse_path_ = -path
         # Refit on all the data at the chosen alpha, warm-started along the
         # path down to it (cheaper than a cold fit at a small alpha).
         self._validate_fit(X, y, sample_weight)  # n_features_in_, tasks_, ...
@@ -551,6 +568,13 @@ _CV_PARAMETERS = """\
         :class:`skmtl.model_selection.TaskStratifiedKFold` on the task column,
         so that every task is in every training fold.
 
+    scoring : str, callable or None, default=None
+        Validation score, higher is better: a scikit-learn scoring name or a
+        scorer ``scorer(estimator, X, y)`` (for instance
+        :data:`skmtl.metrics.task_r2_scorer`, or ``"roc_auc"`` for one binary
+        task). None: the mean over tasks of each task's mean squared error
+        (regressors, lower is better) or accuracy (classifiers).
+
     n_jobs : int, default=None
         Folds run in parallel with joblib (``-1``: all cores).
 
@@ -575,6 +599,7 @@ class GroupLassoRegressorCV(_LinearModelCV, GroupLassoRegressor):
         n_alphas=50,
         eps=1e-3,
         cv=None,
+        scoring=None,
         n_jobs=None,
         l1_ratio=1.0,
         norm="l2",
@@ -590,6 +615,7 @@ class GroupLassoRegressorCV(_LinearModelCV, GroupLassoRegressor):
         self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.l1_ratio = l1_ratio
         self.norm = norm
@@ -635,12 +661,14 @@ _CV_ATTRIBUTES = """\
 _MSE_PATH = """\
     mse_path_ : ndarray of shape (n_alphas, n_folds)
         Validation error of each alpha on each fold: the mean over tasks of
-        each task's mean squared error on its labeled test rows."""
+        each task's mean squared error on its labeled test rows. With a
+        ``scoring``, ``scores_`` (higher is better) instead."""
 
 _SCORES = """\
     scores_ : ndarray of shape (n_alphas, n_folds)
         Validation score of each alpha on each fold: the mean over tasks of
-        each task's accuracy on its labeled test rows (higher is better).
+        each task's accuracy on its labeled test rows, or the ``scoring``
+        (higher is better).
 
     classes_ : ndarray or list of ndarray
         As in :class:`GroupLassoClassifier`.
@@ -762,6 +790,7 @@ class TraceNormRegressorCV(_LinearModelCV, TraceNormRegressor):
         n_alphas=50,
         eps=1e-3,
         cv=None,
+        scoring=None,
         n_jobs=None,
         l1_ratio=1.0,
         fit_intercept=True,
@@ -775,6 +804,7 @@ class TraceNormRegressorCV(_LinearModelCV, TraceNormRegressor):
         self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept

@@ -174,6 +174,28 @@ def test_classifier_cv():
     assert_allclose(np.sum(model.predict_proba(X)[0], axis=1), 1.0)
 
 
+def test_cv_scoring():
+    # A scorer (here ROC AUC, the metric of rare positives) chooses alpha by
+    # the mean of its fold values, recomputed here from the folds' fits.
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.RandomState(5)
+    X = rng.randn(150, 6)
+    y = (X[:, 0] + 0.5 * rng.randn(150) > 1.0).astype(int)
+    folds = list(StratifiedKFold(3).split(X, y))
+    model = GroupLassoClassifierCV(n_alphas=4, cv=folds, scoring="roc_auc").fit(X, y)
+    for k, alpha in enumerate(model.alphas_):
+        expected = [
+            roc_auc_score(y[te], GroupLassoClassifier(alpha).fit(X[tr], y[tr]).decision_function(X[te]))
+            for tr, te in folds
+        ]
+        assert_allclose(model.scores_[k], expected, atol=1e-3)  # path warm starts vs cold fits, tol=1e-4
+    assert model.alpha_ == model.alphas_[np.argmax(model.scores_.mean(axis=1))]
+    regressor = GroupLassoRegressorCV(n_alphas=4, cv=3, scoring="r2").fit(X, X[:, :2] @ [1.0, -1.0])
+    assert regressor.scores_.shape == (4, 3) and not hasattr(regressor, "mse_path_")
+
+
 def test_cv_int_splits_within_tasks_in_long_layout():
     # Rows sorted by task: a row-wise 3-fold split would hold whole tasks out.
     from skmtl.datasets import make_sparse_multitask
