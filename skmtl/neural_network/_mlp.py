@@ -343,7 +343,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         learn_sharing = self.head_sharing == "auto" and self.shared_head_coefs_ is not None
         if learn_sharing:
             weight = self._curvature_weights(target, observed, codes, sample_weight)
-            eigenvalues = self._head_eigenvalues(X, weight, codes)
+            # The output layer's first, then the skip path's (its inputs are fixed).
+            eigenvalues = [None, *([self._gram_eigenvalues(X, weight, codes)] if self.skip_coef_ is not None else [])]
         converged = False
         for _ in range(n_epochs):
             perm = rng.permutation(n)
@@ -375,10 +376,12 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             self.task_loss_curve_.append(task_loss)
             if learn_sharing:
                 epoch = len(self.loss_curve_)
-                if epoch & (epoch - 1) == 0:
-                    # The output layer's inputs move with the trunk: recompute
-                    # at epochs 1, 2, 4, 8, ... (a log of the epochs' cost).
-                    eigenvalues[0] = self._head_eigenvalues(X, weight, codes, output_only=True)[0]
+                if eigenvalues[0] is None or (epoch & (epoch - 1) == 0 and epoch.bit_length() % 2):
+                    # The output layer's inputs move with the trunk: recompute at
+                    # epochs 1, 4, 16, 64, ... (a log of the epochs' cost).
+                    coefs, intercepts = self._cast_params(X.dtype)
+                    inputs = predict_activations(coefs, intercepts, self._n_trunk, X, codes, self.activation)
+                    eigenvalues[0] = self._gram_eigenvalues(inputs, weight, codes)
                 self._update_head_sharing(eigenvalues, task_loss)
             self._weighting.end_epoch(task_loss)
             self.task_weights_history_.append(np.array(self._weighting.weights(), dtype=np.float64))
@@ -514,16 +517,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             weight = weight * (curvature[codes] if codes is not None else curvature)
         return weight
 
-    def _head_eigenvalues(self, X, weight, codes, output_only=False):
-        """Eigenvalues of each task's Gram matrix of each shared head's inputs.
-
-        The output layer's inputs are its activations at the current
-        weights; the skip path's are the features.
-        """
-        coefs, intercepts = self._cast_params(X.dtype)
-        inputs = predict_activations(coefs, intercepts, self._n_trunk, X, codes, self.activation)
-        heads = [inputs] if output_only or self.skip_coef_ is None else [inputs, X]
-        return [head_gram_eigenvalues(Phi, weight, codes, self.n_tasks_) for Phi in heads]
+    def _gram_eigenvalues(self, inputs, weight, codes):
+        return head_gram_eigenvalues(inputs, weight, codes, self.n_tasks_, self._random_state)
 
     def _update_head_sharing(self, eigenvalues, task_loss):
         """Evidence update of each shared head's strength after an epoch (``_sharing.py``)."""

@@ -34,13 +34,14 @@ Evgeniou, T., Pontil, M. (2004). Regularized multi-task learning. KDD.
 import numpy as np
 import scipy.sparse as sp
 
-from ._layers import task_scatter
 
 __all__ = ["class_curvature", "evidence_update", "head_gram_eigenvalues"]
 
 # Largest head input handled by exact per-task eigenvalues (T p^3 work);
 # wider inputs use the Gram matrices' diagonals.
 _MAX_EXACT_WIDTH = 256
+# Rows per task (wide layout: in all) forming the Gram matrices.
+_MAX_GRAM_ROWS = 1000
 
 
 def class_curvature(target, weight, codes, n_tasks, n_classes):
@@ -74,8 +75,13 @@ def class_curvature(target, weight, codes, n_tasks, n_classes):
     return np.where(n_classes == 2, pq[:, 1], pq.sum(axis=1) / n_classes)
 
 
-def head_gram_eigenvalues(Phi, weight, codes, n_tasks):
+def head_gram_eigenvalues(Phi, weight, codes, n_tasks, rng):
     """Eigenvalues of each task's weighted Gram matrix ``Phi_t' C_t Phi_t``.
+
+    A task with more than ``_MAX_GRAM_ROWS`` weighted rows contributes a
+    random subset of that many, their weights scaled up to the task's
+    total (the wide layout subsamples rows for all tasks at once): the
+    evidence update needs the spectrum's scale, not every row.
 
     Parameters
     ----------
@@ -87,13 +93,34 @@ def head_gram_eigenvalues(Phi, weight, codes, n_tasks):
         entry is unlabeled.
     codes : ndarray of int of shape (n,) or None
     n_tasks : int
+    rng : numpy.random.RandomState
+        Draws the subsets.
 
     Returns
     -------
     eigenvalues : ndarray of shape (n_tasks, p)
-        Exact when ``p <= 256``, else each Gram matrix's diagonal.
+        Exact (on the subsets) when ``p <= 256``, else each Gram matrix's
+        diagonal.
     """
     p = Phi.shape[-1]
+    n = Phi.shape[0]
+    if codes is None:
+        if n > _MAX_GRAM_ROWS:
+            rows = np.sort(rng.choice(n, _MAX_GRAM_ROWS, replace=False))
+            kept = weight[rows]
+            scale = weight.sum(axis=0) / np.maximum(kept.sum(axis=0), np.finfo(np.float64).tiny)
+            Phi, weight = Phi[rows], kept * scale
+    else:
+        # Each task's rows in a random order; keep the first _MAX_GRAM_ROWS.
+        order = np.lexsort((rng.random_sample(n), codes))
+        sizes = np.bincount(codes, minlength=n_tasks)
+        starts = np.cumsum(sizes) - sizes
+        rank = np.arange(n) - np.repeat(starts, sizes)
+        rows = order[rank < _MAX_GRAM_ROWS]
+        kept = np.bincount(codes[rows], weight[rows], n_tasks)
+        scale = np.bincount(codes, weight, n_tasks) / np.maximum(kept, np.finfo(np.float64).tiny)
+        Phi, codes = Phi[rows], codes[rows]
+        weight = weight[rows] * scale[codes]
     sq = Phi.multiply(Phi) if sp.issparse(Phi) else Phi * Phi
     if p > _MAX_EXACT_WIDTH:
         if codes is not None:
@@ -109,9 +136,11 @@ def head_gram_eigenvalues(Phi, weight, codes, n_tasks):
     Phi = Phi.toarray() if sp.issparse(Phi) else np.asarray(Phi)
     Phi = Phi.astype(np.float64, copy=False)
     if codes is not None:
-        # Segment sums of the rows' weighted outer products, as the head gradients.
-        grams = np.asarray(task_scatter(Phi * weight[:, None], codes, n_tasks).T @ Phi)
-        grams = grams.reshape(n_tasks, p, p)
+        # Rows sorted by task: one small product per task.
+        order = np.argsort(codes, kind="stable")
+        bounds = np.cumsum(np.bincount(codes, minlength=n_tasks))[:-1]
+        blocks = zip(np.split(Phi[order], bounds), np.split(weight[order], bounds))
+        grams = np.stack([(P * w[:, None]).T @ P for P, w in blocks])
     else:
         # A per-task input (head layers in the wide layout) is (n, n_tasks, p).
         task_inputs = [Phi[:, t] if Phi.ndim == 3 else Phi for t in range(n_tasks)]
