@@ -40,6 +40,8 @@ __all__ = ["class_curvature", "evidence_update", "head_gram_eigenvalues"]
 # Largest head input handled by exact per-task eigenvalues (T p^3 work);
 # wider inputs use the Gram matrices' diagonals.
 _MAX_EXACT_WIDTH = 256
+# Largest factor by which one evidence update moves the strength.
+_MAX_CHANGE = 2.0
 # Rows per task (wide layout: in all) forming the Gram matrices.
 _MAX_GRAM_ROWS = 1000
 
@@ -168,10 +170,17 @@ def evidence_update(strength, eigenvalues, units, deviation_norm2, residual_vari
     Returns
     -------
     strength : float
-        The update, kept within [1e-6, 1e6]; unchanged while every
-        deviation is zero.
+        The update, at most ``_MAX_CHANGE`` times larger or smaller than
+        ``strength`` and within [1e-6, 1e6]; unchanged while every deviation
+        is zero.
     """
     if deviation_norm2 <= 0:
         return strength
     gamma = float(units @ (eigenvalues / (eigenvalues + strength)).sum(axis=1))
-    return float(np.clip(residual_variance * gamma / deviation_norm2, 1e-6, 1e6))
+    target = residual_variance * gamma / deviation_norm2
+    # The fixed point assumes the deviations optimal for the current
+    # strength, which stochastic steps reach only gradually: a free jump
+    # could pool the heads (deviations shrink, the estimate grows, ...)
+    # before the trunk has learned what tells the tasks apart.
+    step = np.clip(target / strength, 1 / _MAX_CHANGE, _MAX_CHANGE)
+    return float(np.clip(strength * step, 1e-6, 1e6))

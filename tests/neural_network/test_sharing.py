@@ -110,7 +110,9 @@ def test_classifier_learns_the_sharing_strength():
 def test_evidence_update_fixed_point():
     """Data that determine every coordinate (large eigenvalues): lambda = sigma^2 * #coords / ||D||^2."""
     eigenvalues = np.full((3, 2), 1e9)
-    assert evidence_update(5.0, eigenvalues, np.ones(3), 12.0, 2.0) == pytest.approx(2.0 * 6 / 12.0, rel=1e-6)
+    assert evidence_update(1.5, eigenvalues, np.ones(3), 12.0, 2.0) == pytest.approx(2.0 * 6 / 12.0, rel=1e-6)
+    # one update moves the strength by a factor of 2 at most
+    assert evidence_update(5.0, eigenvalues, np.ones(3), 12.0, 2.0) == pytest.approx(2.5)
     assert evidence_update(5.0, eigenvalues, np.ones(3), 0.0, 2.0) == 5.0  # no deviation yet
 
 
