@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
-from sklearn.metrics import accuracy_score, log_loss, r2_score
+from sklearn.metrics import log_loss, r2_score
 from sklearn.pipeline import make_pipeline
 
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
