@@ -60,10 +60,18 @@ class _StackedLoss:
         self.fit_intercept = loss.fit_intercept
         self.dtype = loss.dtype
         self.is_quadratic = loss.is_quadratic
+        # Scaled features (the dirty model): both blocks are in the loss's units.
+        self.x_scale = None if loss.x_scale is None else np.concatenate([loss.x_scale, loss.x_scale])
 
     @property
     def null_model_cached(self):
         return self.loss.null_model_cached
+
+    def to_loss_coef(self, Z):
+        return np.vstack([self.loss.to_loss_coef(part) for part in self.split(np.asarray(Z))])
+
+    def from_loss_coef(self, Z):
+        return np.vstack([self.loss.from_loss_coef(part) for part in self.split(np.asarray(Z))])
 
     def split(self, Z):
         """``(P, Q)`` blocks of ``Z``."""
@@ -176,6 +184,8 @@ class _TwoPartMixin:
         if self.shared_coef_.shape != (loss.n_tasks, loss.n_base_features):
             return None, None
         Z0 = np.vstack([self.shared_coef_.T, self.specific_coef_.T])
+        if self._scale_features:
+            Z0 = loss.to_loss_coef(Z0)
         return Z0, loss.to_centered_intercept(Z0, self.intercept_) if self.fit_intercept else None
 
     def _fit(self, X, y, sample_weight):
@@ -198,6 +208,10 @@ class _TwoPartMixin:
 
 
 class _DirtyMixin(_TwoPartMixin):
+    # Both parts' norms are sums over features: solved on scaled features,
+    # one step per feature (the sparse + low-rank model's trace norm is not).
+    _scale_features = True
+
     _parameter_constraints = {
         **_BASE_CONSTRAINTS,
         "alpha_shared": _NONNEG,

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._base import BasePenalty, _as_is, _float_array
+from ._composite import BlockPenalty
 from ._row_separable import _RowSeparable
 
 
@@ -66,11 +67,15 @@ def scale_rows(penalty, scale):
     """The penalty ``penalty`` in the coordinates ``V = scale[:, None] * W`` (see :class:`_RowScaled`).
 
     ``penalty`` must act on each row of ``W`` alone (a sum over features:
-    :class:`L21`, :class:`L1`, :class:`L1Linf`); ``scale`` is None or of
-    shape (n_features,). Returns ``penalty`` itself when ``scale`` is None.
+    :class:`L21`, :class:`L1`, :class:`L1Linf`, or a :class:`BlockPenalty`
+    of two such); ``scale`` is None or of shape (n_features,). Returns
+    ``penalty`` itself when ``scale`` is None.
     """
     if scale is None:
         return penalty
+    if isinstance(penalty, BlockPenalty):
+        n = penalty.n_features
+        return BlockPenalty(n, scale_rows(penalty.first, scale[:n]), scale_rows(penalty.second, scale[n:]))
     if not isinstance(penalty, _RowSeparable):
         raise TypeError(f"scale_rows needs a penalty that is a sum over rows; got {type(penalty).__name__}.")
     return _RowScaled(penalty, scale)
