@@ -89,11 +89,12 @@ _ADMM_CHECK_EVERY = 20
 # about 0.55 eps32 alpha_max / alpha (see _accelerators.KernelSystem).
 _ADMM_SINGLE_MARGIN = 20.0
 # Whole-problem solves (without ADMM) with a relative target of at least
-# _SINGLE_MIN_TOL run float32 FISTA first, down to at most _SINGLE_FLOOR
-# (float32 FISTA on centered features levels off near 1e-7 relative, see
-# _accelerators.SinglePrecisionTwin) and for at most _SINGLE_MAX_ITER
-# iterations (a path's warm start needs 3-7); float64 finishes if needed.
-_SINGLE_MIN_TOL = 1e-4
+# _SINGLE_MIN_TOL (the half of tol=1e-4 they aim at) run float32 FISTA
+# first, down to at most _SINGLE_FLOOR (float32 FISTA on centered features
+# levels off near 1e-7 relative, see _accelerators.SinglePrecisionTwin) and
+# for at most _SINGLE_MAX_ITER iterations (a path's warm start needs 3-7);
+# float64 finishes if needed.
+_SINGLE_MIN_TOL = 5e-5
 _SINGLE_FLOOR = 1e-6
 _SINGLE_MAX_ITER = 200
 # Restricted problems solved "to the final tolerance" aim at half of it, so
@@ -625,10 +626,10 @@ def _route_whole(loss, penalty, gW0, cold, stop_rel):
       does not slow it (1.65x FISTA on problem a at ``alpha_max / 100``).
       Warm starts keep FISTA, which needs 3-7 cheaper iterations from a
       nearby solution where ADMM needs about 10.
-    * Else FISTA; for a relative target ``stop_rel`` of at least 1e-4 it
-      first iterates on the loss's float32 twin when it has one (1.3x on
-      the paths of problems a and b, 1.5x on b's cold fit at
-      ``alpha_max / 100``).
+    * Else FISTA; for a relative target ``stop_rel`` of at least 5e-5
+      (``tol >= 1e-4``) it first iterates on the loss's float32 twin when
+      it has one (1.3-1.4x on the paths of problems a and b, 1.5x on b's
+      cold fit at ``alpha_max / 100`` and ``tol=1e-3``).
 
     The figures that justify each route are in ``doc/benchmarks_linear.rst``.
     """
