@@ -26,15 +26,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import RidgeCV
-from sklearn.utils.validation import check_is_fitted
 
-from ._data import _group_by_task, split_task_column
+from ._data import split_task_column
+from ._standardized import StandardizedRegressor
 from .datasets import fetch_school, fetch_school_splits, make_clustered_multitask
 from .metrics import make_task_scorer, multitask_explained_variance, per_task_score
-from .model_selection import TaskStratifiedShuffleSplit, compare_with_single_task
-from .model_selection._compare import _CLASSIFICATION_METRICS, _logistic_cv
+from .model_selection import TaskStratifiedKFold, TaskStratifiedShuffleSplit, compare_with_single_task
+from .model_selection._compare import _CLASSIFICATION_METRICS, _format_table, _logistic_cv
 from .multitask import IndependentTasks, PooledTasks
 
 _ALPHAS = np.logspace(-3, 4, 15)
@@ -62,77 +61,6 @@ def _note(message):
 # --------------------------------------------------------------------------
 
 
-class _StandardizedRegressor(RegressorMixin, BaseEstimator):
-    """Standardize the features and center the targets per task around a regressor.
-
-    For models without an intercept (the multi-task kernel ridge): features
-    are standardized with the training mean and standard deviation (over all
-    tasks), each task's targets are centered on that task's training mean
-    (an unpenalized per-task intercept) and scaled by the standard
-    deviation of the centered targets. A task unseen in fit is offset by
-    the mean of all training labels. The task column of ``X`` (long layout)
-    is moved to the last position for ``regressor``, whose ``task_column``
-    must be -1 (or None in the wide layout).
-    """
-
-    def __init__(self, regressor, *, task_column=None):
-        self.regressor = regressor
-        self.task_column = task_column
-
-    def _split(self, X):
-        if self.task_column is None:
-            return np.asarray(X, dtype=np.float64), None
-        features, labels = split_task_column(X, self.task_column)
-        return np.asarray(features, dtype=np.float64), labels
-
-    def _inner_X(self, features, labels):
-        scaled = (features - self.x_mean_) / self.x_scale_
-        if labels is None:
-            return scaled
-        if labels.dtype.kind in "iuf":
-            return np.column_stack([scaled, labels])
-        out = np.empty((len(labels), scaled.shape[1] + 1), dtype=object)
-        out[:, :-1], out[:, -1] = scaled, labels
-        return out
-
-    def _offsets(self, labels, n):
-        if labels is None:
-            return np.broadcast_to(self.y_offset_, (n, len(self.y_offset_)))
-        codes = np.searchsorted(self.tasks_, labels)
-        codes = np.minimum(codes, len(self.tasks_) - 1)
-        known = self.tasks_[codes] == labels
-        return np.where(known, self.y_offset_[codes], self.y_mean_)
-
-    def fit(self, X, y):
-        features, labels = self._split(X)
-        y = np.asarray(y, dtype=np.float64)
-        self.x_mean_ = features.mean(axis=0)
-        scale = features.std(axis=0)
-        self.x_scale_ = np.where(scale > 0, scale, 1.0)
-        self.y_mean_ = float(np.nanmean(y))
-        if labels is None:
-            self.y_offset_ = np.nanmean(y.reshape(len(y), -1), axis=0)
-            centered = y - self.y_offset_.reshape(y.shape[1:])
-        else:
-            self.tasks_, codes, _, _ = _group_by_task(labels)
-            sums = np.bincount(codes, weights=y, minlength=len(self.tasks_))
-            self.y_offset_ = sums / np.bincount(codes, minlength=len(self.tasks_))
-            centered = y - self.y_offset_[codes]
-        scale = float(np.nanstd(centered))
-        self.y_scale_ = scale if scale > 0 else 1.0
-        self.regressor_ = clone(self.regressor).fit(
-            self._inner_X(features, labels), centered / self.y_scale_
-        )
-        return self
-
-    def predict(self, X):
-        check_is_fitted(self)
-        features, labels = self._split(X)
-        pred = self.regressor_.predict(self._inner_X(features, labels)) * self.y_scale_
-        offsets = self._offsets(labels, len(features))
-        return pred + offsets.reshape(pred.shape)
-
-
 def _kernel_model(task_column, n_rows, seed):
     from .kernel_ridge import MultiTaskKernelRidgeCV
 
@@ -144,7 +72,7 @@ def _kernel_model(task_column, n_rows, seed):
         n_components=None if n_rows <= _KERNEL_EXACT_MAX_ROWS else 500,
         random_state=seed,
     )
-    return _StandardizedRegressor(kernel, task_column=task_column)
+    return StandardizedRegressor(kernel, task_column=task_column)
 
 
 # name -> (description, factory(task_column, classification, n_rows, seed)).
@@ -236,12 +164,19 @@ def _tuned(family, classification, task_column, **grid):
     from sklearn.model_selection import GridSearchCV, KFold
 
     from . import linear_model
-    from .model_selection import TaskStratifiedKFold
 
     kind = "Classifier" if classification else "Regressor"
-    model = getattr(linear_model, f"{family}{kind}")(task_column=task_column)
-    # Long layout: every inner fold must hold rows of every task.
-    cv = KFold(3) if task_column is None else TaskStratifiedKFold(3, task_column=task_column)
+    # The weakest penalties of the grid on near-duplicate features (as
+    # Parkinsons' Jitter:DDP = 3 x Jitter:RAP, a within-task condition number
+    # of about 16,000) need up to ~2,500 iterations to reach tol: with the
+    # default 1,000, a default run on Parkinsons warned 10 times.
+    model = getattr(linear_model, f"{family}{kind}")(task_column=task_column, max_iter=5000)
+    # Long layout: every inner fold must hold rows of every task (and, for
+    # classes, of every class of every task).
+    cv = (
+        KFold(3) if task_column is None
+        else TaskStratifiedKFold(3, task_column=task_column, stratify_y=classification)
+    )
     grid = {f"{type(model).__name__.lower()}__{k}": list(v) for k, v in grid.items()}
     # The inner folds hold a handful of rows per task, where per-task R^2
     # swings wildly; the squared error over all rows picks a steadier alpha.
@@ -297,14 +232,32 @@ def _build_models(names, task_column, classification, n_rows, seed):
 # --------------------------------------------------------------------------
 
 
-def _splitter(args, n_splits, train_size, task_column):
-    return TaskStratifiedShuffleSplit(
-        n_splits=n_splits,
-        train_size=train_size,
-        test_size=round(1 - train_size, 10),
-        task_column=task_column,
-        random_state=args.seed,
-    )
+def _splits(args, X, y, task_column, n_splits, train_size, unit="per-task"):
+    """The train/test splits and the words describing them.
+
+    ``--cv K``: K-fold within every task (each row tested once); otherwise
+    ``--shuffle-splits`` random splits of every task's rows, ``n_splits``
+    and ``train_size`` being the data set's defaults.
+    """
+    if args.cv is not None:
+        cv = TaskStratifiedKFold(args.cv, shuffle=True, task_column=task_column, random_state=args.seed)
+        protocol = f"{args.cv}-fold CV within every task"
+    else:
+        train_size = args.train_size or train_size
+        cv = TaskStratifiedShuffleSplit(
+            n_splits=args.shuffle_splits or n_splits,
+            train_size=train_size,
+            test_size=round(1 - train_size, 10),
+            task_column=task_column,
+            random_state=args.seed,
+        )
+        train = round(100 * train_size)
+        protocol = f"{cv.get_n_splits()} {unit} {train}/{100 - train} splits"
+    try:
+        splits = list(cv.split(X, y))
+    except ValueError as exc:  # a task smaller than K
+        _fail(f"--cv {args.cv}: {exc}")
+    return splits, protocol
 
 
 def _demo(args):
@@ -322,33 +275,27 @@ def _demo(args):
         layout="long",
         random_state=args.seed,
     )
-    cv = _splitter(args, args.n_splits or 5, args.train_size or 0.5, -1)
+    splits, protocol = _splits(args, X, y, -1, 5, 0.5)
     n_tasks = len(np.unique(X[:, -1]))
     notes = {int(t): "unrelated" for t in truth.unrelated_tasks}
-    train = round(100 * (args.train_size or 0.5))
     title = (
         f"Generated benchmark: {n_tasks} tasks ({len(notes)} unrelated), "
-        f"{X.shape[1] - 1} features, {len(y)} rows; {cv.get_n_splits()} per-task "
-        f"{train}/{100 - train} splits"
+        f"{X.shape[1] - 1} features, {len(y)} rows; {protocol}"
     )
-    return dict(X=X, y=y, task_column=-1, cv=cv, title=title, notes=notes, kind="demo")
+    return dict(X=X, y=y, task_column=-1, cv=splits, title=title, notes=notes, kind="demo")
 
 
 def _school(args):
     X, y = fetch_school(return_X_y=True, download_if_missing=False)
     splits = None
-    if args.train_size is None:
+    if args.train_size is None and args.cv is None:
         try:
-            splits = fetch_school_splits()[: args.n_splits or 10]
+            splits = fetch_school_splits()[: args.shuffle_splits or 10]
             protocol = f"the {len(splits)} official 75/25 splits (Argyriou et al. 2008)"
         except OSError:
             pass
     if splits is None:
-        train_size = args.train_size or 0.75
-        cv = _splitter(args, args.n_splits or 10, train_size, -1)
-        splits = list(cv.split(X, y))
-        train = round(100 * train_size)
-        protocol = f"{len(splits)} seeded per-school {train}/{100 - train} splits"
+        splits, protocol = _splits(args, X, y, -1, 10, 0.75, unit="seeded per-school")
     title = f"School: 139 schools, {len(y)} students; {protocol}"
     return dict(X=X, y=y, task_column=-1, cv=splits, title=title, notes={}, kind="school")
 
@@ -393,6 +340,73 @@ def _numbered_rows(reader):
         records.append((end + 1, row))
         end = reader.line_num
     return records
+
+
+# Auto-detection calls a text target classes only up to this many distinct
+# values: beyond, it is more likely numbers written with units ("34.4 pts").
+_MAX_AUTO_CLASSES = 20
+
+
+def _missing_targets(values):
+    return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in values])
+
+
+def _typed_targets(raw, targets, lines, args):
+    """The target matrix and whether it is a classification, per ``--task-type``.
+
+    auto: numbers are a regression target, unless they take two values or
+    ``--scoring`` is a classification metric; text is class labels when it
+    has few distinct values, otherwise an error naming a value.
+    """
+    try:
+        Y = np.column_stack([[_parse_float(v) for v in values] for values in raw])
+    except ValueError:
+        Y = None
+    text = None
+    if Y is None:
+        # The first value that is not a number, to show the user.
+        j, i = next((j, i) for j, values in enumerate(raw) for i, v in enumerate(values)
+                    if _is_text(v))
+        text = f"column {targets[j]!r} holds text ({raw[j][i]!r} on line {lines[i]})"
+    if args.task_type == "regression":
+        if text:
+            _fail(f"--task-type regression needs a numeric target, but {text}")
+        classification = False
+    elif args.task_type == "classification":
+        classification = True
+    elif Y is not None:
+        observed = Y[~np.isnan(Y)]
+        classification = args.scoring in _CLASSIFICATION_METRICS or len(np.unique(observed)) == 2
+        if classification and np.any(observed != np.round(observed)):
+            _fail(
+                f"--scoring {args.scoring} needs class labels but the target is continuous; "
+                "use a regression metric (r2, rmse, ...)"
+            )
+    else:
+        n_classes = len({v for values in raw for v in values if v.lower() not in _MISSING})
+        if n_classes > _MAX_AUTO_CLASSES:
+            _fail(
+                f"target {text} and {n_classes} distinct values: too many to be classes. "
+                "For a regression, make the column numbers only (no units); to treat "
+                "every value as a class, pass --task-type classification"
+            )
+        classification = True
+    if classification and args.scoring is not None and args.scoring not in _CLASSIFICATION_METRICS:
+        _fail(f"--scoring {args.scoring} is a regression metric but the target holds classes")
+    if not classification and args.scoring in _CLASSIFICATION_METRICS:
+        _fail(f"--scoring {args.scoring} is a classification metric but --task-type is regression")
+    if Y is None:
+        Y = np.array(raw, dtype=object).T
+        Y[np.vectorize(lambda v: v.lower() in _MISSING)(Y)] = None
+    return Y, classification
+
+
+def _is_text(value):
+    try:
+        _parse_float(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _read_csv(path, args):
@@ -457,29 +471,8 @@ def _read_csv(path, args):
             "value(s); impute them or leave the column out with --features"
         )
 
-    # Targets: numbers (regression, or classes when there are two values or
-    # the scoring is a classification metric) or text labels (classes).
     raw = [[row[col[t]].strip() for row in rows] for t in targets]
-    try:
-        Y = np.column_stack([[_parse_float(v) for v in values] for values in raw])
-        numeric = True
-    except ValueError:
-        numeric = False
-    if numeric:
-        observed = Y[~np.isnan(Y)]
-        classification = args.scoring in _CLASSIFICATION_METRICS or len(np.unique(observed)) == 2
-        if classification and np.any(observed != np.round(observed)):
-            _fail(
-                f"--scoring {args.scoring} needs class labels but the target is continuous; "
-                "use a regression metric (r2, rmse, ...)"
-            )
-    else:
-        Y = np.array(raw, dtype=object).T
-        Y[np.vectorize(lambda v: v.lower() in _MISSING)(Y)] = None
-        classification = True
-    if classification and args.scoring is not None and args.scoring not in _CLASSIFICATION_METRICS:
-        _fail(f"--scoring {args.scoring} is a regression metric but the target holds classes")
-
+    Y, classification = _typed_targets(raw, targets, lines, args)
     info = {"path": str(path), "n_rows": len(rows), "features": features, "targets": targets}
     if args.task_column is None:
         y = Y[:, 0] if len(targets) == 1 else Y
@@ -496,7 +489,7 @@ def _read_csv(path, args):
             "missing-value marker such as NA; every row needs a task"
         )
     y = Y[:, 0]
-    missing = np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in y])
+    missing = _missing_targets(y)
     if missing.any():
         # A row without a label carries no (sample, task) pair in the long
         # layout; say so instead of dropping it silently.
@@ -505,7 +498,7 @@ def _read_csv(path, args):
         info["n_rows_without_target"] = int(missing.sum())
     X = np.empty((len(y), F.shape[1] + 1), dtype=object)
     X[:, :-1], X[:, -1] = F, labels
-    if not numeric:
+    if y.dtype == object:
         y = y.astype(str)
     counts = np.unique(labels, return_counts=True)[1]
     if (counts < 2).any():
@@ -516,25 +509,70 @@ def _read_csv(path, args):
     return X, y, -1, classification, info
 
 
+def _check_two_classes(y, X, task_column, splits, info, args):
+    """Every task has two classes, each with two training rows in every split.
+
+    A per-task classifier cannot be fitted on one class, and the inner
+    3-fold CV of the classifiers needs two rows of a class to keep one in
+    every inner training fold. Say which task fails before fitting starts.
+    """
+    if task_column is None:  # wide: one task per target column
+        Y = y.reshape(len(y), -1)
+        tasks = [
+            (f"target column {name!r}", np.flatnonzero(~_missing_targets(Y[:, j])), Y[:, j])
+            for j, name in enumerate(info["targets"])
+        ]
+    else:
+        labels = X[:, -1]
+        tasks = [
+            (f"task {label!r} (column {args.task_column!r})", np.flatnonzero(labels == label), y)
+            for label in np.unique(labels)
+        ]
+    in_train = np.zeros((len(splits), len(y)), dtype=bool)
+    for k, (train, _) in enumerate(splits):
+        in_train[k, train] = True
+    for name, rows, values in tasks:
+        classes = values[rows].astype(str)
+        if len(np.unique(classes)) < 2:
+            _fail(
+                f"{name} has a single class ({str(classes[0])!r}) in the target: a per-task "
+                "classifier needs two; leave the task out of the file"
+            )
+        for k in range(len(splits)):
+            found, counts = np.unique(classes[in_train[k, rows]], return_counts=True)
+            rare = [c for c in np.unique(classes) if counts[found == c].sum() < 2]
+            if rare:
+                _fail(
+                    f"{name} has {int(counts[found == rare[0]].sum())} training row(s) of "
+                    f"class {str(rare[0])!r} in split {k + 1}; the classifiers need two of "
+                    "each class: use fewer splits (--cv 2), a larger --train-size, or leave "
+                    "the task out"
+                )
+
+
 def _csv(args):
     if args.target is None:
         _fail("--target is required with a CSV file (the column to predict)")
-    if args.train_size is not None and not 0 < args.train_size < 1:
-        _fail("--train-size must be a fraction strictly between 0 and 1")
     X, y, task_column, classification, info = _read_csv(args.dataset, args)
-    train_size = args.train_size or 0.75
-    cv = _splitter(args, args.n_splits or 5, train_size, task_column)
+    splits, protocol = _splits(args, X, y, task_column, 5, 0.75)
+    if classification:
+        _check_two_classes(y, X, task_column, splits, info, args)
     n_tasks = len(np.unique(X[:, -1])) if task_column is not None else np.shape(y.reshape(len(y), -1))[1]
-    train = round(100 * train_size)
     layout = f"task column {args.task_column!r}" if task_column is not None else "one task per target column"
+    target = ", ".join(repr(t) for t in info["targets"])
+    if classification:
+        observed = y[~_missing_targets(y.ravel()).reshape(y.shape)]
+        kind = f"classification of {target} ({len(np.unique(observed.astype(str)))} classes)"
+    else:
+        kind = f"regression of {target}"
     title = (
         f"{info['path']}: {n_tasks} tasks ({layout}), {len(info['features'])} features, "
-        f"{len(y)} rows; {cv.get_n_splits()} per-task {train}/{100 - train} splits"
+        f"{len(y)} rows; {kind}; {protocol}"
     )
     # Wide layout: tasks are numbered by target column; show the names.
     notes = {} if task_column is not None else dict(enumerate(info["targets"]))
     return dict(
-        X=X, y=y, task_column=task_column, cv=cv, title=title, notes=notes, kind="csv",
+        X=X, y=y, task_column=task_column, cv=splits, title=title, notes=notes, kind="csv",
         classification=classification, info=info,
     )
 
@@ -567,10 +605,9 @@ def _pooled_metrics(result, data):
 
 
 def _format_summary(result, metrics):
-    lines = [
-        f"{'model':<15}{'explained var. (pooled)':>26}{'mean task RMSE':>18}"
-        f"{'mean task R^2':>16}{'helped':>8}{'hurt':>6}"
-    ]
+    header = ["model", "explained var. (pooled)", "mean task RMSE", "mean task R^2",
+              "median task R^2", "helped", "hurt"]
+    rows = []
     for name in result.models:
         m = metrics[name]
         ev = m["explained_variance"]
@@ -578,12 +615,12 @@ def _format_summary(result, metrics):
         r2 = np.nanmean(m["r2"], axis=1)
         s = result.summary[name]
         is_ref = name == result.references.get("independent")
-        lines.append(
-            f"{name:<15}{ev.mean():>18.4f} ±{ev.std():.4f}"
-            f"{rmse.mean():>11.3f} ±{rmse.std():.3f}{r2.mean():>9.3f} ±{r2.std():.3f}"
-            f"{'' if is_ref else s['n_helped']:>8}{'' if is_ref else s['n_hurt']:>6}".rstrip()
-        )
-    return "\n".join(lines)
+        rows.append([
+            name, f"{ev.mean():.4f} ±{ev.std():.4f}", f"{rmse.mean():.3f} ±{rmse.std():.3f}",
+            f"{r2.mean():.3f} ±{r2.std():.3f}", f"{np.nanmedian(np.nanmean(m['r2'], axis=0)):.3f}",
+            "" if is_ref else str(s["n_helped"]), "" if is_ref else str(s["n_hurt"]),
+        ])
+    return _format_table(header, rows, "<" + ">" * (len(header) - 1))
 
 
 def _legacy_json(result, metrics):
@@ -609,30 +646,24 @@ def _check_matplotlib():
         _fail('--plot needs matplotlib (pip install matplotlib, or "skmtl[plot]")')
 
 
-def _plot(result, path):
+def _plot(result, path, model):
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display needed
     import matplotlib.pyplot as plt
 
     from .plotting import plot_task_gains
+    from .plotting._plots import _best_model
 
-    # The model with the largest mean gain over independent models, baselines
-    # last (they are only plotted when nothing else was compared).
-    refs = set(result.references.values())
-    candidates = [m for m in result.models if m not in refs] or [
-        m for m in result.models if m != result.references.get("independent")
-    ]
-    best = max(candidates, key=lambda m: np.nan_to_num(
-        result.summary[m]["mean_gain_vs_independent"], nan=-np.inf))
-    ax = plot_task_gains(result, model=best)
+    model = model or _best_model(result)
+    ax = plot_task_gains(result, model=model)
     try:
         ax.figure.savefig(path, dpi=100, bbox_inches="tight")
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
     finally:
         plt.close(ax.figure)
-    return best
+    return model
 
 
 def _run(key, data, args):
@@ -643,9 +674,14 @@ def _run(key, data, args):
     if classification:
         default = [name for name in default if name not in _REGRESSION_ONLY]
     names = _parse_models(args.models, default)
+    if args.plot_model and args.plot_model not in {*names, "independent", "pooled"}:
+        _fail(f"--plot-model {args.plot_model!r} is not among the compared models: "
+              f"{', '.join(dict.fromkeys(['independent', 'pooled', *names]))}")
     models = _build_models(names, data["task_column"], classification, len(data["y"]), args.seed)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="cv gave a single split")
+        # The report has one line per model for the fits' warnings.
+        warnings.filterwarnings("ignore", message=r".*warning\(s\) in \d+ of \d+ fits")
         result = compare_with_single_task(
             models,
             data["X"],
@@ -660,8 +696,11 @@ def _run(key, data, args):
     if result.n_splits == 1:
         print("(one split: no paired test, so no task is flagged as helped or hurt)")
     metrics = None if classification else _pooled_metrics(result, data)
-    if key != "school":
-        print(result.report(notes=data["notes"]))
+    if key != "school" or args.all_tasks:
+        print(result._report(None if args.all_tasks else 30, data["notes"], "--all-tasks for all"))
+    else:  # 139 schools: the summary tables only
+        for line in result._warnings_text()[1:]:
+            print(line)
     if metrics is not None:
         print()
         print(_format_summary(result, metrics))
@@ -676,7 +715,7 @@ def _run(key, data, args):
         if args.dataset == "all":
             stem, ext = os.path.splitext(path)
             path = f"{stem}-{key}{ext or '.png'}"
-        model = _plot(result, path)
+        model = _plot(result, path, args.plot_model)
         print(f"\nPer-task gains of {model!r} plotted to {path}")
     return report
 
@@ -748,20 +787,36 @@ def _parser():
         "clustered, on a CSV also kernel)",
     )
     compare.add_argument(
-        "--n-splits",
+        "--task-type",
+        choices=("auto", "regression", "classification"),
+        default="auto",
+        help="CSV: what the target is (default auto: numbers are a regression target "
+        "unless they take two values; text with at most "
+        f"{_MAX_AUTO_CLASSES} distinct values is class labels)",
+    )
+    compare.add_argument(
         "--cv",
-        dest="n_splits",
         type=int,
-        default=None,
-        help="number of train/test splits (default: 5 on demo and CSV, the 10 official "
-        "splits on School)",
+        metavar="K",
+        help="K-fold cross-validation within every task (each row tested once), "
+        "instead of random splits",
+    )
+    compare.add_argument(
+        "--shuffle-splits",
+        "--n-splits",
+        dest="shuffle_splits",
+        type=int,
+        metavar="N",
+        help="number of random per-task train/test splits (default: 5 on demo and CSV; "
+        "on School the first N of the 10 official splits)",
     )
     compare.add_argument(
         "--train-size",
         type=float,
         default=None,
-        help="fraction of each task's rows to train on (default: 0.5 on demo, 0.75 on a "
-        "CSV; on School it replaces the official splits by seeded ones)",
+        help="fraction of each task's rows to train on in the random splits (default: "
+        "0.5 on demo, 0.75 on a CSV; on School it replaces the official splits by "
+        "seeded ones)",
     )
     compare.add_argument(
         "--scoring",
@@ -775,6 +830,14 @@ def _parser():
     compare.add_argument(
         "--plot", metavar="PATH", help="also plot the per-task gains of the best model (PNG)"
     )
+    compare.add_argument(
+        "--plot-model", metavar="NAME",
+        help="the model whose gains --plot shows (default: the largest mean gain)",
+    )
+    compare.add_argument(
+        "--all-tasks", action="store_true",
+        help="list every task in the table (default: beyond 30 tasks, the flagged ones only)",
+    )
     compare.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -786,10 +849,17 @@ def main(argv=None):
     if args.command is None:
         _parser().print_help()
         return
-    if args.n_splits is not None and args.n_splits < 1:
-        _fail("--n-splits must be at least 1")
+    if args.shuffle_splits is not None and args.shuffle_splits < 1:
+        _fail("--shuffle-splits must be at least 1")
+    if args.cv is not None and args.cv < 2:
+        _fail("--cv K needs K >= 2 folds; for one random split use --shuffle-splits 1")
+    if args.cv is not None and (args.shuffle_splits is not None or args.train_size is not None):
+        given = "--shuffle-splits" if args.shuffle_splits is not None else "--train-size"
+        _fail(f"--cv (K-fold) and {given} (random splits) are two protocols; give one")
     if args.train_size is not None and not 0 < args.train_size < 1:
         _fail("--train-size must be a fraction strictly between 0 and 1")
+    if args.plot_model and not args.plot:
+        _fail("--plot-model chooses the model of --plot PATH; give --plot too")
     if args.plot:
         _check_matplotlib()  # before a long comparison, not after it
     if args.dataset not in _BUILTIN:
@@ -807,8 +877,8 @@ def main(argv=None):
     else:
         csv_only = [
             opt for opt, value in (("--target", args.target), ("--task-column", args.task_column),
-                                   ("--features", args.features))
-            if value is not None
+                                   ("--features", args.features), ("--task-type", args.task_type))
+            if value not in (None, "auto")
         ]
         if csv_only:
             _fail(f"{csv_only[0]} applies to a CSV file, not to {args.dataset}")

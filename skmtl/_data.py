@@ -15,6 +15,7 @@ numbers. The task column is removed from the features. Rows are grouped per task
 per-task work is a slice of ``order`` between two ``task_indptr`` offsets.
 """
 
+import difflib
 import numbers
 from dataclasses import dataclass
 
@@ -301,12 +302,35 @@ def task_column_position(X, task_column):
         if isinstance(task_column, (int, np.integer)) and task_column not in columns:
             return _check_position(task_column, len(columns))
         if task_column not in columns:
-            raise ValueError(
-                f"task_column={task_column!r} is not a column of X; "
-                f"columns are {columns[:10]}{' ...' if len(columns) > 10 else ''}."
-            )
+            raise ValueError(_missing_column_message(task_column, columns))
         return columns.index(task_column)
     return _check_position(task_column, X.shape[1])
+
+
+def _missing_column_message(task_column, columns):
+    """Why ``task_column`` is not among ``columns``, with the near matches.
+
+    A ColumnTransformer prefixes its output columns with the transformer's
+    name (``remainder__subject``): those are matched by their suffix, the
+    others by ``difflib``'s similarity.
+    """
+    names = [str(c) for c in columns]
+    wanted = str(task_column)
+    near = [c for c in names if c.endswith(f"__{wanted}")]
+    near += [c for c in difflib.get_close_matches(wanted, names, n=5) if c not in near]
+    message = (
+        f"task_column={task_column!r} is not a column of X ({len(columns)} columns: "
+        f"{', '.join(repr(c) for c in names[:10])}{', ...' if len(columns) > 10 else ''})."
+    )
+    if near:
+        message += f" Near matches: {', '.join(repr(c) for c in near[:5])}."
+    if any("__" in c for c in near):
+        message += (
+            " A ColumnTransformer (or make_column_transformer) prefixes its output "
+            "columns with the transformer's name: pass verbose_feature_names_out=False "
+            "to keep the original names, or use the prefixed name as task_column."
+        )
+    return message
 
 
 def _check_position(task_column, n_columns):
@@ -319,14 +343,51 @@ def _check_position(task_column, n_columns):
 
 
 def _check_features(X, *, estimator_name, accept_sparse=True, dtype=FLOAT_DTYPES):
-    return check_array(
-        X,
-        accept_sparse="csr" if accept_sparse else False,
-        dtype=dtype,
-        ensure_min_samples=1,
-        estimator=estimator_name,
-        input_name="X",
-    )
+    try:
+        return check_array(
+            X,
+            accept_sparse="csr" if accept_sparse else False,
+            dtype=dtype,
+            ensure_min_samples=1,
+            estimator=estimator_name,
+            input_name="X",
+        )
+    except ValueError as exc:
+        found = _text_feature(X) if dtype is not None else None
+        if found is None:
+            raise
+        column, value = found
+        raise ValueError(
+            f"{estimator_name} needs numeric features, but {column} holds text "
+            f"({value!r}). Encode it as numbers (e.g. a OneHotEncoder in a "
+            "ColumnTransformer) or leave it out; the task column is the only "
+            "column that may hold text."
+        ) from exc
+
+
+def _text_feature(X):
+    """``(description, value)`` of the first feature value that is not a number, or None.
+
+    Features are the columns of ``X`` without the task column: an array's
+    column is described by that position, a DataFrame's by its name.
+    """
+    if sp.issparse(X) or not hasattr(X, "__len__"):
+        return None
+    frame = hasattr(X, "iloc") and hasattr(X, "columns")
+    values = X.to_numpy(dtype=object) if frame else np.asarray(X, dtype=object)
+    if values.ndim != 2:
+        return None
+    for j in range(values.shape[1]):
+        for value in values[:, j]:
+            if not isinstance(value, (str, bytes)):
+                continue  # numbers, and missing values (another error's business)
+            try:
+                float(value)
+            except ValueError:
+                if frame:
+                    return f"feature column {X.columns[j]!r}", value
+                return f"feature column {j} (counted without the task column)", value
+    return None
 
 
 def _encode_tasks(labels, tasks, allow_unseen=False):

@@ -105,8 +105,41 @@ def test_errors_name_the_problem(X, y, kwargs, message):
 
 def test_dataframe_missing_task_column_is_named():
     df = pd.DataFrame({"a": [1.0, 2.0], "b": [0, 1]})
-    with pytest.raises(ValueError, match=r"task_column='school' is not a column of X; columns are \['a', 'b'\]"):
+    with pytest.raises(ValueError, match=r"task_column='school' is not a column of X \(2 columns: 'a', 'b'\)\.$"):
         check_task_data(df, [1.0, 2.0], task_column="school")
+
+
+def test_a_task_column_renamed_by_a_column_transformer_is_found():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import StandardScaler
+
+    columns = [f"voice_{i}" for i in range(12)]
+    df = pd.DataFrame(np.arange(26.0).reshape(2, 13), columns=[*columns, "subject#"])
+    transformer = ColumnTransformer([("num", StandardScaler(), columns)], remainder="passthrough")
+    Z = transformer.set_output(transform="pandas").fit_transform(df)
+    with pytest.raises(ValueError) as error:
+        check_task_data(Z, [1.0, 2.0], task_column="subject#")
+    message = str(error.value)
+    # The renamed column is the last of 13: named although beyond the first 10 shown.
+    assert "(13 columns: 'num__voice_0', " in message and "'num__voice_9', ...)" in message
+    assert "Near matches: 'remainder__subject#'." in message
+    assert "verbose_feature_names_out=False" in message
+    with pytest.raises(ValueError, match=r"Near matches: 'voice_1', ") as error:
+        check_task_data(df, [1.0, 2.0], task_column="voice_1O")
+    assert "verbose_feature_names_out" not in str(error.value)  # no prefix: no ColumnTransformer hint
+
+
+def test_a_text_feature_is_named():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "city": ["3.5", "Oxford", "Leeds"], "school": [0, 0, 1]})
+    with pytest.raises(ValueError, match=r"MyModel needs numeric features, but feature column 'city' "
+                                         r"holds text \('Oxford'\)\. Encode it as numbers"):
+        check_task_data(df, [1.0, 2.0, 3.0], task_column="school", estimator_name="MyModel")
+    X = np.array([[1.0, 0, "a"], [2.0, 1, "b"]], dtype=object)
+    with pytest.raises(ValueError, match=r"feature column 1 \(counted without the task column\) holds text \('a'\)"):
+        check_task_X(X[:, [0, 2, 1]], task_column=-1, estimator_name="MyModel")
+    # A missing value is not text: numpy's own error stays.
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        check_task_data(np.array([[None, 0], [1.0, 1]], dtype=object), [1.0, 2.0], task_column=-1)
 
 
 def test_unseen_task_is_named(long_data):

@@ -64,3 +64,21 @@ def test_doc_builds_without_warnings(tmp_path):
     assert missing == []
     for page in ("index", "getting_started", "choosing_a_model", "auto_examples/index"):
         assert (out / f"{page}.html").is_file(), page
+
+
+def test_gallery_runs_the_school_examples_only_with_school_in_the_data_home(tmp_path, monkeypatch):
+    # The build never downloads: without School in the data home, the School
+    # examples' pages are generated without running them.
+    import re
+    import runpy
+
+    examples = sorted(str(p) for p in (DOC.parent / "examples").rglob("plot_*.py"))
+    school = [p for p in examples if "plot_school_" in p]
+    assert len(school) == 2
+    for home, runs_school in ((tmp_path, False), (DOC.parents[1] / "shared" / "data", True)):
+        if runs_school and not (home / "school" / "school.mat").exists():
+            continue
+        monkeypatch.setenv("SKMTL_DATA", str(home))
+        pattern = runpy.run_path(str(DOC / "conf.py"))["sphinx_gallery_conf"]["filename_pattern"]
+        executed = [p for p in examples if re.search(pattern, p)]
+        assert executed == (examples if runs_school else [p for p in examples if p not in school])

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,8 @@ def test_school_seeded_splits_with_a_train_size(tmp_path):
 
 
 def test_bad_arguments_are_rejected():
-    result = _run("compare", "demo", "--n-splits", "0")
-    assert result.returncode != 0 and "--n-splits must be at least 1" in result.stderr
+    result = _run("compare", "demo", "--shuffle-splits", "0")
+    assert result.returncode != 0 and "--shuffle-splits must be at least 1" in result.stderr
     result = _run("compare", "nowhere")
     assert result.returncode != 0 and "invalid choice" in result.stderr
 
@@ -143,11 +144,12 @@ def test_csv_long_layout_end_to_end(long_csv, tmp_path):
     plot = ["--plot", str(png)] if importlib.util.find_spec("matplotlib") else []
     result = _run(
         "compare", str(long_csv), "--target", "score", "--task-column", "school",
-        "--models", "independent,pooled,kernel", "--cv", "3", "--train-size", "0.7",
+        "--models", "independent,pooled,kernel", "--shuffle-splits", "3", "--train-size", "0.7",
         "--json", str(out), *plot,
     )
     assert result.returncode == 0, result.stderr
-    assert "6 tasks (task column 'school'), 4 features, 180 rows; 3 per-task 70/30 splits" in result.stdout
+    assert ("6 tasks (task column 'school'), 4 features, 180 rows; regression of 'score'; "
+            "3 per-task 70/30 splits") in result.stdout
     assert "school-5" in result.stdout
     assert "[compare] 9/9 fits" in result.stderr  # progress goes to stderr
     report = json.loads(out.read_text())["csv"]
@@ -198,7 +200,7 @@ def test_csv_errors_are_clear(long_csv, tmp_path, capsys):
     message = _error(capsys, "compare", path, "--target", "score", "--task-column", "score")
     assert "cannot be both the target and the task column" in message
     classes = _write_csv(tmp_path / "classes.csv", ["x", "t", "y"],
-                         [[i, "ab"[i % 2], "yes" if i % 3 else "no"] for i in range(12)])
+                         [[i, "ab"[i % 2], "yes" if i % 3 else "no"] for i in range(40)])
     message = _error(capsys, "compare", str(classes), "--target", "y", "--task-column", "t",
                      "--models", "kernel")
     assert "'kernel' model is for regression targets" in message
@@ -295,9 +297,144 @@ def test_plot_without_matplotlib_is_a_clear_error(capsys, monkeypatch):
 def test_csv_with_the_multi_task_models(long_csv, tmp_path, capsys):
     out = tmp_path / "models.json"
     main(["compare", str(long_csv), "--target", "score", "--task-column", "school", "-q",
-          "--models", "independent,group-lasso,trace-norm,mlp", "--cv", "2", "--json", str(out)])
+          "--models", "independent,group-lasso,trace-norm,mlp", "--shuffle-splits", "2", "--json", str(out)])
     comparison = json.loads(out.read_text())["csv"]["comparison"]
     assert {"independent", "group-lasso", "trace-norm", "mlp"} <= set(comparison["models"])
     for name in ("group-lasso", "trace-norm"):
         # Five similar schools: a shared-structure linear model is at least fair.
         assert comparison["models"][name]["summary"]["mean_score"] > 0.5
+
+
+# --------------------------------------------------------------------------
+# What a new user ran into (issue 16)
+# --------------------------------------------------------------------------
+
+
+def _subjects_csv(path, n_tasks=6, n_rows=20, target=None):
+    """Parkinsons-like rows: subjects as tasks, a per-subject age, near-duplicate measures.
+
+    ``target(value)`` formats each target cell (numbers by default).
+    """
+    rng = np.random.RandomState(0)
+    rows = []
+    for subject in range(1, n_tasks + 1):
+        age = rng.randint(50, 80)
+        jitter = np.abs(rng.randn(n_rows)) / 100
+        ddp = 3 * jitter + 1e-5 * rng.randn(n_rows)  # Jitter:DDP = 3 x Jitter:RAP
+        y = 0.3 * age + 300 * jitter + rng.randn(n_rows)
+        rows += [[subject, age, round(j, 6), round(d, 6), round(v, 3) if target is None else target(v)]
+                 for j, d, v in zip(jitter, ddp, y)]
+    return _write_csv(path, ["subject#", "age", "Jitter:RAP", "Jitter:DDP", "total_UPDRS"], rows)
+
+
+def test_text_target_needs_a_task_type_and_the_header_says_which_runs(tmp_path, capsys):
+    # "34.4 pts": numbers with a unit are not 120 classes.
+    path = _subjects_csv(tmp_path / "pts.csv", target=lambda v: f"{v:.1f} pts")
+    args = ["compare", str(path), "--target", "total_UPDRS", "--task-column", "subject#"]
+    message = _error(capsys, *args)
+    assert message.startswith("skmtl: error: target column 'total_UPDRS' holds text")
+    assert "pts' on line 2" in message and "--task-type classification" in message
+    message = _error(capsys, *args, "--task-type", "regression")
+    assert "--task-type regression needs a numeric target" in message
+    message = _error(capsys, "compare", "demo", "--task-type", "classification")
+    assert "--task-type applies to a CSV file" in message
+    # Numbers: a regression unless asked otherwise; the header says which.
+    path = _subjects_csv(tmp_path / "numbers.csv")
+    main(["compare", str(path), "--target", "total_UPDRS", "--task-column", "subject#", "-q",
+          "--models", "independent", "--shuffle-splits", "2"])
+    assert "120 rows; regression of 'total_UPDRS'; 2 per-task 75/25 splits" in capsys.readouterr().out
+    grades = _write_csv(tmp_path / "grades.csv", ["x", "t", "grade"],
+                        [[i % 5, "ab"[i % 2], 1 + (i // 2) % 2] for i in range(24)])
+    main(["compare", str(grades), "--target", "grade", "--task-column", "t", "-q",
+          "--models", "independent", "--shuffle-splits", "2", "--task-type", "classification"])
+    out = capsys.readouterr().out
+    assert "classification of 'grade' (2 classes)" in out and "Per-task test accuracy" in out
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_default_run_on_subjects_prints_no_warning(tmp_path, capsys):
+    # Every warning is an error here: none may come from the default models.
+    path = _subjects_csv(tmp_path / "subjects.csv")
+    main(["compare", str(path), "--target", "total_UPDRS", "--task-column", "subject#",
+          "--shuffle-splits", "2"])
+    captured = capsys.readouterr()
+    assert "Warnings during the fits" not in captured.out
+    progress = captured.err.strip().splitlines()
+    assert all(line.startswith("[compare] ") for line in progress)
+    assert progress[-1].startswith("[compare] 12/12 fits")
+
+
+def test_the_mean_regularized_grid_converges_on_parkinsons():
+    # Its weakest grid point on Parkinsons' near-duplicate voice measures
+    # needed ~2,000 iterations: with 1,000 every outer split warned.
+    path = Path(os.environ["SKMTL_DATA"]) / "parkinsons" / "parkinsons_updrs.data"
+    if not path.exists():
+        pytest.skip(f"Parkinsons data not in the data home {path.parent.parent}")
+    from skmtl.__main__ import _build_models
+    from skmtl.model_selection import TaskStratifiedShuffleSplit
+
+    A = np.loadtxt(path, delimiter=",", skiprows=1)
+    X, y = np.c_[A[:, 1:4], A[:, 6:], A[:, 0]], A[:, 5]
+    train, _ = next(TaskStratifiedShuffleSplit(1, train_size=0.5, test_size=0.5, task_column=-1,
+                                               random_state=0).split(X))
+    model = _build_models(["mean-regularized"], -1, False, len(train), 0)["mean-regularized"]
+    model.set_params(param_grid={"meanregularizedregressor__alpha": [0.01],
+                                 "meanregularizedregressor__mixing": [0.99]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X[train], y[train])
+
+
+def test_a_single_class_task_is_one_error_line_before_fitting(tmp_path, capsys):
+    rows = [[i, t, "yes" if t == "c" or i % 2 else "no"] for t in "abc" for i in range(10)]
+    path = _write_csv(tmp_path / "single.csv", ["x", "site", "passed"], rows)
+    message = _error(capsys, "compare", str(path), "--target", "passed", "--task-column", "site")
+    assert message == (
+        "skmtl: error: task 'c' (column 'site') has a single class ('yes') in the target: a "
+        "per-task classifier needs two; leave the task out of the file"
+    )
+    assert capsys.readouterr().err == ""  # no fit started
+    # One "no" in task c: some training splits lack it.
+    rows[20][2] = "no"
+    _write_csv(path, ["x", "site", "passed"], rows)
+    message = _error(capsys, "compare", str(path), "--target", "passed", "--task-column", "site")
+    assert "task 'c' (column 'site') has" in message and "training row(s) of class 'no' in split" in message
+
+
+def test_cv_is_k_fold_within_tasks_and_random_splits_have_their_own_option(long_csv, tmp_path, capsys):
+    out = tmp_path / "kfold.json"
+    main(["compare", str(long_csv), "--target", "score", "--task-column", "school", "-q",
+          "--models", "independent", "--cv", "3", "--json", str(out)])
+    assert "180 rows; regression of 'score'; 3-fold CV within every task" in capsys.readouterr().out
+    comparison = json.loads(out.read_text())["csv"]["comparison"]
+    assert comparison["n_splits"] == 3
+    # Each task's 30 rows: 10 test rows per fold, every row tested once.
+    assert comparison["models"]["independent"]["per_task"]["n_scored"] == [3] * 6
+    message = _error(capsys, "compare", str(long_csv), "--target", "score", "--task-column", "school",
+                     "--cv", "3", "--train-size", "0.5")
+    assert "--cv (K-fold) and --train-size (random splits) are two protocols" in message
+    message = _error(capsys, "compare", str(long_csv), "--target", "score", "--task-column", "school",
+                     "--cv", "31")
+    assert message.startswith("skmtl: error: --cv 31: ") and "needs at least 31 rows per task" in message
+
+
+def test_all_tasks_and_the_plotted_model_are_chosen_on_the_command_line(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    rows = [[round(x, 3), f"t{t:02d}", round(x + rng.randn(), 3)] for t in range(32) for x in rng.randn(8)]
+    path = _write_csv(tmp_path / "many.csv", ["x", "task", "y"], rows)
+    args = ["compare", str(path), "--target", "y", "--task-column", "task", "-q",
+            "--models", "independent,pooled", "--shuffle-splits", "2"]
+    main(args)
+    out = capsys.readouterr().out
+    assert "of 32 tasks shown" in out and "; --all-tasks for all)" in out
+    assert "report(max_tasks" not in out
+    main([*args, "--all-tasks"])
+    out = capsys.readouterr().out
+    assert all(f"t{t:02d}" in out for t in range(32)) and "tasks shown" not in out
+    message = _error(capsys, *args, "--plot-model", "pooled")
+    assert "--plot-model chooses the model of --plot PATH" in message
+    message = _error(capsys, *args, "--plot", str(tmp_path / "g.png"), "--plot-model", "kernel")
+    assert "--plot-model 'kernel' is not among the compared models: independent, pooled" in message
+    if importlib.util.find_spec("matplotlib"):
+        main([*args, "--plot", str(tmp_path / "g.png"), "--plot-model", "pooled"])
+        assert "Per-task gains of 'pooled' plotted to" in capsys.readouterr().out

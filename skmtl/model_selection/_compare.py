@@ -267,12 +267,15 @@ def _fold_task_scores(y_true, y_pred, codes, n_tasks, metric):
 def _fit_and_score(estimator, X, y, y_scores, codes, n_tasks, train, test, metric,
                    response_method, return_predictions):
     """Fit on ``train``, score every task on ``test``; runs in a joblib worker."""
-    start = time.perf_counter()
-    estimator = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train))
-    fit_time = time.perf_counter() - start
-    X_test = _safe_indexing(X, test)
-    y_test = y_scores[test]
-    response = _get_response(estimator, X_test, response_method, y_test)
+    # The warnings are kept (the filters in force still apply, so "error"
+    # still raises) and reported once per model, not once per fit.
+    with warnings.catch_warnings(record=True) as caught:
+        start = time.perf_counter()
+        estimator = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train))
+        fit_time = time.perf_counter() - start
+        X_test = _safe_indexing(X, test)
+        y_test = y_scores[test]
+        response = _get_response(estimator, X_test, response_method, y_test)
     if isinstance(response, (list, tuple)):
         # Wide-layout decision_function of a multi-output model: one 1-D
         # array per task (predict_proba lists are reduced by _get_response).
@@ -293,7 +296,18 @@ def _fit_and_score(estimator, X, y, y_scores, codes, n_tasks, train, test, metri
     scores = _fold_task_scores(
         y_test, response, None if codes is None else codes[test], n_tasks, metric
     )
-    return scores, fit_time, (response if return_predictions else None)
+    caught = [(w.category, str(w.message)) for w in caught]
+    return scores, fit_time, (response if return_predictions else None), caught
+
+
+def _warning_summary(caught, n_splits, width=150):
+    """One line for a model's fit warnings: how many, in how many splits, the first one."""
+    _, category, message = caught[0]
+    first = f"{category}: {message.strip().splitlines()[0]}"
+    if len(first) > width:
+        first = first[: width - 3] + "..."
+    n_fits = len({k for k, *_ in caught})
+    return f"{len(caught)} warning(s) in {n_fits} of {n_splits} fits, first {first}"
 
 
 class _Progress:
@@ -396,6 +410,19 @@ _DISPLAY = {"r2": "R^2", "mse": "MSE", "rmse": "RMSE", "mae": "MAE", "nmse": "nM
             "roc_auc": "ROC AUC"}
 
 
+def _format_table(header, rows, align):
+    """Text table with every column as wide as its widest cell.
+
+    ``align`` holds one ``"<"`` (left) or ``">"`` (right) per column;
+    columns are two spaces apart, trailing blanks removed.
+    """
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+    return "\n".join(
+        "  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(line, align, widths)).rstrip()
+        for line in [header, *rows]
+    )
+
+
 def _label(value):
     return str(value.item() if isinstance(value, np.generic) else value)
 
@@ -433,6 +460,10 @@ class ComparisonResult:
         ``{name: [y_pred of split 0, ...]}`` when requested.
     splits : list of (train, test), default=None
         The row indices of every split.
+    fit_warnings : dict, default=None
+        ``{name: [(split, category name, message), ...]}``: the warnings
+        raised while fitting and scoring each model (an empty list when
+        none).
 
     Attributes
     ----------
@@ -452,9 +483,13 @@ class ComparisonResult:
     helped : ndarray of bool of shape (n_models, n_tasks)
         Significantly better than IndependentTasks.
     summary : dict
-        Per model: ``mean_score`` (mean over tasks of the per-task mean),
-        ``std_score`` (standard deviation over splits of the mean over
-        tasks), ``mean_gain_vs_independent``, ``mean_gain_vs_pooled``,
+        Per model: ``mean_score`` and ``median_score`` (mean and median
+        over tasks of the per-task mean), ``std_score`` (standard deviation
+        over splits of the mean over tasks), ``mean_gain_vs_independent``,
+        ``mean_gain_vs_pooled`` and their medians over tasks
+        ``median_gain_vs_*`` (robust to one task with a huge score, as an
+        R^2 of -4000), ``n_better`` and ``n_worse`` (tasks with a positive
+        or negative mean gain over IndependentTasks, significant or not),
         ``n_helped``, ``n_hurt``, ``n_tasks`` and ``fit_time`` (mean
         seconds per fit).
     """
@@ -475,6 +510,7 @@ class ComparisonResult:
         n_test=None,
         predictions=None,
         splits=None,
+        fit_warnings=None,
     ):
         self.models = list(models)
         self.tasks = np.asarray(tasks)
@@ -489,6 +525,8 @@ class ComparisonResult:
         self.n_test = n_test
         self.predictions = predictions
         self.splits = splits
+        self.fit_warnings = {name: [] for name in self.models}
+        self.fit_warnings.update(fit_warnings or {})
         self._compute()
 
     # ------------------------------------------------------------ statistics
@@ -529,8 +567,13 @@ class ComparisonResult:
                 name: {
                     "mean_score": float(np.nanmean(self.mean_scores[m])),
                     "std_score": float(np.nanstd(fold_means[m])),
+                    "median_score": float(np.nanmedian(self.mean_scores[m])),
                     "mean_gain_vs_independent": float(np.nanmean(self.gain_vs_independent[m])),
                     "mean_gain_vs_pooled": float(np.nanmean(self.gain_vs_pooled[m])),
+                    "median_gain_vs_independent": float(np.nanmedian(self.gain_vs_independent[m])),
+                    "median_gain_vs_pooled": float(np.nanmedian(self.gain_vs_pooled[m])),
+                    "n_better": int((self.gain_vs_independent[m] > 0).sum()),
+                    "n_worse": int((self.gain_vs_independent[m] < 0).sum()),
                     "n_helped": int(self.helped[m].sum()),
                     "n_hurt": int(self.hurt[m].sum()),
                     "n_tasks": len(self.tasks),
@@ -623,7 +666,8 @@ class ComparisonResult:
             ``scoring``, ``greater_is_better``, ``test``, ``alpha``,
             ``n_splits``, ``tasks``, ``references``, and ``models``: for each
             model ``{"per_task": {...arrays over tasks..., "fold_scores":
-            (n_splits, n_tasks)}, "summary": {...}}``.
+            (n_splits, n_tasks)}, "summary": {...}}``, and ``fit_warnings``:
+            for each model a list of ``[split, category, message]``.
         """
         per_task = {
             name: {
@@ -649,6 +693,9 @@ class ComparisonResult:
                 }
                 for name in self.models
             },
+            "fit_warnings": {
+                name: [list(entry) for entry in caught] for name, caught in self.fit_warnings.items()
+            },
         }
 
     def to_json(self, **kwargs):
@@ -669,7 +716,7 @@ class ComparisonResult:
         )
         return f"{name} across the {self.n_splits} splits, alpha={self.alpha:g}"
 
-    def _task_table(self, max_tasks, notes):
+    def _task_table(self, max_tasks, notes, all_tasks_hint):
         n_tasks = len(self.tasks)
         rows = np.arange(n_tasks)
         footer = []
@@ -679,21 +726,13 @@ class ComparisonResult:
             footer.append(
                 f"({len(rows)} of {n_tasks} tasks shown"
                 + (", those with a flag" if len(flagged) else "")
-                + "; report(max_tasks=None) or to_frame() for all)"
+                + f"; {all_tasks_hint})"
             )
         labels = [_label(t) for t in self.tasks]
         notes = {} if notes is None else {_label(k): str(v) for k, v in notes.items()}
-        # Columns: task, note (only with notes), one "mean ±std flag" per model, best.
-        task_width = max([4] + [len(labels[t]) for t in rows])
-        note_width = max([0] + [len(notes.get(labels[t], "")) for t in rows])
-        width = max(17, *(len(n) + 2 for n in self.models))
-
-        def line(task, note, cells, best=""):
-            text = f"{task:>{task_width}}  " + (f"{note:<{note_width}}  " if note_width else "")
-            return (text + "".join(f"{c:>{width}}" for c in cells) + f"  {best}").rstrip()
-
-        lines = [line("task", "", [f"{n}  " for n in self.models], "best")]
+        with_notes = any(labels[t] in notes for t in rows)
         pick = np.nanargmax if self.greater_is_better else np.nanargmin
+        table = []
         for t in rows:
             cells = [
                 f"{self.mean_scores[m, t]:.3f} ±{self.std_scores[m, t]:.3f} "
@@ -702,31 +741,37 @@ class ComparisonResult:
             ]
             column = self.mean_scores[:, t]
             best = self.models[pick(column)] if np.isfinite(column).any() else ""
-            lines.append(line(labels[t], notes.get(labels[t], ""), cells, best))
-        lines.append(
-            line("mean", "", [f"{self.summary[n]['mean_score']:.3f}  " for n in self.models])
-        )
-        return "\n".join(lines + footer)
+            table.append([labels[t], *([notes.get(labels[t], "")] if with_notes else []), *cells, best])
+        for name, key in (("mean", "mean_score"), ("median", "median_score")):
+            cells = [f"{self.summary[n][key]:.3f}  " for n in self.models]
+            table.append([name, *([""] if with_notes else []), *cells, ""])
+        header = ["task", *([""] if with_notes else []), *(f"{n}  " for n in self.models), "best"]
+        align = ">" + ("<" if with_notes else "") + ">" * len(self.models) + "<"
+        return "\n".join([_format_table(header, table, align), *footer])
 
     def _summary_table(self):
-        width = max(13, *(len(n) + 2 for n in self.models))
-        head = (
-            f"{'model':<{width}}{'mean ' + _DISPLAY.get(self.scoring, self.scoring):>14}{'±std':>8}"
-            f"{'gain vs indep.':>16}{'gain vs pooled':>16}{'helped':>8}{'hurt':>6}{'fit (s)':>9}"
-        )
-        lines = [head]
+        metric = _DISPLAY.get(self.scoring, self.scoring)
+        header = ["model", f"mean {metric}", "median", "±std", "gain vs indep.", "gain vs pooled",
+                  "better", "worse", "helped", "hurt", "fit (s)"]
+        rows = []
         for name, s in self.summary.items():
-            gi = s["mean_gain_vs_independent"]
-            gp = s["mean_gain_vs_pooled"]
             is_ref = name == self.references.get("independent")
-            lines.append(
-                f"{name:<{width}}{s['mean_score']:>14.4f}{s['std_score']:>8.4f}"
-                f"{'(ref.)' if is_ref else f'{gi:+.4f}':>16}"
-                f"{'(ref.)' if name == self.references.get('pooled') else f'{gp:+.4f}':>16}"
-                f"{'' if is_ref else s['n_helped']:>8}{'' if is_ref else s['n_hurt']:>6}"
-                f"{s['fit_time']:>9.2f}"
-            )
-        return "\n".join(line.rstrip() for line in lines)
+            gains = [
+                "(ref.)" if name == self.references.get(ref) else f"{s[f'median_gain_vs_{ref}']:+.4f}"
+                for ref in _REFERENCES
+            ]
+            counts = ["" if is_ref else str(s[key]) for key in ("n_better", "n_worse", "n_helped", "n_hurt")]
+            rows.append([name, f"{s['mean_score']:.4f}", f"{s['median_score']:.4f}",
+                         f"{s['std_score']:.4f}", *gains, *counts, f"{s['fit_time']:.2f}"])
+        return _format_table(header, rows, "<" + ">" * (len(header) - 1))
+
+    def _warnings_text(self):
+        lines = [
+            f"  {name}: {_warning_summary(caught, self.n_splits)}"
+            for name, caught in self.fit_warnings.items()
+            if caught
+        ]
+        return ["", "Warnings during the fits, one line per model:", *lines] if lines else []
 
     def report(self, max_tasks=30, notes=None):
         """A readable text report: the per-task table and the summary.
@@ -743,6 +788,10 @@ class ComparisonResult:
         -------
         text : str
         """
+        return self._report(max_tasks, notes, "report(max_tasks=None) or to_frame() for all")
+
+    def _report(self, max_tasks, notes, all_tasks_hint):
+        """:meth:`report`, the truncated task table pointing at ``all_tasks_hint``."""
         direction = "greater" if self.greater_is_better else "lower"
         ref = self.references.get("independent")
         legend = (
@@ -755,9 +804,13 @@ class ComparisonResult:
             "mean ±std over "
             f"{self.n_splits} splits, {len(self.tasks)} tasks.",
             legend,
-            self._task_table(max_tasks, notes),
+            self._task_table(max_tasks, notes, all_tasks_hint),
             "",
             self._summary_table(),
+            "Gains: median over tasks (robust to a task with an extreme score; the means are "
+            "in summary).\nbetter/worse: tasks with a positive/negative mean gain over "
+            "IndependentTasks; helped/hurt: those the paired test finds significant.",
+            *self._warnings_text(),
         ]
         return "\n".join(lines)
 
@@ -1002,6 +1055,21 @@ def compare_with_single_task(
             name: [outputs[m * n_splits + k][2] for k in range(n_splits)]
             for m, name in enumerate(names)
         }
+    fit_warnings = {}
+    for m, name in enumerate(names):
+        caught = [
+            (k, category, message)
+            for k in range(n_splits)
+            for category, message in outputs[m * n_splits + k][3]
+        ]
+        fit_warnings[name] = [(k, category.__name__, message) for k, category, message in caught]
+        if caught:
+            warnings.warn(
+                f"{name}: {_warning_summary(fit_warnings[name], n_splits)} "
+                "(all of them in result.fit_warnings).",
+                caught[0][1],
+                stacklevel=2,
+            )
     return ComparisonResult(
         names,
         tasks,
@@ -1016,4 +1084,5 @@ def compare_with_single_task(
         n_test=n_test,
         predictions=predictions,
         splits=splits if return_predictions else None,
+        fit_warnings=fit_warnings,
     )

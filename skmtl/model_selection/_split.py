@@ -125,6 +125,20 @@ def _names(tasks, positions, limit=5):
     return shown + (" ..." if len(positions) > limit else "")
 
 
+def _with_classes(codes, y):
+    """One code per (task, class) pair of the rows, for class-stratified folds."""
+    if y is None:
+        raise ValueError("stratify_y=True needs the class labels: pass y to split.")
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(codes):
+        raise ValueError(
+            f"stratify_y=True needs one class label per row; got y of shape {y.shape} "
+            f"for {len(codes)} rows."
+        )
+    classes = np.unique(y, return_inverse=True)[1].reshape(-1)
+    return np.unique(codes * (classes.max() + 1) + classes, return_inverse=True)[1].reshape(-1)
+
+
 def _n_rows(value, n_per_task, rounding):
     """Per-task row counts for a fraction (rounded) or an absolute int."""
     if isinstance(value, numbers.Integral):
@@ -322,7 +336,7 @@ class _TaskCrossValidator(BaseCrossValidator):
         yield from super().split(X, y, groups)
 
     def _iter_test_masks(self, X=None, y=None, groups=None):
-        fold = self._test_folds(X, groups)
+        fold = self._test_folds(X, y, groups)
         for f in range(self.n_splits):
             yield fold == f
 
@@ -354,6 +368,12 @@ class TaskStratifiedKFold(_TaskCrossValidator):
         one group and this is a plain k-fold (wide layout).
     random_state : int, RandomState instance or None, default=None
         Used when ``shuffle=True``; must be None otherwise.
+    stratify_y : bool, default=False
+        Also stratify by the class labels ``y`` passed to :meth:`split`:
+        every class of every task is spread over the folds (scikit-learn's
+        ``StratifiedKFold`` within each task), so a class with at least two
+        rows in a task is left in the training rows of every fold. For
+        classification targets with rare classes.
 
     See Also
     --------
@@ -371,7 +391,8 @@ class TaskStratifiedKFold(_TaskCrossValidator):
     [2 5]
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, task_column=None, random_state=None):
+    def __init__(self, n_splits=5, *, shuffle=False, task_column=None, random_state=None,
+                 stratify_y=False):
         _check_n_splits(n_splits, 2)
         _check_shuffle(shuffle, random_state, type(self).__name__)
         _check_task_column(task_column)
@@ -379,8 +400,9 @@ class TaskStratifiedKFold(_TaskCrossValidator):
         self.shuffle = shuffle
         self.task_column = task_column
         self.random_state = random_state
+        self.stratify_y = stratify_y
 
-    def _test_folds(self, X, groups):
+    def _test_folds(self, X, y, groups):
         n_samples = _num_samples(X)
         codes, tasks = _task_codes(X, groups, self.task_column, n_samples)
         k = self.n_splits
@@ -402,6 +424,8 @@ class TaskStratifiedKFold(_TaskCrossValidator):
                     f"{'' if len(small) == 1 else f' ({len(small)} tasks too small)'}. "
                     "Lower n_splits, or drop or merge the small tasks."
                 )
+        if self.stratify_y:
+            codes = _with_classes(codes, y)
         rng = check_random_state(self.random_state) if self.shuffle else None
         order, rank = _group_rows(codes, rng)
         t = codes[order]
@@ -479,7 +503,7 @@ class LeaveTasksOut(_TaskCrossValidator):
         self.shuffle = shuffle
         self.random_state = random_state
 
-    def _test_folds(self, X, groups):
+    def _test_folds(self, X, y, groups):
         codes, tasks = _task_codes(X, groups, self.task_column, _num_samples(X))
         if codes is None:
             raise ValueError(

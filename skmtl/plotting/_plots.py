@@ -55,15 +55,31 @@ def _set_ticks(ax, axis, labels, rotation=0):
         ax.set_yticklabels(texts)
 
 
+def _best_model(result):
+    """The model with the largest mean gain over IndependentTasks.
+
+    Baselines only when nothing else was compared (then any but the
+    independent reference).
+    """
+    references = result.references.values()
+    candidates = [m for m in result.models if m not in references] or [
+        m for m in result.models if m != result.references.get("independent")
+    ] or result.models
+    return max(candidates, key=lambda m: np.nan_to_num(
+        result.summary[m]["mean_gain_vs_independent"], nan=-np.inf))
+
+
 def plot_task_gains(result, model=None, *, reference="independent", sort=False, ax=None):
     """Bar chart of a model's per-task gain over a single-task baseline.
 
     One bar per task: the mean over splits of the paired score difference
     between ``model`` and the reference (positive = better, whatever the
     metric's direction), with the standard deviation of that difference
-    over splits as error bar. Tasks where the paired test of the comparison
-    finds the model significantly worse are red (negative transfer),
-    significantly better green, the others grey.
+    over splits as a labelled error bar. Tasks where the paired test of the
+    comparison finds the model significantly worse are red (negative
+    transfer), significantly better green, the others grey. The title says
+    how many tasks are helped and hurt, and when the model does not gain on
+    average (when chosen automatically: when no model does).
 
     Parameters
     ----------
@@ -71,7 +87,7 @@ def plot_task_gains(result, model=None, *, reference="independent", sort=False, 
         From :func:`skmtl.model_selection.compare_with_single_task`.
     model : str, default=None
         Model to plot. None: the non-baseline model with the largest mean
-        gain over IndependentTasks.
+        gain over IndependentTasks, even when that gain is negative.
     reference : {"independent", "pooled"}, default="independent"
         Baseline the gains are measured against.
     sort : bool, default=False
@@ -110,12 +126,9 @@ def plot_task_gains(result, model=None, *, reference="independent", sort=False, 
             f"The comparison has no {reference} reference model (it was run with "
             "baselines=None and without one); choose the other reference."
         )
-    if model is None:
-        others = [m for m in result.models if m not in result.references.values()]
-        gains = {m: result.summary[m]["mean_gain_vs_independent"] for m in others}
-        model = max(others, key=lambda m: np.nan_to_num(gains[m], nan=-np.inf)) if others else (
-            [m for m in result.models if m != ref_name] or result.models
-        )[0]
+    chosen = model is None
+    if chosen:
+        model = _best_model(result)
     if model not in result.models:
         raise ValueError(f"No model {model!r} in the comparison; models are {result.models}.")
     ax = _axes(ax, "plot_task_gains", figsize=(max(6.0, 0.3 * len(result.tasks)), 4.0))
@@ -133,8 +146,9 @@ def plot_task_gains(result, model=None, *, reference="independent", sort=False, 
     )
     order = np.argsort(np.nan_to_num(gain, nan=0.0), kind="stable") if sort else np.arange(len(gain))
     x = np.arange(len(order))
-    ax.bar(x, np.nan_to_num(gain[order]), yerr=spread[order], color=colors[order],
-           ecolor="#333333", capsize=2 if len(order) <= 40 else 0)
+    ax.bar(x, np.nan_to_num(gain[order]), color=colors[order])
+    bars = ax.errorbar(x, np.nan_to_num(gain[order]), yerr=spread[order], fmt="none",
+                       ecolor="#333333", capsize=2 if len(order) <= 40 else 0)
     ax.axhline(0.0, color="black", linewidth=0.8)
     _set_ticks(ax, "x", result.tasks[order], rotation=90 if len(order) > 15 else 0)
     ax.set_xlim(-0.6, len(order) - 0.4)
@@ -143,14 +157,24 @@ def plot_task_gains(result, model=None, *, reference="independent", sort=False, 
     ax.set_ylabel(f"gain in {result.scoring} over {ref_name}\n(positive = better)")
     n_hurt = int((colors == HURT_COLOR).sum())
     n_helped = int((colors == HELPED_COLOR).sum())
-    ax.set_title(f"{model}: {n_helped} task(s) helped, {n_hurt} hurt (alpha={result.alpha:g})")
+    title = f"{model}: {n_helped} task(s) helped, {n_hurt} hurt (alpha={result.alpha:g})"
+    mean_gain = result.summary[model][f"mean_gain_vs_{reference}"]
+    if not mean_gain > 0:
+        title += (
+            f"\nno model improves on {ref_name} on average; the least bad is shown"
+            if chosen
+            else f"\nno gain over {ref_name} on average (mean gain {mean_gain:+.3g})"
+        )
+    ax.set_title(title)
     from matplotlib.patches import Patch
 
+    bars.set_label(f"±1 std of the gain over the {result.n_splits} splits")
     ax.legend(
         handles=[
             Patch(color=HELPED_COLOR, label="significantly better"),
             Patch(color=HURT_COLOR, label="significantly worse (negative transfer)"),
             Patch(color=NEUTRAL_COLOR, label="no significant difference"),
+            bars,
         ],
         loc="best",
         fontsize="small",

@@ -389,6 +389,99 @@ def test_report_lists_every_task_with_flags_and_notes(transfer_result):
     assert "ComparisonResult(models=['independent', 'pooled'], n_tasks=15" in repr(result)
 
 
+def _result_with_an_extreme_task(n_tasks=6):
+    """Pooled loses everywhere, on task 0 by an R^2 of -4000; "mtl" gains a little on 4 tasks."""
+    rng = np.random.RandomState(0)
+    independent = 0.8 + 0.01 * rng.randn(3, n_tasks)
+    pooled = independent - 0.1
+    pooled[:, 0] = -4249.0 + rng.randn(3)
+    mtl = independent + np.where(np.arange(n_tasks) < 4, 0.02, -0.01)
+    return ComparisonResult(
+        ["independent", "pooled", "mtl"], np.arange(n_tasks), np.stack([independent, pooled, mtl]),
+        "r2", True, {"independent": "independent", "pooled": "pooled"}, np.full(n_tasks, 1 / 3),
+        np.zeros((3, 3)),
+    )
+
+
+def test_summary_is_robust_to_one_extreme_task_and_counts_better_and_worse_tasks():
+    result = _result_with_an_extreme_task()
+    mtl, pooled = result.summary["mtl"], result.summary["pooled"]
+    assert mtl["mean_gain_vs_pooled"] > 700  # the mean is ruined by task 0 ...
+    assert 0.1 < mtl["median_gain_vs_pooled"] < 0.15  # ... the median is not
+    assert pooled["mean_score"] < -700 and 0.6 < pooled["median_score"] < 0.75
+    assert (mtl["n_better"], mtl["n_worse"]) == (4, 2)
+    assert (pooled["n_better"], pooled["n_worse"]) == (0, 6)
+    table = result.report().split("\n\n")[1].splitlines()
+    assert table[0].split() == ["model", "mean", "R^2", "median", "±std", "gain", "vs", "indep.",
+                                "gain", "vs", "pooled", "better", "worse", "helped", "hurt", "fit", "(s)"]
+    assert table[3].split()[:8] == [
+        "mtl", f"{mtl['mean_score']:.4f}", f"{mtl['median_score']:.4f}", f"{mtl['std_score']:.4f}",
+        f"{mtl['median_gain_vs_independent']:+.4f}", f"{mtl['median_gain_vs_pooled']:+.4f}", "4", "2",
+    ]
+
+
+def test_report_columns_stay_aligned_with_wide_numbers():
+    result = _result_with_an_extreme_task()
+    text = result.report()
+    tasks = text.splitlines()[2:2 + 1 + 6 + 2]  # header, 6 tasks, mean and median
+    # Every column ends at the same position on every line: right-aligned cells.
+    assert "-4250." in tasks[1] and len(tasks[1]) == len(tasks[2])
+    # The "±" of a model's column is at the same position on every line.
+    for line in tasks[2:7]:
+        assert [i for i, c in enumerate(line) if c == "±"] == [
+            i for i, c in enumerate(tasks[1]) if c == "±"
+        ]
+    # Summary: every column, right-aligned, ends where its header ends.
+    summary = text.split("\n\n")[1].splitlines()[:4]
+    for header in ("mean R^2", "median", "±std", "gain vs pooled", "fit (s)"):
+        end = summary[0].index(header) + len(header)
+        assert all(line[end - 1] != " " and (len(line) == end or line[end] == " ")
+                   for line in summary[1:])
+
+
+def test_report_lists_all_tasks_on_request():
+    result = _result_with_an_extreme_task(n_tasks=40)
+    short = result.report()
+    assert "of 40 tasks shown" in short and "report(max_tasks=None) or to_frame() for all" in short
+    full = result.report(max_tasks=None)
+    assert "tasks shown" not in full
+    assert [line.split()[0] for line in full.splitlines()[3:43]] == [str(t) for t in range(40)]
+
+
+class _WarningRidge(Ridge):
+    """A Ridge that warns on every fit, as an iterative solver that stops early."""
+
+    def fit(self, X, y, sample_weight=None):
+        warnings.warn("did not converge in this fit", UserWarning)
+        return super().fit(X, y, sample_weight)
+
+
+def test_fit_warnings_are_folded_into_one_line_per_model(small_long):
+    X, y, _ = small_long
+    models = {"noisy": IndependentTasks(_WarningRidge(), task_column=-1), "onehot": _onehot()}
+    with pytest.warns(UserWarning) as record:
+        result = compare_with_single_task(models, X, y, task_column=-1)
+    # One warning per model instead of one per task per fit (5 tasks x 5 splits).
+    assert [str(w.message) for w in record] == [
+        "noisy: 25 warning(s) in 5 of 5 fits, first UserWarning: did not converge in this fit "
+        "(all of them in result.fit_warnings)."
+    ]
+    assert len(result.fit_warnings["noisy"]) == 25 and result.fit_warnings["onehot"] == []
+    assert result.fit_warnings["noisy"][0] == (0, "UserWarning", "did not converge in this fit")
+    lines = result.report().splitlines()
+    start = lines.index("Warnings during the fits, one line per model:")
+    assert lines[start + 1:] == [
+        "  noisy: 25 warning(s) in 5 of 5 fits, first UserWarning: did not converge in this fit"
+    ]
+    assert json.loads(result.to_json())["fit_warnings"]["noisy"][0] == [0, "UserWarning",
+                                                                         "did not converge in this fit"]
+    # Warnings as errors stay errors.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="did not converge"):
+            compare_with_single_task(models, X, y, task_column=-1)
+
+
 def test_progress_goes_to_stderr(small_long, capsys):
     X, y, _ = small_long
     compare_with_single_task({"onehot": _onehot()}, X, y, task_column=-1, verbose=1)

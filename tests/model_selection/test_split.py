@@ -182,7 +182,7 @@ def test_shuffle_split_other_errors(tasks):
     with pytest.raises(TypeError, match="task_column must be an int position, a column name or None; got 1.0"):
         TaskStratifiedShuffleSplit(task_column=1.0)
     frame = pd.DataFrame({"x": np.zeros(4), "school": [0, 0, 1, 1]})
-    with pytest.raises(ValueError, match=r"task_column='site' is not a column of X; columns are \['x', 'school'\]"):
+    with pytest.raises(ValueError, match=r"task_column='site' is not a column of X \(2 columns: 'x', 'school'\)"):
         next(TaskStratifiedShuffleSplit(task_column="site").split(frame))
     with pytest.raises(ValueError, match="task_column=5 is out of range for X with 2 columns"):
         next(TaskStratifiedShuffleSplit(task_column=5).split(frame.to_numpy()))
@@ -250,7 +250,8 @@ def test_kfold_dataframe_task_column_and_cross_val_score():
     assert scores.shape == (4,)
     assert cv.get_n_splits() == 4
     assert " ".join(repr(cv).split()) == (
-        "TaskStratifiedKFold(n_splits=4, random_state=None, shuffle=False, task_column='site')"
+        "TaskStratifiedKFold(n_splits=4, random_state=None, shuffle=False, stratify_y=False, "
+        "task_column='site')"
     )
 
 
@@ -276,6 +277,24 @@ def test_kfold_errors():
         next(TaskStratifiedKFold(5).split(np.zeros((3, 1))))
     with pytest.raises(ValueError, match="task_column='site' is not a column of X"):
         next(TaskStratifiedKFold(task_column="site").split(pd.DataFrame({"x": np.zeros(10)})))
+
+
+def test_kfold_stratify_y_spreads_every_class_of_every_task_over_the_folds():
+    # Task "a": its 3 positives are consecutive; plain folds put them in one test fold.
+    groups = np.repeat(["a", "b"], [9, 6])
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1])
+    X = np.zeros((15, 1))
+    plain = [y[test][:3].sum() for _, test in TaskStratifiedKFold(3).split(X, y, groups)]
+    assert plain == [0, 0, 3]  # fold 3 trains task "a" on one class only
+    folds = list(TaskStratifiedKFold(3, stratify_y=True).split(X, y, groups))
+    for train, test in folds:
+        for task in ("a", "b"):
+            in_task = groups[test] == task
+            assert sorted(np.bincount(y[test][in_task], minlength=2)) == [1, 2] or task == "b"
+            assert set(y[train][groups[train] == task]) == {0, 1}
+    assert_array_equal(np.sort(np.concatenate([test for _, test in folds])), np.arange(15))
+    with pytest.raises(ValueError, match="stratify_y=True needs the class labels: pass y to split"):
+        next(TaskStratifiedKFold(3, stratify_y=True).split(X, groups=groups))
 
 
 # --- LeaveTasksOut -------------------------------------------------------------------

@@ -120,6 +120,33 @@ def test_many_tasks_hide_their_tick_labels(tmp_path):
     assert list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
     _save(ax, tmp_path, "many.png")
 
+def _with_gains(result, *gains):
+    """``result``'s independent and pooled scores and one model per mean gain."""
+    base = result.scores[0]
+    return ComparisonResult(
+        ["independent", "pooled", *(f"m{g:+g}" for g in gains)], result.tasks,
+        np.stack([base, base - 0.2, *(base + g + 0.01 * np.arange(4) for g in gains)]),
+        "r2", True, {"independent": "independent", "pooled": "pooled"},
+        result.test_train_ratio, np.zeros((2 + len(gains), 5)),
+    )
+
+
+def test_task_gains_title_says_when_no_model_helps_and_error_bars_are_labelled(result):
+    ax = plot_task_gains(_with_gains(result, 0.1, -0.1))
+    assert ax.get_title().startswith("m+0.1: 4 task(s) helped")
+    assert "\n" not in ax.get_title()  # it gains: nothing to add
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[-1] == "±1 std of the gain over the 5 splits"
+    # Every model worse than independent: the best of them is still drawn,
+    # and the title says that none helps.
+    worse = _with_gains(result, -0.1, -0.3)
+    ax = plot_task_gains(worse)
+    assert ax.get_title().startswith("m-0.1: 0 task(s) helped, 4 hurt")
+    assert ax.get_title().endswith("no model improves on independent on average; the least bad is shown")
+    ax = plot_task_gains(worse, "m-0.3")
+    assert ax.get_title().endswith("no gain over independent on average (mean gain -0.285)")
+
+
 def test_task_gains_errors(result):
     with pytest.raises(ValueError, match="No model 'lasso'"):
         plot_task_gains(result, "lasso")
