@@ -865,6 +865,11 @@ def compare_with_single_task(
     than IndependentTasks is flagged as **hurt** (negative transfer); one
     where it is significantly better as **helped**.
 
+    Warnings raised while fitting and scoring (a ``ConvergenceWarning`` per
+    fit of an iterative model, say) are collected per model in
+    ``result.fit_warnings`` and issued once per model at the end, in place
+    of one per fit; a filter that turns them into errors still raises.
+
     Parameters
     ----------
     estimators : dict of str -> estimator
