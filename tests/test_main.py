@@ -377,12 +377,12 @@ def test_the_mean_regularized_grid_converges_on_parkinsons():
     X, y = np.c_[A[:, 1:4], A[:, 6:], A[:, 0]], A[:, 5]
     train, _ = next(TaskStratifiedShuffleSplit(1, train_size=0.5, test_size=0.5, task_column=-1,
                                                random_state=0).split(X))
-    model = _build_models(["mean-regularized"], -1, False, len(train), 0)["mean-regularized"]
-    model.set_params(param_grid={"meanregularizedregressor__alpha": [0.01],
-                                 "meanregularizedregressor__mixing": [0.99]})
+    search = _build_models(["mean-regularized"], -1, False, len(train), 0)["mean-regularized"]
+    weakest = {"meanregularizedregressor__alpha": min(search.param_grid["meanregularizedregressor__alpha"]),
+               "meanregularizedregressor__mixing": max(search.param_grid["meanregularizedregressor__mixing"])}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model.fit(X[train], y[train])
+        search.estimator.set_params(**weakest).fit(X[train], y[train])
 
 
 def test_a_single_class_task_is_one_error_line_before_fitting(tmp_path, capsys):
