@@ -558,10 +558,11 @@ class _EM:
             negative_log_likelihood, z0, jac=True, method="L-BFGS-B", bounds=bounds,
             options={"maxiter": max_iter, "ftol": tol, "gtol": 0.0},
         )
-        if not result.fun <= start:
-            return theta, result.nit, False
-        # A line search that fails at machine precision is a converged run.
+        # A line search that fails at machine precision is a converged run,
+        # also when it fails from EM's point (no step improves on it).
         converged = result.success or result.nit < max_iter
+        if not result.fun <= start:
+            return theta, result.nit, converged
         return to_theta(result.x), result.nit, converged
 
 
@@ -1558,13 +1559,7 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
         self : object
             Fitted estimator.
         """
-        if is_dask_collection(X):
-            raise TypeError(
-                f"{type(self).__name__} does not take dask collections: the logistic model has no "
-                "sufficient statistics (each Newton step of its fit passes over the rows), so the "
-                "rows must be in memory (X.compute()). HierarchicalRegressor reduces a dask "
-                "DataFrame on the cluster."
-            )
+        self._check_in_memory(X)
         data = self._validate_fit(X, y, sample_weight)
         encoded, _ = self._encode_targets(data)
         if encoded.n_tasks != data.n_tasks:
@@ -1590,6 +1585,18 @@ class HierarchicalClassifier(_HierarchicalMixin, _LinearMultiTaskClassifier):
         self.log_likelihood_ = mode.log_likelihood
         self.n_iter_ = int(n_iter)
         return self
+
+    def _check_in_memory(self, X):
+        if is_dask_collection(X):
+            raise TypeError(
+                f"{type(self).__name__} takes in-memory data only (X.compute()): the logistic "
+                "model has no sufficient statistics, each Newton step of its fit passes over the "
+                "rows. HierarchicalRegressor fits a dask DataFrame on the cluster."
+            )
+
+    def _validate_predict(self, X, **kwargs):
+        self._check_in_memory(X)
+        return super()._validate_predict(X, **kwargs)
 
     def _encode_targets(self, data):
         """The penalized classifiers' encoding, one-class tasks put on the classes of all tasks.

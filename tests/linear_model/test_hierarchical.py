@@ -393,6 +393,21 @@ def test_non_convergence_warns():
         HierarchicalRegressor(covariance_type="full", max_iter=1, task_column=-1).fit(Xl, y)
 
 
+def test_no_convergence_warning_when_em_ends_at_the_maximum():
+    # With the rows in this order the statistics differ from the sorted ones
+    # by rounding only, and EM's point is already the maximum to machine
+    # precision: L-BFGS-B's first line search fails without improving on it
+    # (a dask fit sums in partition order and met this). Converged: no warning.
+    rng = np.random.RandomState(0)
+    n, T = 20000, 100
+    tasks, X = rng.randint(T, size=n), rng.randn(n, 4)
+    y = X @ rng.randn(4) + rng.randn(T)[tasks] + np.sum(X[:, :2] * rng.randn(T, 2)[tasks], axis=1) + rng.randn(n)
+    order = np.random.RandomState(1).permutation(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        HierarchicalRegressor([0, 1], task_column=4).fit(np.column_stack([X, tasks])[order], y[order])
+
+
 def test_inputs_not_modified():
     Xl, y = _grouped(T=5, n_t=10, seed=17)
     w = np.ones(len(y))

@@ -162,8 +162,12 @@ def test_what_has_no_dask_path_says_so(dask_client, frame):
         model.predict(X.rename(columns={"x1": "other"}))
     with pytest.raises(TypeError, match="dask DataFrame .long layout.*not a Array"):
         model.fit(X.to_dask_array(), y)
-    with pytest.raises(TypeError, match="no sufficient statistics"):
+    with pytest.raises(TypeError, match="in-memory data only .* no sufficient statistics"):
         HierarchicalClassifier(task_column="task").fit(X, y > 0)
+    classifier = HierarchicalClassifier(task_column="task").fit(frame[["x0", "x1", "task"]], frame["y"] > 1)
+    for method in (classifier.predict, classifier.predict_proba, classifier.decision_function):
+        with pytest.raises(TypeError, match="in-memory data only"):
+            method(X)
 
 
 def test_import_and_in_memory_fit_do_not_import_dask():
