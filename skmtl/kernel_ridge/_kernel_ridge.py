@@ -905,7 +905,10 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         self.best_score_ = float(-errors[best])
         # Off the full grid the leave-one-out factorization has solved the
         # system at every alpha already: no conjugate gradients for the refit.
-        solved = None if problem.full_grid else (loo_route(cache.gram, K_cols, problem.cols, 1), duals[best])
+        solved = None
+        if not problem.full_grid:
+            # The route pair_loo_errors took (same count of alphas), so solver_ names it.
+            solved = (loo_route(cache.gram, K_cols, problem.cols, len(alphas)), duals[best])
         self._fit_problem(data.X, problem, self.alpha_, cache=cache, solved=solved)
         self._set_dual_coef(problem, data)
         return self
