@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import UNSEEN_TASK_CONSTRAINT, MultiTaskMixin, check_population_classes
+from ..utils._task_weights import TASK_WEIGHT_OPTIONS, resolve_task_weights
 from ..model_selection._split import check_task_cv
 from ._solvers import (
     DenseGram,
@@ -124,7 +125,7 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
         "task_mixing": [Interval(numbers.Real, 0, 1, closed="both")],
         "task_graph": ["array-like", None],
         "task_clusters": ["array-like", Interval(numbers.Integral, 1, None, closed="left"), None],
-        "task_weights": [StrOptions({"balanced"}), "array-like", None],
+        "task_weights": [StrOptions(set(TASK_WEIGHT_OPTIONS)), "array-like", None],
         "task_column": [numbers.Integral, str, None],
         "solver": [StrOptions({"auto", "eigen", "cg", "dense"})],
         "tol": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -227,20 +228,6 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
                 "task, which a task never seen in fit takes: task_kernel='mean_regularized' "
                 f"or 'pooled'; got task_kernel={repr(self.task_kernel) if named else 'an explicit matrix'}."
             )
-
-    def _task_weight_vector(self, n_per_task):
-        """Task weights ``w_t`` (None when all are 1)."""
-        T = len(n_per_task)
-        if self.task_weights is None:
-            return None
-        if isinstance(self.task_weights, str):  # "balanced": every task counts equally
-            return n_per_task.sum() / (T * n_per_task.astype(np.float64))
-        w = np.asarray(self.task_weights, dtype=np.float64)
-        if w.shape != (T,):
-            raise ValueError(f"task_weights must have shape ({T},) (one per task); got {w.shape}.")
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
-            raise ValueError("task_weights must be finite, nonnegative and not all zero.")
-        return w
 
     @staticmethod
     def _check_sample_weight(sample_weight):
@@ -451,7 +438,9 @@ class _BaseMultiTaskKernelRidge(BaseEstimator):
 
     def _new_problem(self, data, y_pairs, rows, cols, n_cols, col_task, col_key):
         sw = self._check_sample_weight(data.sample_weight)
-        task_w = self._task_weight_vector(data.n_samples_per_task)
+        task_w = None if self.task_weights is None else resolve_task_weights(
+            self.task_weights, data.n_samples_per_task, per_task_mean=False
+        )
         return _Problem(
             rows=rows, cols=cols, y=y_pairs, n_rows=data.n_samples, n_cols=n_cols,
             col_task=col_task, col_key=col_key, row_weight=sw,
@@ -527,8 +516,11 @@ default="mean_regularized"
         number of clusters to learn: k-means on the tasks' independently
         fitted functions (on the training inputs), then a refit with the
         clustered kernel (``task_clusters_``; ``random_state`` seeds k-means).
-    task_weights : "balanced" or array-like of shape (n_tasks,), default=None
-        ``w_t``; "balanced" gives ``N / (T n_t)`` so each task weighs the same.
+    task_weights : None, "balanced", "n_samples" or array-like of shape (n_tasks,), default=None
+        ``w_t``, the weight of task ``t``'s squared errors. None (the same as
+        "n_samples") counts every label the same; "balanced" gives ``N / (T
+        n_t)`` so that every task weighs the same. (The linear models default
+        to "balanced": their data term is a mean per task.)
     task_column : int, str or None, default=None
         None: wide layout (``y`` of shape (n_samples, n_tasks), NaN = missing
         label). Otherwise the column of ``X`` holding each row's task (long

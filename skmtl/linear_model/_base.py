@@ -27,7 +27,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._data import TaskData
 from ..base import MultiTaskMixin, check_population_classes
-from ._losses import LogisticLoss, SquaredLoss, _resolve_task_weights
+from ..utils._task_weights import TASK_WEIGHT_OPTIONS, resolve_task_weights
+from ._losses import LogisticLoss, SquaredLoss
 from ._penalties import scale_rows
 from ._solvers import solve
 
@@ -97,7 +98,7 @@ class _LinearMultiTaskModel(BaseEstimator):
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
-        "task_weights": [StrOptions({"n_samples"}), "array-like", None],
+        "task_weights": [StrOptions(set(TASK_WEIGHT_OPTIONS)), "array-like", None],
         "task_column": [numbers.Integral, str, None],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -388,7 +389,7 @@ class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTa
         task_weights = self.task_weights
         if task_weights is not None and not isinstance(task_weights, str):
             # Every one-vs-rest column of a task carries the task's weight.
-            task_weights = np.repeat(_resolve_task_weights(task_weights, data.n_samples_per_task), widths)
+            task_weights = np.repeat(resolve_task_weights(task_weights, data.n_samples_per_task, per_task_mean=True), widths)
         return new, task_weights
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -568,8 +569,8 @@ _COMMON_PARAMETERS = """\
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task.
 
-    task_weights : None, "n_samples" or array-like of shape (n_tasks,), default=None
-        ``w_t``: 1 per task (None), proportional to the number of labeled
+    task_weights : None, "balanced", "n_samples" or array-like of shape (n_tasks,), default=None
+        ``w_t``: 1 per task (None, the same as "balanced"), proportional to the number of labeled
         rows (``"n_samples"``, normalized to mean 1, so every label counts
         the same), or given. ``task_weights = n_t`` with
         ``fit_intercept=False`` gives MALSAR's ``0.5 * sum_t ||.||^2``.

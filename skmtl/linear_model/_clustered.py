@@ -579,8 +579,8 @@ _CLUSTERED_PARAMETERS = """\
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task.
 
-    task_weights : None, "n_samples" or array-like of shape (n_tasks,), default=None
-        ``w_t``: 1 per task (None), proportional to the number of labeled
+    task_weights : None, "balanced", "n_samples" or array-like of shape (n_tasks,), default=None
+        ``w_t``: 1 per task (None, the same as "balanced"), proportional to the number of labeled
         rows (``"n_samples"``, normalized to mean 1), or given.
 
     task_column : int, str or None, default=None

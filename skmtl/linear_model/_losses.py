@@ -56,41 +56,10 @@ import scipy.sparse as sp
 from scipy.special import expit, xlogy
 
 from ._accelerators import Accelerators, GramQuadratic, SharedDesignAccelerators
+from ..utils._task_weights import resolve_task_weights
 from ._designs import _inner, _LongDesign, _row_blocks, _WideDesign
 
 __all__ = ["SquaredLoss", "LogisticLoss"]
-
-
-def _resolve_task_weights(task_weights, n_samples_per_task):
-    """Return the (n_tasks,) task weights ``w_t``.
-
-    ``None`` gives 1 per task; ``"n_samples"`` gives weights proportional to
-    the number of labeled rows, normalized to mean 1 (``w_t = T n_t /
-    sum_s n_s``), so that every label counts the same and, with no missing
-    label in the wide layout, ``"n_samples"`` equals ``None``.
-    """
-    n_tasks = len(n_samples_per_task)
-    if task_weights is None:
-        return np.ones(n_tasks)
-    if isinstance(task_weights, str):
-        if task_weights == "n_samples":
-            counts = np.asarray(n_samples_per_task, dtype=np.float64)
-            return n_tasks * counts / counts.sum()
-        raise ValueError(
-            f"task_weights={task_weights!r} is not supported; use None, "
-            "'n_samples' or an array of shape (n_tasks,)."
-        )
-    weights = np.asarray(task_weights, dtype=np.float64)
-    if weights.shape != (n_tasks,):
-        raise ValueError(
-            f"task_weights must have shape (n_tasks,) = ({n_tasks},); got "
-            f"shape {weights.shape}."
-        )
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("task_weights must be finite and non-negative.")
-    if not np.any(weights > 0):
-        raise ValueError("task_weights are all zero; at least one task must count.")
-    return weights
 
 
 def _feature_moments(X, sample_weight, center, scale):
@@ -291,7 +260,7 @@ class _BaseLoss(_FeatureUnits):
         self.n_features = X.shape[1]
         self.n_tasks = data.n_tasks
         counts = data.n_samples_per_task
-        self.task_weights_ = _resolve_task_weights(task_weights, counts)
+        self.task_weights_ = resolve_task_weights(task_weights, counts, per_task_mean=True)
 
         y = data.y if y is None else np.asarray(y)
         if y.shape != data.y.shape:

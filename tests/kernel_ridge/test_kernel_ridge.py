@@ -224,7 +224,7 @@ def test_nystroem_features_match_sklearn_and_converge():
         ({"task_kernel": "clustered"}, "requires task_clusters"),
         ({"task_kernel": "clustered", "task_clusters": [0, 1]}, "one label per task"),
         ({"task_kernel": "graph", "task_graph": np.ones((3, 3)), "task_mixing": 0.0}, r"in \(0, 1\]"),
-        ({"task_weights": [1.0, 2.0]}, r"task_weights must have shape \(3,\)"),
+        ({"task_weights": [1.0, 2.0]}, r"task_weights must have shape \(n_tasks,\) = \(3,\)"),
         ({"task_weights": [1.0, -2.0, 1.0]}, "nonnegative"),
         ({"solver": "eigen"}, "solver='eigen' needs every label observed"),
         ({"alpha": 0.0}, "alpha"),

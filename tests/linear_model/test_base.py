@@ -137,7 +137,7 @@ def test_parameter_errors(Estimator):
         Estimator(task_weights="equal").fit(X, Y)
     with pytest.raises(ValueError, match=r"task_weights must have shape \(n_tasks,\) = \(3,\); got shape \(2,\)"):
         Estimator(task_weights=[1.0, 2.0]).fit(X, Y)
-    with pytest.raises(ValueError, match=r"task_weights must be finite and non-negative"):
+    with pytest.raises(ValueError, match=r"task_weights must be finite and nonnegative"):
         Estimator(task_weights=[1.0, -2.0, 1.0]).fit(X, Y)
     with pytest.raises(ValueError, match=rf"The 'solver' parameter of {name} must be"):
         Estimator(solver="cd").fit(X, Y)
