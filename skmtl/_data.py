@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_array
 
+
 __all__ = ["TaskData", "check_task_data", "check_task_X", "split_task_column"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -493,6 +494,20 @@ def _as_targets(y, target_type, estimator_name):
     return y
 
 
+def _refuse_dask(estimator_name, **arrays):
+    """Name the dask input an in-memory model cannot take, instead of failing inside pandas' API."""
+    from .utils._dask import is_dask_collection  # skmtl.utils imports this module
+
+    for name, value in arrays.items():
+        if is_dask_collection(value):
+            raise TypeError(
+                f"{estimator_name or 'This estimator'} got a dask {type(value).__name__} as {name}; "
+                "it works on data in memory. Only HierarchicalRegressor fits from a dask DataFrame "
+                "(out of core); for this model call .compute() on it first to get a pandas or "
+                "NumPy object."
+            )
+
+
 def check_task_data(
     X,
     y,
@@ -534,6 +549,7 @@ def check_task_data(
         Never a view that could write into the caller's arrays: the solvers
         only read ``X`` and ``y``.
     """
+    _refuse_dask(estimator_name, X=X, y=y, sample_weight=sample_weight)
     if task_column is None:
         X = _check_features(X, estimator_name=estimator_name, accept_sparse=accept_sparse, dtype=dtype)
         y = _as_targets(y, target_type, estimator_name)
@@ -653,6 +669,7 @@ def check_task_X(
         Position of each row's task in ``tasks`` (long layout), -1 for an
         unseen task when ``allow_unseen=True``.
     """
+    _refuse_dask(estimator_name, X=X)
     if task_column is None:
         return _check_features(X, estimator_name=estimator_name, accept_sparse=accept_sparse, dtype=dtype), None
     features, labels = split_task_column(X, task_column)

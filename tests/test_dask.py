@@ -11,6 +11,9 @@ The worker has two threads (the ``dask_client`` fixture of conftest.py):
 with a single thread in the whole cluster, joblib sees
 ``effective_n_jobs == 1`` and runs everything sequentially in the calling
 thread, so nothing would reach Dask.
+
+The models that work in memory refuse a dask DataFrame with an error that
+says what to do.
 """
 
 import numpy as np
@@ -71,3 +74,37 @@ def test_compare_with_single_task_on_dask(dask_client, data):
     assert remote.models == local.models
     np.testing.assert_allclose(remote.scores, local.scores)
     np.testing.assert_array_equal(remote.hurt, local.hurt)
+
+
+
+def _in_memory_estimators():
+    from skmtl.kernel_ridge import MultiTaskKernelRidge
+    from skmtl.linear_model import GroupLassoRegressor
+    from skmtl.neural_network import MultiTaskMLPRegressor
+
+    return [
+        GroupLassoRegressor(task_column="task"),
+        MultiTaskKernelRidge(task_column="task"),
+        MultiTaskMLPRegressor(task_column="task"),
+        PooledTasks(Ridge(), task_column="task"),
+        IndependentTasks(Ridge(), task_column="task"),
+    ]
+
+
+@pytest.mark.parametrize("estimator", _in_memory_estimators(), ids=lambda e: type(e).__name__)
+def test_in_memory_estimators_name_dask_input(estimator):
+    # Only HierarchicalRegressor reduces a dask DataFrame out of core (and
+    # HierarchicalClassifier explains why it cannot, test_hierarchical_dask.py);
+    # every other model must say so, not fail inside pandas' API.
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.randn(40, 3), columns=["a", "b", "c"]).assign(task=np.repeat(["x", "y"], 20))
+    y = pd.Series(rng.randn(40))
+    lazy = dd.from_pandas(frame, npartitions=2)
+    name = type(estimator).__name__
+    with pytest.raises(TypeError, match=rf"{name} got a dask DataFrame as X; .*\.compute\(\)"):
+        estimator.fit(lazy, dd.from_pandas(y, npartitions=2))
+    estimator.fit(frame, y)
+    with pytest.raises(TypeError, match=rf"{name} got a dask DataFrame as X"):
+        estimator.predict(lazy)
