@@ -10,6 +10,7 @@ predictions are mapped back)::
     python benchmarks/mlp_school.py gradient [--split 0] [--epochs 20]
     python benchmarks/mlp_school.py quality [--splits 0,1,2] [--json out.json]
     python benchmarks/mlp_school.py defaults [--splits 0,1,2] [--landmine-splits 0,1,2] [--json out.json]
+    python benchmarks/mlp_school.py generated [--seeds 0,1,2] [--json out.json]
 
 ``gradient`` measures how well a minibatch gradient estimates the gradient
 of the full data term ``sum_t w_t L_t`` (``L_t`` the mean loss over ALL
@@ -60,24 +61,46 @@ Networks: ``MultiTaskMLPRegressor()`` / ``MultiTaskMLPClassifier()`` (only
 ``random_state=0`` and the task column set), and the same without the skip
 path and the shared heads (``linear_skip=False, head_sharing=None``), and
 with the defaults before issue 17 (also ``early_stopping=False,
-alpha=1e-4``). ``--mlp-params`` overrides parameters of every network
-(e.g. ``"alpha=10"``), for choosing the defaults.
+alpha=1e-4``), and with task embeddings instead of one head per task
+(``task_encoding="embedding"``). ``--mlp-params`` overrides parameters of
+every network (e.g. ``"alpha=10"``), for choosing the defaults;
+``--networks`` picks networks by their position in that list (e.g.
+``0,3``) and ``--no-baselines`` skips the linear models.
+
+``generated`` runs the same networks on two generated problems of
+``tests/neural_network/test_quality.py``, in the long layout, mean per-task
+R^2 of held-out rows (200 per task, resp. 50):
+
+* shared representation: 8 tasks of 30 training rows,
+  ``y_t = tanh(X A) b_t + noise`` (``shared_representation_tasks``), beside
+  one ``MLPRegressor`` per task, at scikit-learn's defaults and at the
+  test's settings (``(32,)``, tanh, ``learning_rate_init=1e-2``,
+  ``alpha=1e-3``, ``max_iter=400``);
+* many small tasks: 200 tasks of 15 training rows,
+  ``y = tanh(X A + z_t C) b + noise`` with each task a point ``z_t`` of a
+  planted 2-dim space (``many_small_tasks``);
+
+each with data seeds ``--seeds`` (the networks keep ``random_state=0``).
 """
 
 import argparse
 import json
+import pathlib
+import sys
 import time
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import r2_score, roc_auc_score
+from sklearn.neural_network import MLPRegressor
 
 from skmtl.__main__ import _MODELS as _CLI_MODELS
 from skmtl.datasets import fetch_school, fetch_school_splits, get_data_home
 from skmtl.metrics import mean_task_rmse, multitask_explained_variance
 from skmtl.model_selection import TaskStratifiedShuffleSplit
+from skmtl.multitask import IndependentTasks
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from skmtl.preprocessing import TaskwiseStandardScaler
 
@@ -254,6 +277,7 @@ _NETWORKS = {
     "MLP (defaults)": {},
     "MLP, no skip path / shared heads": dict(linear_skip=False, head_sharing=None),
     "MLP, defaults before issue 17": dict(linear_skip=False, head_sharing=None, early_stopping=False, alpha=1e-4),
+    "MLP, task embeddings": dict(task_encoding="embedding"),
 }
 _BASELINES = ["pooled+onehot", "pooled", "independent"]
 
@@ -291,13 +315,20 @@ def _fit_predict(model, X_train, y_train, X_test, proba=False):
     return pred, info
 
 
-def defaults(school_splits, landmine_splits, overrides):
+def _models(estimator, networks, overrides, baselines, classification, n_samples):
+    """The chosen networks (with the overrides), then the linear baselines if asked."""
+    models = {name: estimator(**{**_COMMON, **overrides, **_NETWORKS[name]}) for name in networks}
+    if baselines:
+        models.update({name: _CLI_MODELS[name][1](-1, classification, n_samples, 0) for name in _BASELINES})
+    return models
+
+
+def defaults(school_splits, landmine_splits, overrides, networks=tuple(_NETWORKS), baselines=True):
     results = []
     for split in school_splits:
         X_train, y_train, X_test, y_test, (y_mean, y_std) = load_split(split)
         tasks = X_test[:, -1]
-        models = {name: MultiTaskMLPRegressor(**{**_COMMON, **overrides, **params}) for name, params in _NETWORKS.items()}
-        models.update({name: _CLI_MODELS[name][1](-1, False, len(y_train), 0) for name in _BASELINES})
+        models = _models(MultiTaskMLPRegressor, networks, overrides, baselines, False, len(y_train))
         for name, model in models.items():
             network = name.startswith("MLP")
             pred, info = _fit_predict(model, X_train, y_train if network else y_train * y_std + y_mean, X_test)
@@ -311,14 +342,53 @@ def defaults(school_splits, landmine_splits, overrides):
     for split in landmine_splits:
         X_train, y_train, X_test, y_test = load_landmine(split)
         tasks = X_test[:, -1]
-        models = {name: MultiTaskMLPClassifier(**{**_COMMON, **overrides, **params}) for name, params in _NETWORKS.items()}
-        models.update({name: _CLI_MODELS[name][1](-1, True, len(y_train), 0) for name in _BASELINES})
+        models = _models(MultiTaskMLPClassifier, networks, overrides, baselines, True, len(y_train))
         for name, model in models.items():
             score, info = _fit_predict(model, X_train, y_train, X_test, proba=True)
             auc = np.mean([roc_auc_score(y_test[tasks == t], score[tasks == t]) for t in np.unique(tasks)])
             r = {"data": "landmine", "split": split, "model": name, "mean_auc": float(auc), **info}
             results.append(r)
             print(f"landmine split {split}  {name:<34} AUC {auc:.4f}  {_extras(r)}", flush=True)
+    return results
+
+
+# -------------------------------------------------------------------- generated
+def _generators():
+    """The generated problems of tests/neural_network/test_quality.py."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "neural_network"))
+    from test_quality import many_small_tasks, shared_representation_tasks
+
+    return {
+        "shared representation": lambda seed: shared_representation_tasks(seed=seed),
+        "many small tasks": lambda seed: many_small_tasks(seed=seed)[:4],
+    }
+
+
+_INDEPENDENT_MLPS = {
+    "independent MLPRegressor (defaults)": dict(random_state=0),
+    "independent MLPRegressor (test's settings)": dict(
+        hidden_layer_sizes=(32,), activation="tanh", max_iter=400, learning_rate_init=1e-2, alpha=1e-3,
+        random_state=0,
+    ),
+}
+
+
+def generated(seeds, overrides, networks=tuple(_NETWORKS)):
+    results = []
+    for problem, make in _generators().items():
+        for seed in seeds:
+            X_train, y_train, X_test, y_test = make(seed)
+            tasks = X_test[:, -1]
+            models = {name: MultiTaskMLPRegressor(**{**_COMMON, **overrides, **_NETWORKS[name]}) for name in networks}
+            if problem == "shared representation":
+                models.update({name: IndependentTasks(MLPRegressor(**params), task_column=-1)
+                               for name, params in _INDEPENDENT_MLPS.items()})
+            for name, model in models.items():
+                pred, info = _fit_predict(model, X_train, y_train, X_test)
+                r2 = np.mean([r2_score(y_test[tasks == t], pred[tasks == t]) for t in np.unique(tasks)])
+                r = {"data": problem, "split": seed, "model": name, "mean_r2": float(r2), **info}
+                results.append(r)
+                print(f"{problem} seed {seed}  {name:<42} R2 {r2:.4f}  {_extras(r)}", flush=True)
     return results
 
 
@@ -333,7 +403,12 @@ def _extras(r):
 
 def print_defaults(results):
     """Median and worst split of every model's scores, per data set."""
-    for data, metrics in (("school", [("pooled_ev", max), ("mean_rmse", min)]), ("landmine", [("mean_auc", max)])):
+    for data, metrics in (
+        ("school", [("pooled_ev", max), ("mean_rmse", min)]),
+        ("landmine", [("mean_auc", max)]),
+        ("shared representation", [("mean_r2", max)]),
+        ("many small tasks", [("mean_r2", max)]),
+    ):
         rows = [r for r in results if r["data"] == data]
         if not rows:
             continue
@@ -361,19 +436,31 @@ def main():
     d = sub.add_parser("defaults", help="default networks next to the linear baselines")
     d.add_argument("--splits", default="0,1,2", help="School official split indices ('' for none)")
     d.add_argument("--landmine-splits", default="0,1,2", help="Landmine split seeds ('' for none)")
-    d.add_argument("--mlp-params", default="", help="overrides of every network, e.g. 'alpha=10;max_iter=300'")
-    for p in (g, q, d):
+    d.add_argument("--no-baselines", action="store_true", help="networks only")
+    r = sub.add_parser("generated", help="networks on the generated problems of the quality tests")
+    r.add_argument("--seeds", default="0,1,2", help="data seeds, comma-separated")
+    for p in (d, r):
+        p.add_argument("--mlp-params", default="", help="overrides of every network, e.g. 'alpha=10;max_iter=300'")
+        p.add_argument("--networks", default=None, help="positions in the list of networks, e.g. '0,3' (default: all)")
+    for p in (g, q, d, r):
         p.add_argument("--json", default=None, help="write the results to this file")
     args = parser.parse_args()
+
+    def ints(text):
+        return [int(s) for s in text.split(",") if s.strip()]
+
+    if args.command in ("defaults", "generated"):
+        overrides = {k: eval(v) for k, v in (item.split("=") for item in args.mlp_params.split(";") if item)}
+        names = list(_NETWORKS)
+        networks = names if args.networks is None else [names[i] for i in ints(args.networks)]
     if args.command == "gradient":
         out = gradient_check(args.split, args.epochs)
         print_gradient(out)
     elif args.command == "defaults":
-        def ints(text):
-            return [int(s) for s in text.split(",") if s.strip()]
-
-        overrides = {k: eval(v) for k, v in (item.split("=") for item in args.mlp_params.split(";") if item)}
-        out = defaults(ints(args.splits), ints(args.landmine_splits), overrides)
+        out = defaults(ints(args.splits), ints(args.landmine_splits), overrides, networks, not args.no_baselines)
+        print_defaults(out)
+    elif args.command == "generated":
+        out = generated(ints(args.seeds), overrides, networks)
         print_defaults(out)
     else:
         grid = GRID if args.settings is None else [GRID[int(i)] for i in args.settings.split(",")]

@@ -28,6 +28,16 @@ logits of task ``t``: ``skip`` (n_features, n_tasks, K), a head layer that
 reads the inputs instead of the trunk, so the network contains the linear
 models of the inputs.
 
+Task embeddings replace the heads: every layer is shared (``n_trunk`` is
+the number of layers) and ``embedding`` (n_tasks, k) holds a learned
+vector ``e_t`` per task, appended to the inputs of the first layer, whose
+weight matrix is (n_features + k, fan_out): ``z_1 = x W_x + e_t W_e + b_1``.
+The output layer's intercept is one row per task (n_tasks, K). The first
+layer then depends on the task, so in the wide layout every row goes
+through the network once per task: activations are (n * n_tasks, h), row
+``i * n_tasks + t`` holding task ``t`` of row ``i`` (the logits are
+reshaped to (n, T, K)).
+
 No function here loops over rows or tasks: the long layout uses gathers
 (``W[:, codes]``) forward and a sparse task-indicator matrix (segment sums)
 for the head gradients.
@@ -119,6 +129,31 @@ def _gather_heads(W, codes):
     return W.transpose(1, 0, 2)[codes]
 
 
+def _add_task_rows(Z, B, codes, expand=False):
+    """Add task ``t``'s row ``B[t]`` to each row of ``Z`` (a per-task bias of a shared layer).
+
+    Long layout: ``Z + B[codes]``. Wide layout: ``Z`` is (n * T, h), or
+    (n, h) with ``expand`` (the first layer, whose input is not yet per
+    task), and the result is (n * T, h), row ``i * T + t`` for task ``t``.
+    """
+    if codes is not None:
+        return Z + B[codes]
+    n_tasks, width = B.shape
+    Z = Z[:, None, :] if expand else Z.reshape(-1, n_tasks, width)
+    return (Z + B).reshape(-1, width)
+
+
+def _task_row_sums(delta, codes, n_tasks):
+    """(n_tasks, h) sums of ``delta``'s rows by task: the gradient of :func:`_add_task_rows`' ``B``."""
+    if codes is None:
+        return delta.reshape(-1, n_tasks, delta.shape[-1]).sum(axis=0)
+    indicator = sp.csr_matrix(
+        (np.ones(len(codes), dtype=delta.dtype), codes, np.arange(len(codes) + 1)),
+        shape=(len(codes), n_tasks),
+    )
+    return np.asarray(indicator.T @ delta)
+
+
 def _head_linear(A, W, b, codes):
     """One head layer for every task: wide (codes None) or gathered (long)."""
     fan_in, n_tasks, fan_out = W.shape
@@ -164,68 +199,80 @@ def _head_weight_gradient(A, delta, codes, n_tasks):
     return np.ascontiguousarray(grad.transpose(1, 0, 2)), None
 
 
-def forward(coefs, intercepts, n_trunk, X, codes, activation, skip=None):
+def forward(coefs, intercepts, n_trunk, X, codes, activation, skip=None, embedding=None):
     """Activations of every layer; the last entry is the raw output (logits).
 
     ``skip`` (n_features, n_tasks, K), if given, is the linear skip path:
-    its term is added to the logits.
+    its term is added to the logits. ``embedding`` (n_tasks, k), if given,
+    is appended to the first layer's inputs (task embeddings, all layers
+    shared; module docstring).
 
     Returns
     -------
     activations : list
         ``[X, trunk_1, ..., trunk_L, head_1, ..., Z]`` with trunk outputs
         (n, h), head outputs (n, T, h) (wide) or (n, h) (long) and logits
-        ``Z`` (n, T, K) (wide) or (n, K) (long).
+        ``Z`` (n, T, K) (wide) or (n, K) (long). With ``embedding`` in the
+        wide layout the hidden outputs are (n * T, h).
     """
     act = ACTIVATIONS[activation]
     activations = [X]
     A = X
     n_layers = len(coefs)
     for layer in range(n_layers):
-        if layer < n_trunk:
-            Z = A @ coefs[layer]
-            Z += intercepts[layer]
+        W, b = coefs[layer], intercepts[layer]
+        if layer >= n_trunk:
+            Z = _head_linear(A, W, b, codes)
+        elif layer == 0 and embedding is not None:
+            d = X.shape[1]
+            Z = np.asarray(X @ W[:d]) + b
+            Z = _add_task_rows(Z, embedding @ W[d:], codes, expand=True)
         else:
-            Z = _head_linear(A, coefs[layer], intercepts[layer], codes)
-        if layer == n_layers - 1 and skip is not None:
-            Z += _skip_term(X, skip, codes)
-        if layer < n_layers - 1:
+            Z = A @ W
+            if b.ndim == 1:
+                Z += b
+            else:  # the output layer's per-task intercepts (task embeddings)
+                Z = _add_task_rows(Z, b, codes)
+        if layer == n_layers - 1:
+            if embedding is not None and codes is None:
+                Z = Z.reshape(X.shape[0], -1, Z.shape[-1])
+            if skip is not None:
+                Z += _skip_term(X, skip, codes)
+        else:
             Z = act(Z)
         activations.append(Z)
         A = Z
     return activations
 
 
-def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, skip=None, chunk=4096):
-    """Output logits in chunks of rows (bounds the long layout's gathers)."""
-    n = X.shape[0]
-    if n <= chunk:
-        return forward(coefs, intercepts, n_trunk, X, codes, activation, skip)[-1]
-    parts = [
-        forward(
-            coefs,
-            intercepts,
-            n_trunk,
-            X[start : start + chunk],
-            None if codes is None else codes[start : start + chunk],
-            activation,
-            skip,
-        )[-1]
-        for start in range(0, n, chunk)
-    ]
-    return np.concatenate(parts)
-
-
-def predict_activations(coefs, intercepts, n_trunk, X, codes, activation, chunk=4096):
-    """Inputs of the output layer (the last hidden activations), in chunks of rows."""
-    parts = [
-        forward(
-            coefs[:-1], intercepts[:-1], n_trunk, X[start : start + chunk],
-            None if codes is None else codes[start : start + chunk], activation,
-        )[-1]
+def _in_chunks(function, X, codes, chunk):
+    """``function(X, codes)`` on chunks of rows, concatenated (bounds the long layout's gathers)."""
+    if X.shape[0] <= chunk:
+        return function(X, codes)
+    return np.concatenate([
+        function(X[start : start + chunk], None if codes is None else codes[start : start + chunk])
         for start in range(0, X.shape[0], chunk)
-    ]
-    last = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    ])
+
+
+def predict_logits(coefs, intercepts, n_trunk, X, codes, activation, skip=None, embedding=None, chunk=4096):
+    """Output logits, in chunks of rows."""
+    return _in_chunks(
+        lambda X, codes: forward(coefs, intercepts, n_trunk, X, codes, activation, skip, embedding)[-1],
+        X, codes, chunk,
+    )
+
+
+def predict_activations(coefs, intercepts, n_trunk, X, codes, activation, embedding=None, chunk=4096):
+    """Output of the last of the layers given, activated, in chunks of rows.
+
+    ``coefs[:-1]`` gives the output layer's inputs, ``coefs[:n_trunk]`` the
+    trunk's representation. With ``embedding`` in the wide layout: (n, T, h).
+    """
+    last = _in_chunks(
+        lambda X, codes: forward(coefs, intercepts, n_trunk, X, codes, activation, embedding=embedding)[-1],
+        X, codes, chunk,
+    )
     # forward leaves its last layer linear (the logits); here it is hidden.
     return ACTIVATIONS[activation](last)
 
@@ -373,7 +420,7 @@ def weighted_task_losses(
 
 def data_term_gradients(
     coefs, intercepts, n_trunk, X, target, observed, codes, problem, activation, task_weights,
-    sample_weight=None, denominators=None, *, per_task_trunk=False, skip=None,
+    sample_weight=None, denominators=None, *, per_task_trunk=False, skip=None, embedding=None,
 ):
     """Value and gradients of the data term ``sum_t w_t L_t`` (no penalty).
 
@@ -383,8 +430,8 @@ def data_term_gradients(
     ``w_t / D_t`` before backpropagation. The L2 penalty, whose scale is
     ``alpha / (2 sum_i s_i)`` (scikit-learn's convention), is added by the
     caller after any gradient surgery of the per-task shared gradients.
-    With a linear ``skip`` path (:func:`forward`) its gradient is the last
-    entry of ``coef_grads``.
+    With a linear ``skip`` path (:func:`forward`) its gradient follows the
+    layers' in ``coef_grads``, then the ``embedding``'s if any.
 
     Returns
     -------
@@ -395,7 +442,7 @@ def data_term_gradients(
         As in :func:`backward`.
     """
     n_tasks = len(task_weights)
-    activations = forward(coefs, intercepts, n_trunk, X, codes, activation, skip)
+    activations = forward(coefs, intercepts, n_trunk, X, codes, activation, skip, embedding)
     task_losses, totals, dZ = weighted_task_losses(
         activations[-1], target, observed, problem, codes, n_tasks, sample_weight, denominators
     )
@@ -404,7 +451,8 @@ def data_term_gradients(
     scale = scale.astype(dZ.dtype)
     dZ *= scale[codes][:, None] if codes is not None else scale[:, None]
     grads = backward(
-        coefs, activations, n_trunk, dZ, codes, activation, per_task_trunk=per_task_trunk, skip=skip
+        coefs, activations, n_trunk, dZ, codes, activation, per_task_trunk=per_task_trunk, skip=skip,
+        embedding=embedding, intercepts=intercepts,
     )
     return (float(task_weights @ task_losses), task_losses, totals, *grads)
 
@@ -414,7 +462,10 @@ def penalty(coefs):
     return sum(float(np.vdot(W, W)) for W in coefs)
 
 
-def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_trunk=False, skip=None):
+def backward(
+    coefs, activations, n_trunk, dZ, codes, activation, *, per_task_trunk=False, skip=None,
+    embedding=None, intercepts=None,
+):
     """Backpropagate the output gradient ``dZ`` (already weighted and scaled).
 
     Parameters
@@ -424,24 +475,31 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
     per_task_trunk : bool
         Also return, for every shared parameter, the gradient of each task's
         term separately (leading task axis). The total shared gradient is
-        then their sum.
+        then their sum. Not with ``embedding``.
     skip : ndarray of shape (n_features, n_tasks, K) or None
         The linear skip path of :func:`forward`.
+    embedding : ndarray of shape (n_tasks, k) or None
+        The task embeddings of :func:`forward`; ``intercepts`` must then be
+        given (the shape of each tells a shared intercept from per-task ones).
 
     Returns
     -------
     coef_grads, intercept_grads : lists of ndarray (penalty not included)
-        With ``skip``, ``coef_grads`` ends with the skip path's gradient.
+        With ``skip``, ``coef_grads`` continues with the skip path's
+        gradient, then with ``embedding``, the embeddings'.
     task_grads : list of ndarray or None
         With ``per_task_trunk``: ``[dW_1, db_1, ..., dW_L, db_L]`` of the
         trunk layers, each with a leading axis of length n_tasks.
     """
     n_layers = len(coefs)
-    n_tasks = coefs[-1].shape[1]
+    n_tasks = dZ.shape[1] if codes is None else (coefs[-1].shape[1] if embedding is None else len(embedding))
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
     delta = dZ
     skip_grad = [] if skip is None else [_head_weight_gradient(activations[0], dZ, codes, n_tasks)[0]]
+    embedding_grad = []
+    if embedding is not None and codes is None:
+        delta = dZ.reshape(-1, dZ.shape[-1])  # rows i * T + t, as the hidden layers'
     for layer in range(n_layers - 1, n_trunk - 1, -1):
         A = activations[layer]
         W = coefs[layer]
@@ -483,10 +541,19 @@ def backward(coefs, activations, n_trunk, dZ, codes, activation, *, per_task_tru
             task_grads[0:0] = [grad, bias]
             coef_grads[layer] = grad.sum(axis=0)
             intercept_grads[layer] = bias.sum(axis=0)
+        elif layer == 0 and embedding is not None:
+            # z_1 = x W_x + e_t W_e + b_1: W_e and e_t see the per-task sums of the deltas.
+            task_delta = _task_row_sums(delta, codes, n_tasks)
+            rows = delta if codes is not None else delta.reshape(A.shape[0], n_tasks, -1).sum(axis=1)
+            W_e = coefs[0][A.shape[1] :]
+            coef_grads[0] = np.vstack([np.asarray(A.T @ rows), embedding.T @ task_delta])
+            intercept_grads[0] = task_delta.sum(axis=0)
+            embedding_grad = [task_delta @ W_e.T]
         else:
             coef_grads[layer] = np.asarray(A.T @ delta)
-            intercept_grads[layer] = delta.sum(axis=0)
+            per_task_bias = intercepts is not None and intercepts[layer].ndim == 2
+            intercept_grads[layer] = _task_row_sums(delta, codes, n_tasks) if per_task_bias else delta.sum(axis=0)
         if layer > 0:
             back = delta @ coefs[layer].T
             delta = _activation_derivative(activation, activations[layer], back)
-    return coef_grads + skip_grad, intercept_grads, task_grads
+    return coef_grads + skip_grad + embedding_grad, intercept_grads, task_grads

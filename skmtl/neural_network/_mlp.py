@@ -31,7 +31,6 @@ from ..model_selection import TaskStratifiedShuffleSplit
 from ..utils._compat import check_n_features_and_names
 from ._layers import (
     data_term_gradients,
-    forward,
     init_params,
     output_loss,
     output_probabilities,
@@ -97,6 +96,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "task_encoding": [StrOptions({"heads", "embedding"})],
+        "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "linear_skip": ["boolean"],
         "head_sharing": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left"), None],
         "activation": [StrOptions({"relu", "tanh", "logistic"})],
@@ -126,6 +127,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         hidden_layer_sizes=(100,),
         *,
         head_layer_sizes=(),
+        task_encoding="heads",
+        embedding_dim=8,
         linear_skip=True,
         head_sharing="auto",
         activation="relu",
@@ -151,6 +154,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
+        self.task_encoding = task_encoding
+        self.embedding_dim = embedding_dim
         self.linear_skip = linear_skip
         self.head_sharing = head_sharing
         self.activation = activation
@@ -217,19 +222,35 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.alpha_ = _ALPHA_PER_TASK * self.n_tasks_ if self.alpha == "auto" else float(self.alpha)
         self._n_trunk = len(hidden)
         self._dtype = dtype
+        embedded = self.task_encoding == "embedding"
+        if embedded and (self.gradient_surgery is not None or self.task_weighting == "gradnorm"):
+            raise ValueError(
+                "gradient_surgery and task_weighting='gradnorm' act on per-task gradients of the "
+                "layers shared under the task heads; use them with task_encoding='heads'."
+            )
         sizes = [n_features, *hidden, *heads, self._n_units]
+        # Layers shared by all tasks: the trunk, or every layer with embeddings.
+        self._n_shared = len(sizes) - 1 if embedded else self._n_trunk
+        # The embeddings are extra inputs of the first layer (Glorot over both).
         self.coefs_, self.intercepts_ = init_params(
-            sizes, self._n_trunk, self.n_tasks_, self.activation, dtype, self._random_state
+            [n_features + self.embedding_dim * embedded, *sizes[1:]], self._n_shared, self.n_tasks_,
+            self.activation, dtype, self._random_state,
         )
         self.n_layers_ = len(sizes)
+        # Zero: training starts from the network of the pooled tasks, each
+        # with its own output intercept.
+        self.task_embedding_ = np.zeros((self.n_tasks_, self.embedding_dim), dtype=dtype) if embedded else None
+        if embedded:
+            self.intercepts_[-1] = np.tile(self.intercepts_[-1], (self.n_tasks_, 1))
         # Zero: training starts from the network without the skip path.
         self.skip_coef_ = (
             np.zeros((n_features, self.n_tasks_, self._n_units), dtype=dtype) if self.linear_skip else None
         )
         self.shared_head_coefs_ = None
         self.head_sharing_ = None
-        if self.head_sharing is not None and self.n_tasks_ > 1:
-            self.shared_head_coefs_ = [W.mean(axis=1) for W in self._weights()[len(self.coefs_) - 1 :]]
+        heads = self._weights()[self._heads()]
+        if self.head_sharing is not None and self.n_tasks_ > 1 and heads:
+            self.shared_head_coefs_ = [W.mean(axis=1) for W in heads]
             start = _INITIAL_SHARING if self.head_sharing == "auto" else float(self.head_sharing)
             self.head_sharing_ = np.full(len(self.shared_head_coefs_), start)
         self._weighting = make_weighting(
@@ -257,8 +278,17 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             self.best_loss_ = None
 
     def _weights(self):
-        """Every penalized weight array: layers, then the skip path if any."""
-        return self.coefs_ if self.skip_coef_ is None else [*self.coefs_, self.skip_coef_]
+        """Every penalized weight array: layers, then the skip path and the task embeddings if any."""
+        extra = [W for W in (self.skip_coef_, self.task_embedding_) if W is not None]
+        return [*self.coefs_, *extra]
+
+    def _heads(self):
+        """Slice of ``_weights()`` holding the per-task linear heads (pulled to shared ones).
+
+        The output layer when each task has its own, then the skip path.
+        """
+        first = len(self.coefs_) - (self.task_embedding_ is None)
+        return slice(first, len(self.coefs_) + (self.skip_coef_ is not None))
 
     def _params(self):
         # The order of the gradients of data_term_gradients, then the shared heads'.
@@ -343,8 +373,12 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         learn_sharing = self.head_sharing == "auto" and self.shared_head_coefs_ is not None
         if learn_sharing:
             weight = self._curvature_weights(target, observed, codes, sample_weight)
-            # The output layer's first, then the skip path's (its inputs are fixed).
-            eigenvalues = [None, *([self._gram_eigenvalues(X, weight, codes)] if self.skip_coef_ is not None else [])]
+            # Aligned with _heads(): the output layer's (its inputs move with
+            # the trunk: computed below), then the skip path's (fixed inputs).
+            output_head = self.task_embedding_ is None
+            eigenvalues = [None] * output_head
+            if self.skip_coef_ is not None:
+                eigenvalues.append(self._gram_eigenvalues(X, weight, codes))
         converged = False
         for _ in range(n_epochs):
             perm = rng.permutation(n)
@@ -376,11 +410,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             self.task_loss_curve_.append(task_loss)
             if learn_sharing:
                 epoch = len(self.loss_curve_)
-                if eigenvalues[0] is None or (epoch & (epoch - 1) == 0 and epoch.bit_length() % 2):
+                if output_head and (eigenvalues[0] is None or (epoch & (epoch - 1) == 0 and epoch.bit_length() % 2)):
                     # The output layer's inputs move with the trunk: recompute at
                     # epochs 1, 4, 16, 64, ... (a log of the epochs' cost).
                     coefs, intercepts = self._cast_params(X.dtype)
-                    inputs = predict_activations(coefs, intercepts, self._n_trunk, X, codes, self.activation)
+                    inputs = predict_activations(coefs[:-1], intercepts[:-1], self._n_trunk, X, codes, self.activation)
                     eigenvalues[0] = self._gram_eigenvalues(inputs, weight, codes)
                 self._update_head_sharing(eigenvalues, task_loss)
             self._weighting.end_epoch(task_loss)
@@ -456,9 +490,9 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         denominators = task_share * total
         per_task = weighting.needs_task_grads or self.gradient_surgery is not None
         data_value, task_losses, counts, coef_grads, intercept_grads, task_grads = data_term_gradients(
-            self.coefs_, self.intercepts_, self._n_trunk, X, target, observed, codes, self._problem,
+            self.coefs_, self.intercepts_, self._n_shared, X, target, observed, codes, self._problem,
             self.activation, weighting.weights(), sample_weight, denominators, per_task_trunk=per_task,
-            skip=self.skip_coef_,
+            skip=self.skip_coef_, embedding=self.task_embedding_,
         )
         present = counts > 0
         objective = data_value + weighting.extra_objective()
@@ -483,8 +517,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         )
         # W_t = S + D_t: the optimizer stepped each W_t as its deviation;
         # the shared head's step moves every task's head.
-        first = len(self.coefs_) - 1
-        for W, S, S_old in zip(weights[first:], shared, previous if shared else []):
+        for W, S, S_old in zip(weights[self._heads()], shared, previous if shared else []):
             W += (S - S_old)[:, None]
         weighting.after_update()
         return objective, task_losses, denominators
@@ -500,8 +533,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         totals = self._train_task_totals
         per_task = np.where(totals > 0, self._weighting.weights() / np.where(totals > 0, totals, 1), 0.0)
         value = 0.0
-        first = len(self.coefs_) - 1
-        for layer, S, strength in zip(range(first, len(weights)), self.shared_head_coefs_, self.head_sharing_):
+        heads = range(len(weights))[self._heads()]
+        for layer, S, strength in zip(heads, self.shared_head_coefs_, self.head_sharing_):
             grad = coef_grads[layer]
             shared_grads.append(grad.sum(axis=1))
             D = weights[layer] - S[:, None]
@@ -522,7 +555,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     def _update_head_sharing(self, eigenvalues, task_loss):
         """Evidence update of each shared head's strength after an epoch (``_sharing.py``)."""
-        weights = self._weights()[len(self.coefs_) - 1 :]
+        weights = self._weights()[self._heads()]
         strengths = self.head_sharing_
         units = np.ones(self.n_tasks_)
         variance = 1.0
@@ -554,10 +587,15 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             [b.astype(dtype, copy=False) for b in self.intercepts_],
         )
 
+    def _cast_embedding(self, dtype):
+        return None if self.task_embedding_ is None else self.task_embedding_.astype(dtype, copy=False)
+
     def _logits(self, X, codes):
         coefs, intercepts = self._cast_params(X.dtype)
         skip = None if self.skip_coef_ is None else self.skip_coef_.astype(X.dtype, copy=False)
-        return predict_logits(coefs, intercepts, self._n_trunk, X, codes, self.activation, skip)
+        return predict_logits(
+            coefs, intercepts, self._n_shared, X, codes, self.activation, skip, self._cast_embedding(X.dtype)
+        )
 
     def _raw_predict(self, X):
         check_is_fitted(self)
@@ -566,29 +604,39 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     @property
     def _n_features_out(self):
-        """Width of the shared representation returned by :meth:`transform`."""
-        return self.coefs_[self._n_trunk - 1].shape[1]
+        """Width of the representation returned by :meth:`transform`."""
+        width = self.coefs_[self._n_trunk - 1].shape[1]
+        wide_embedding = self.task_embedding_ is not None and self.task_column is None
+        return width * self.n_tasks_ if wide_embedding else width
 
     def transform(self, X):
-        """Shared representation: the last hidden layer of the trunk.
+        """Shared representation: the last hidden layer of the trunk (activated).
+
+        With ``task_encoding="embedding"`` the trunk reads the task: the
+        long layout gives each row's representation for its own task (a
+        task seen in fit), the wide layout every task's, side by side.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-            In the long layout the task column is accepted and ignored (the
-            trunk is shared, so rows of unseen tasks can be transformed).
+            In the long layout the task column is ignored with task heads
+            (the trunk is shared, so rows of unseen tasks can be transformed).
 
         Returns
         -------
         H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            (n_samples, n_tasks * hidden_layer_sizes[-1]) with embeddings
+            in the wide layout, task by task.
         """
         check_is_fitted(self)
-        features, _ = self._validate_predict(X, known_tasks=False)
+        embedding = self.task_embedding_ is not None
+        features, codes = self._validate_predict(X, known_tasks=embedding)
         coefs, intercepts = self._cast_params(features.dtype)
-        return forward(
-            coefs[: self._n_trunk], intercepts[: self._n_trunk], self._n_trunk, features, None,
-            self.activation,
-        )[-1]
+        H = predict_activations(
+            coefs[: self._n_trunk], intercepts[: self._n_trunk], self._n_trunk, features, codes,
+            self.activation, self._cast_embedding(features.dtype),
+        )
+        return H.reshape(H.shape[0], -1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -642,6 +690,20 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         Sizes of the shared (trunk) layers; at least one.
     head_layer_sizes : array-like of int, default=()
         Sizes of the hidden layers of each task's head (before its output).
+    task_encoding : {"heads", "embedding"}, default="heads"
+        How the network tells the tasks apart. "heads": one head per task
+        on the shared trunk. "embedding": a learned vector ``e_t`` of
+        ``embedding_dim`` numbers per task (``task_embedding_``, started
+        at zero) is appended to the inputs of the first layer, and every
+        layer is shared, the output layer included (one head, with an
+        intercept per task): ``f_t(x) = g([x, e_t]) + x @
+        skip_coef_[:, t]``. A task then costs ``embedding_dim`` parameters
+        instead of a head, for many tasks of few rows each that vary
+        smoothly (tasks that are points of a low-dimensional space). In the
+        wide layout every row goes through the network once per task.
+        Not with ``gradient_surgery`` or ``task_weighting="gradnorm"``.
+    embedding_dim : int, default=8
+        Length of each task's embedding with ``task_encoding="embedding"``.
     linear_skip : bool, default=True
         Add a linear term of the inputs to each task's output (wide and
         deep): ``f_t(x) = head_t(trunk(x)) + x @ skip_coef_[:, t]``, so the
@@ -655,7 +717,8 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         pooled head (each task keeps its intercept). "auto" estimates one
         ``lambda`` per shared head by an evidence (empirical-Bayes) update
         after every epoch, as in a hierarchical model. None: no shared
-        head (the plain multi-head network). Ignored with one task.
+        head (the plain multi-head network). Ignored with one task. With
+        ``task_encoding="embedding"`` it acts on the skip path only.
     activation : {"relu", "tanh", "logistic"}, default="relu"
     alpha : "auto" or float, default="auto"
         Strength of the L2 penalty (scikit-learn's convention, above).
@@ -716,7 +779,11 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     coefs_ : list of ndarray
         ``len(hidden_layer_sizes)`` trunk matrices (fan_in, fan_out), then
         one array (fan_in, n_tasks, fan_out) per head layer, the output
-        layer last (fan_out = 1).
+        layer last (fan_out = 1). With task embeddings every layer is a
+        matrix (fan_in, fan_out) and the first has ``n_features +
+        embedding_dim`` rows, the embeddings' weights last.
+    task_embedding_ : ndarray of shape (n_tasks, embedding_dim) or None
+        The tasks' embeddings (None with task heads).
     skip_coef_ : ndarray of shape (n_features, n_tasks, 1) or None
         The linear skip path's weights (None without ``linear_skip``).
     shared_head_coefs_ : list of ndarray or None
@@ -729,7 +796,8 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         ``shared_head_coefs_``): ``head_sharing``, or its last estimate
         with "auto".
     intercepts_ : list of ndarray
-        (fan_out,) for trunk layers, (n_tasks, fan_out) for head layers.
+        (fan_out,) for trunk layers, (n_tasks, fan_out) for head layers
+        (with task embeddings: for the output layer only).
     n_layers_ : int
     n_iter_ : int
         Epochs run (over all ``fit``/``partial_fit`` calls since the start).
@@ -924,6 +992,8 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : array-like of int, default=(100,)
     head_layer_sizes : array-like of int, default=()
+    task_encoding : {"heads", "embedding"}, default="heads"
+    embedding_dim : int, default=8
     linear_skip : bool, default=True
     head_sharing : "auto", float >= 0 or None, default="auto"
         Evidence update with ``sigma^2 = 1`` and the loss's curvature at
@@ -959,7 +1029,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     classes_ : ndarray or list of ndarray
         Wide layout: one array per task (one array for a 1-D ``y``); long
         layout: the sorted union of all tasks' classes.
-    coefs_, intercepts_, skip_coef_, shared_head_coefs_, head_sharing_ : see the regressor
+    coefs_, intercepts_, skip_coef_, task_embedding_, shared_head_coefs_, head_sharing_ : see the regressor
         The output layer and the skip path have
         ``max_t k_t`` units per task (1 for binary tasks), extra units of
         tasks with fewer classes unused.

@@ -13,7 +13,12 @@ from sklearn.exceptions import ConvergenceWarning
 from skmtl.neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from skmtl.utils._compat import parametrize_with_checks, sample_weight_equivalence_checks
 
-ESTIMATORS = [MultiTaskMLPRegressor(), MultiTaskMLPClassifier()]
+ESTIMATORS = [
+    MultiTaskMLPRegressor(),
+    MultiTaskMLPClassifier(),
+    MultiTaskMLPRegressor(task_encoding="embedding"),
+    MultiTaskMLPClassifier(task_encoding="embedding"),
+]
 
 # Two defaults make weighted and repeated rows differ. Early stopping holds
 # out a random tenth of the rows, and a repeated row can land on both sides
@@ -44,7 +49,7 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: f"{type(e).__name__}-{e.task_encoding}")
 @pytest.mark.parametrize(
     "check", [check for _, check in sample_weight_equivalence_checks()],
     ids=[name for name, _ in sample_weight_equivalence_checks()],

@@ -136,6 +136,39 @@ def test_gradient_finite_differences_with_sample_weight(kind, layout):
 
 @pytest.mark.parametrize("kind", ["regression", "classification"])
 @pytest.mark.parametrize("layout", ["wide", "long"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_gradient_finite_differences_with_task_embeddings(kind, layout, activation):
+    """Embeddings appended to the first layer's inputs, one shared head with per-task intercepts, skip path, weights."""
+    X, target, observed, codes, problem, K = _data(kind, layout)
+    n_tasks, k = 3, 2
+    rng = np.random.RandomState(1)
+    coefs, intercepts = init_params([X.shape[1] + k, 5, 4, K], 3, n_tasks, activation, np.float64, rng)
+    intercepts[-1] = intercepts[-1] + rng.randn(n_tasks, K)
+    embedding = rng.randn(n_tasks, k)
+    skip = 0.1 * rng.randn(X.shape[1], n_tasks, K)
+    sample_weight = rng.uniform(0, 2, X.shape[0])
+    weights = np.array([1.0, 0.5, 2.0])
+    params = [*coefs, skip, embedding, *intercepts]
+
+    def objective(p):
+        value, _, _, gw, gb, _ = data_term_gradients(
+            p[:3], p[5:], 3, X, target, observed, codes, problem, activation, weights, sample_weight,
+            skip=p[3], embedding=p[4],
+        )
+        return value, gw + gb
+
+    numeric = approx_fprime(_flatten(params), lambda theta: objective(_unflatten(theta, params))[0], 1e-7)
+    np.testing.assert_allclose(_flatten(objective(params)[1]), numeric, rtol=1e-4, atol=1e-6)
+    # Row i of task t in the wide layout is the long layout's (i, t) entry.
+    if layout == "wide":
+        Z = forward(coefs, intercepts, 3, X, None, activation, skip, embedding)[-1]
+        rows, tasks = np.repeat(np.arange(len(X)), n_tasks), np.tile(np.arange(n_tasks), len(X))
+        Z_long = forward(coefs, intercepts, 3, X[rows], tasks, activation, skip, embedding)[-1]
+        np.testing.assert_allclose(Z.reshape(-1, K), Z_long, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("layout", ["wide", "long"])
 def test_integer_sample_weight_is_row_repetition(kind, layout):
     """Weights 0..3 give the objective and gradients of the repeated rows (0: dropped)."""
     X, target, observed, codes, problem, K = _data(kind, layout, n=15)
