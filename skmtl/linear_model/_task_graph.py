@@ -205,6 +205,12 @@ class _MeanRegularizedMixin(_TaskQuadraticMixin):
         "unseen_task": UNSEEN_TASK_CONSTRAINT,
     }
 
+    # tr(W M W') is a sum over features, so FISTA can take one step per
+    # feature (scale_rows): on School's raw features (%FSM and %VR1 on
+    # scales 30-200 times the indicators') the default fit took 11,630
+    # iterations, 1,638 with one step per feature.
+    _scale_features = True
+
     def _set_task_matrix(self, n_columns):
         # M = I - mixing / T 1 1' is never formed: its prox is in closed form.
         self._n_penalty_columns = n_columns
@@ -467,6 +473,12 @@ class _GraphRegularizedMixin(_TaskQuadraticMixin):
         labels[:] = [label for classes in per_task for label in (classes[1:] if len(classes) == 2 else classes)]
         same_class = np.asarray(labels[:, None] == labels[None, :], dtype=np.float64)
         return self._column_task, same_class
+
+    @property
+    def _scale_features(self):
+        # One step per feature as for the mean penalty (School's raw
+        # features: 8,206 -> 357 iterations); a sparse M keeps one step.
+        return not (sp.issparse(self.task_graph) or sp.issparse(self.laplacian))
 
     def _task_matrix(self, n_columns):
         n_tasks = self.n_tasks_

@@ -44,14 +44,14 @@ SEPARABLE = [
     MultiTaskLassoClassifier(alpha=0.01),
     DirtyRegressor(alpha_shared=0.05, alpha_specific=0.05),
     DirtyClassifier(alpha_shared=0.05, alpha_specific=0.05),
+    MeanRegularizedRegressor(alpha=0.1),
+    MeanRegularizedClassifier(alpha=0.1),
+    GraphRegularizedRegressor(alpha=0.1, task_graph=np.ones((5, 5)) - np.eye(5)),
 ]
 # Every other model: the optimum, or a ConvergenceWarning.
 OTHERS = [
     TraceNormRegressor(alpha=0.05),
     TraceNormClassifier(alpha=0.01),
-    MeanRegularizedRegressor(alpha=0.1),
-    MeanRegularizedClassifier(alpha=0.1),
-    GraphRegularizedRegressor(alpha=0.1, task_graph=np.ones((5, 5)) - np.eye(5)),
     TaskRelationRegressor(alpha=0.1),
     ClusteredRegressor(n_clusters=2, alpha=0.1),
     SparseLowRankRegressor(alpha_sparse=0.05, alpha_rank=0.5),
@@ -138,3 +138,22 @@ def test_sklearn_toy_lasso_is_exact():
     # scikit-learn's test_lasso_toy: the coefficient is 0.25 exactly.
     model = GroupLassoRegressor(alpha=0.5).fit([[-1], [0], [1]], [-1, 0, 1])
     assert abs(model.coef_.ravel()[0] - 0.25) <= 1e-7
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [MeanRegularizedRegressor(), GraphRegularizedRegressor(), MultiTaskLassoRegressor(), DirtyRegressor()],
+    ids=lambda e: type(e).__name__,
+)
+def test_defaults_converge_on_raw_school_features(estimator):
+    # School's raw features: %FSM and %VR1 (sd 15 and 7) beside 0/1
+    # indicators (sd 0.07-0.5). Users fit the defaults on them as they are.
+    from skmtl.datasets import fetch_school
+
+    try:
+        X, y = fetch_school(return_X_y=True, download_if_missing=False)
+    except OSError:
+        pytest.skip("School is not in the data home")
+    model, warned = _fit(estimator, X, y, task_column=-1)
+    assert not warned
+    assert model.n_iter_ < model.max_iter

@@ -5,6 +5,7 @@ import numpy as np
 from ._base import BasePenalty, _as_is, _float_array
 from ._composite import BlockPenalty
 from ._row_separable import _RowSeparable
+from ._task_quadratic import SparseTaskQuadratic, TaskQuadratic
 
 
 class _RowScaled(BasePenalty):
@@ -67,8 +68,9 @@ def scale_rows(penalty, scale):
     """The penalty ``penalty`` in the coordinates ``V = scale[:, None] * W`` (see :class:`_RowScaled`).
 
     ``penalty`` must act on each row of ``W`` alone (a sum over features:
-    :class:`L21`, :class:`L1`, :class:`L1Linf`, or a :class:`BlockPenalty`
-    of two such); ``scale`` is None or of shape (n_features,). Returns
+    :class:`L21`, :class:`L1`, :class:`L1Linf`, a dense
+    :class:`TaskQuadratic` ``tr(W M W')``, or a :class:`BlockPenalty` of
+    two such); ``scale`` is None or of shape (n_features,). Returns
     ``penalty`` itself when ``scale`` is None.
     """
     if scale is None:
@@ -76,6 +78,11 @@ def scale_rows(penalty, scale):
     if isinstance(penalty, BlockPenalty):
         n = penalty.n_features
         return BlockPenalty(n, scale_rows(penalty.first, scale[:n]), scale_rows(penalty.second, scale[n:]))
-    if not isinstance(penalty, _RowSeparable):
+    # A sparse M's prox factorizes one system per step: one step per row
+    # would need one factorization per feature.
+    row_wise = isinstance(penalty, _RowSeparable) or (
+        isinstance(penalty, TaskQuadratic) and not isinstance(penalty, SparseTaskQuadratic)
+    )
+    if not row_wise:
         raise TypeError(f"scale_rows needs a penalty that is a sum over rows; got {type(penalty).__name__}.")
     return _RowScaled(penalty, scale)

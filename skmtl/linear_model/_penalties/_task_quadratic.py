@@ -24,6 +24,11 @@ def _csc(value, name):
     return sp.csc_matrix(value, dtype=np.float64)
 
 
+def _per_row(step):
+    """``step`` as a column when it holds one step per row (broadcasts against ``W``)."""
+    return np.asarray(step, dtype=np.float64)[:, None] if np.ndim(step) else step
+
+
 class _TaskSpectrum:
     """The symmetric (n_tasks, n_tasks) matrix ``V diag(values) V' + rest (I - V V')``.
 
@@ -113,15 +118,23 @@ class TaskQuadratic(BasePenalty):
         return 0.5 * self._weight * float(np.einsum("ij,ij->", W, self._apply(W)))
 
     def prox(self, W, step):
-        """``W (I + step * alpha * M)^{-1}`` (a new array, ``W``'s dtype)."""
+        """``W (I + step * alpha * M)^{-1}`` (a new array, ``W``'s dtype).
+
+        ``step`` may hold one step per row of ``W`` (:func:`~._scaled.scale_rows`):
+        ``tr(W M W')`` is a sum over the rows.
+        """
         W = np.asarray(W)
-        Z = (W.astype(np.float64, copy=False) @ self._eigvecs) / (1.0 + step * self._weight * self._eigvals)
+        Z = (W.astype(np.float64, copy=False) @ self._eigvecs) / (1.0 + _per_row(step) * self._weight * self._eigvals)
         return (Z @ self._eigvecs.T).astype(W.dtype, copy=False)
 
-    def subdiff_distance(self, W, grad):
-        """``||grad + alpha W M||_F``: the penalty is differentiable."""
+    def subdiff_distance_rows(self, W, grad):
+        """``||grad_j + alpha (W M)_j||`` per row ``j``: the penalty is differentiable."""
         residual = np.asarray(grad, dtype=np.float64) + self._weight * self._apply(W)
-        return float(np.sqrt(np.einsum("ij,ij->", residual, residual)))
+        return np.sqrt(np.einsum("ij,ij->i", residual, residual))
+
+    def subdiff_distance(self, W, grad):
+        """``||grad + alpha W M||_F``."""
+        return float(np.linalg.norm(self.subdiff_distance_rows(W, grad)))
 
     def alpha_max(self, grad0):
         """``inf``: no finite ``alpha`` makes ``W = 0`` optimal (unless ``grad0 = 0``)."""
@@ -182,6 +195,7 @@ class MeanQuadratic(TaskQuadratic):
         W = np.asarray(W)
         W64 = W.astype(np.float64, copy=False)
         mean = W64.mean(axis=1, keepdims=True)
+        step = _per_row(step)
         out = (W64 - mean) / (1.0 + step * self.alpha) + mean / (1.0 + step * self.alpha * (1.0 - self.mixing))
         return out.astype(W.dtype, copy=False)
 
