@@ -237,7 +237,7 @@ _CV_DOC = """{title}
     """
 
 _MSE = "minus the mean over tasks of each task's mean squared error"
-_ACCURACY = "the mean over tasks of each task's accuracy"
+_LOG_LOSS = "minus the mean over tasks of each task's log loss"
 
 
 def _cv_init(self, *, alphas=None, n_alphas=5, eps=1e-2, cv=None, scoring=None, n_jobs=None, **params):
@@ -288,7 +288,7 @@ class SparseLowRankRegressorCV(RegressorMixin, _TwoPartCV):
 for _cls, _title, _default, _extra in [
     (DirtyRegressorCV, "Dirty multi-task regression with both strengths chosen by cross-validation.", _MSE, ""),
     (DirtyClassifierCV, "Dirty multi-task logistic regression with both strengths chosen by cross-validation.",
-     _ACCURACY, "classification=True, "),
+     _LOG_LOSS, "classification=True, "),
     (SparseLowRankRegressorCV, "Sparse + low-rank multi-task regression with both strengths chosen by "
      "cross-validation.", _MSE, ""),
 ]:  # fmt: skip

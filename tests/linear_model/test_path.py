@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.model_selection import KFold
 
 from skmtl.datasets import make_low_rank_multitask, make_sparse_multitask
 from skmtl.linear_model import (
@@ -194,6 +195,50 @@ def test_cv_scoring():
     assert model.alpha_ == model.alphas_[np.argmax(model.scores_.mean(axis=1))]
     regressor = GroupLassoRegressorCV(n_alphas=4, cv=3, scoring="r2").fit(X, X[:, :2] @ [1.0, -1.0])
     assert regressor.scores_.shape == (4, 3) and not hasattr(regressor, "mse_path_")
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_classifier_cv_default_score_is_minus_the_mean_task_log_loss(layout):
+    from sklearn.metrics import log_loss
+
+    rng = np.random.RandomState(6)
+    X = rng.randn(90, 5)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] + 0.5 * rng.randn(90) > 0.5, X[:, 0] - X[:, 2] > 0]).astype(float)
+    Y[:10, 1] = np.nan  # a missing label is not scored
+    tasks = np.tile(np.arange(3), 90)
+    if layout == "long":
+        keep = ~np.isnan(Y.ravel())
+        X, Y = np.column_stack([np.repeat(X, 3, axis=0), tasks])[keep], Y.ravel()[keep]
+    column = None if layout == "wide" else -1
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    model = GroupLassoClassifierCV(n_alphas=3, cv=folds, task_column=column).fit(X, Y)
+    for k, alpha in enumerate(model.alphas_):
+        expected = []
+        for tr, te in folds:
+            fit = GroupLassoClassifier(alpha, task_column=column, tol=1e-8).fit(X[tr], Y[tr])
+            proba = fit.predict_proba(X[te])
+            if layout == "wide":
+                losses = [log_loss(Y[te, t][~np.isnan(Y[te, t])], proba[t][~np.isnan(Y[te, t])], labels=[0, 1])
+                          for t in range(3)]
+            else:
+                losses = [log_loss(Y[te][X[te, -1] == t], proba[X[te, -1] == t], labels=[0, 1]) for t in range(3)]
+            expected.append(-np.mean(losses))
+        assert_allclose(model.scores_[k], expected, atol=1e-3)
+
+
+def test_classifier_cv_does_not_choose_the_null_model_on_a_rare_class():
+    # Landmine-like tasks, 8 % positives: every alpha's accuracy is within a
+    # row of the majority rate, and the accuracy picked alpha_max (all
+    # coefficients zero, ROC AUC 0.5). The log loss sees the signal.
+    rng = np.random.RandomState(9)
+    X = rng.randn(400, 6)
+    Y = np.column_stack([X[:, 0] + X[:, 1] + 1.5 * rng.randn(400) > 2.8 for _ in range(3)]).astype(int)
+    assert 0.04 < Y.mean() < 0.12
+    by_accuracy = GroupLassoClassifierCV(n_alphas=6, cv=3, scoring="accuracy").fit(X, Y)
+    assert not np.any(by_accuracy.estimator_.coef_)
+    model = GroupLassoClassifierCV(n_alphas=6, cv=3).fit(X, Y)
+    assert model.alpha_ < model.alphas_[0]
+    assert np.all(np.abs(model.estimator_.coef_[:, :2]) > 0)
 
 
 def test_cv_int_splits_within_tasks_in_long_layout():
