@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
+    clone,
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
@@ -115,6 +116,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         "gradient_surgery": [StrOptions({"pcgrad"}), None],
         "gradnorm_alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "dwa_temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_ensembles": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "dtype": [type, str],
         "verbose": ["verbose"],
@@ -146,6 +148,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         gradient_surgery=None,
         gradnorm_alpha=1.5,
         dwa_temperature=2.0,
+        n_ensembles=1,
         random_state=None,
         dtype=np.float32,
         verbose=False,
@@ -173,6 +176,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.gradient_surgery = gradient_surgery
         self.gradnorm_alpha = gradnorm_alpha
         self.dwa_temperature = dwa_temperature
+        self.n_ensembles = n_ensembles
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
@@ -321,6 +325,13 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             target = target.astype(dtype, copy=False)
         self._train(Xd, target, observed, codes, data.sample_weight, incremental)
         self.task_weights_ = np.asarray(self._weighting.weights(), dtype=np.float64).copy()
+        if first:
+            # Seeds of the other members, drawn after this network's training
+            # (whose random numbers it leaves as with n_ensembles=1).
+            seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_ensembles - 1)
+            self.ensemble_ = [clone(self).set_params(n_ensembles=1, random_state=int(seed)) for seed in seeds]
+        for member in self.ensemble_:
+            member._fit(X, y, sample_weight, incremental=incremental, classes=classes)
         return self
 
     def _validation_strata(self, target, codes):
@@ -597,10 +608,11 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             coefs, intercepts, self._n_shared, X, codes, self.activation, skip, self._cast_embedding(X.dtype)
         )
 
-    def _raw_predict(self, X):
+    def _member_logits(self, X):
+        """Logits of this network and of the other ensemble members, and the rows' task codes."""
         check_is_fitted(self)
         features, codes = self._validate_predict(X)
-        return self._logits(features, codes), codes
+        return [member._logits(features, codes) for member in (self, *self.ensemble_)], codes
 
     @property
     def _n_features_out(self):
@@ -762,6 +774,16 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         GradNorm's asymmetry parameter.
     dwa_temperature : float, default=2.0
         Dynamic weight average's temperature.
+    n_ensembles : int, default=1
+        Seed ensemble: ``fit`` (and ``partial_fit``) also trains
+        ``n_ensembles - 1`` copies of the network (``ensemble_``) with
+        seeds drawn from ``random_state``, each with its own
+        initialization, batches and validation split, and ``predict``
+        averages the predictions of all ``n_ensembles`` networks
+        (the classifier: their probabilities). The fitted attributes other
+        than ``ensemble_`` (``coefs_``, ``loss_curve_``, ...) and
+        ``transform`` are this network's, which is the one fitted with
+        ``n_ensembles=1``. Costs ``n_ensembles`` fits.
     random_state : int, RandomState instance or None, default=None
         Initialization, shuffling, validation split and PCGrad orders.
     dtype : {np.float32, np.float64}, default=np.float32
@@ -828,6 +850,9 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         few held-out rows.
     best_validation_score_ : float
         Only with ``early_stopping``.
+    ensemble_ : list of MultiTaskMLPRegressor
+        The other members of the seed ensemble (``n_ensembles - 1``
+        networks; empty by default).
     tasks_ : ndarray of shape (n_tasks,)
     n_tasks_ : int
     n_features_in_ : int
@@ -961,10 +986,10 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
             float32 for float32 ``X``, else float64 (as ``MLPRegressor``).
         """
-        Z, codes = self._raw_predict(X)
+        logits, codes = self._member_logits(X)
         # Z has the dtype of X (the weights are cast to it), so float32 input
         # gives float32 predictions, as scikit-learn's MLPRegressor.
-        Z = Z[..., 0]
+        Z = np.mean(logits, axis=0)[..., 0]
         return Z if codes is not None else self._format_output(Z, None)
 
 
@@ -1017,6 +1042,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     gradient_surgery : {"pcgrad"} or None, default=None
     gradnorm_alpha : float, default=1.5
     dwa_temperature : float, default=2.0
+    n_ensembles : int, default=1
     random_state : int, RandomState instance or None, default=None
     dtype : {np.float32, np.float64}, default=np.float32
     verbose : bool, default=False
@@ -1036,6 +1062,8 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     n_iter_, stopping_reason_, alpha_, t_, loss_curve_, task_loss_curve_ : see the regressor
     task_weights_, task_weights_history_ : see the regressor
     best_loss_, validation_scores_, best_validation_score_ : see the regressor
+    ensemble_ : list of MultiTaskMLPClassifier
+        The other members of the seed ensemble (see the regressor).
     tasks_ : ndarray of shape (n_tasks,)
     n_tasks_ : int
     n_features_in_ : int
@@ -1209,8 +1237,8 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
             ``len(classes_)``) over the union of classes, zero for classes the
             row's task does not have. float32 for float32 ``X``, else float64.
         """
-        Z, codes = self._raw_predict(X)
-        Q = self._class_proba(Z, codes)
+        logits, codes = self._member_logits(X)
+        Q = np.mean([self._class_proba(Z, codes) for Z in logits], axis=0)
         if codes is None:
             out = [Q[:, t, : len(c)] for t, c in enumerate(self._task_classes)]
             return out[0] if self._single_output else out

@@ -18,6 +18,8 @@ ESTIMATORS = [
     MultiTaskMLPClassifier(),
     MultiTaskMLPRegressor(task_encoding="embedding"),
     MultiTaskMLPClassifier(task_encoding="embedding"),
+    MultiTaskMLPRegressor(n_ensembles=2),
+    MultiTaskMLPClassifier(n_ensembles=2),
 ]
 
 # Two defaults make weighted and repeated rows differ. Early stopping holds
@@ -49,7 +51,7 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: f"{type(e).__name__}-{e.task_encoding}")
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: f"{type(e).__name__}-{e.task_encoding}-{e.n_ensembles}")
 @pytest.mark.parametrize(
     "check", [check for _, check in sample_weight_equivalence_checks()],
     ids=[name for name, _ in sample_weight_equivalence_checks()],

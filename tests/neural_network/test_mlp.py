@@ -594,3 +594,45 @@ def test_task_embeddings_refuse_per_task_shared_gradients(shared_problem, params
     X, Y = shared_problem
     with pytest.raises(ValueError, match="task_encoding='heads'"):
         MultiTaskMLPRegressor(task_encoding="embedding", **params).fit(X, Y)
+
+
+# ------------------------------------------------------------ seed ensembles
+def test_seed_ensemble_averages_networks_of_derived_seeds(shared_problem):
+    X, Y = shared_problem
+    est = MultiTaskMLPRegressor((8,), max_iter=20, random_state=0)
+    single = _fit(clone(est), X, Y)
+    ensemble = _fit(clone(est).set_params(n_ensembles=3), X, Y)
+    # The estimator itself is the n_ensembles=1 network; two more with seeds from random_state.
+    np.testing.assert_array_equal(ensemble.coefs_[0], single.coefs_[0])
+    assert single.ensemble_ == [] and len(ensemble.ensemble_) == 2
+    seeds = [m.random_state for m in ensemble.ensemble_]
+    assert len(set(seeds)) == 2 and seeds == [m.random_state for m in _fit(clone(ensemble), X, Y).ensemble_]
+    members = [single.predict(X), *(m.predict(X) for m in ensemble.ensemble_)]
+    assert not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(ensemble.predict(X), np.mean(members, axis=0), rtol=1e-6)
+    # partial_fit trains every member one epoch
+    before = [m.n_iter_ for m in (ensemble, *ensemble.ensemble_)]
+    ensemble.partial_fit(X, Y)
+    assert [m.n_iter_ for m in (ensemble, *ensemble.ensemble_)] == [n + 1 for n in before]
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_seed_ensemble_classifier_averages_probabilities(layout):
+    X, sentiment, topic = _two_heads(n=120)
+    if layout == "wide":
+        y, params = np.column_stack([sentiment, topic]).astype(object), {}
+    else:
+        tasks = np.arange(120) % 2
+        y, params = np.where(tasks == 0, sentiment, topic.astype(str)), {"task_column": -1}
+        X = np.column_stack([X, tasks])
+    model = _fit(MultiTaskMLPClassifier((8,), max_iter=30, n_ensembles=2, random_state=0, **params), X, y)
+    member = model.ensemble_[0]
+    single = _fit(clone(model).set_params(n_ensembles=1), X, y)
+    proba, parts = model.predict_proba(X), (single.predict_proba(X), member.predict_proba(X))
+    assert not np.allclose(np.hstack(parts[0]), np.hstack(parts[1]))  # two different networks
+    if layout == "wide":
+        for t in range(2):
+            np.testing.assert_allclose(proba[t], (parts[0][t] + parts[1][t]) / 2, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(proba, (parts[0] + parts[1]) / 2, rtol=1e-6)
+        np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
