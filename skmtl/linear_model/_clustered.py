@@ -467,8 +467,8 @@ class ClusteredRegressor(_ClusteredMixin, _LinearMultiTaskRegressor):
     def __init__(
         self,
         n_clusters=2,
-        alpha=1.0,
-        beta=1.0,
+        alpha=0.1,
+        beta=0.1,
         *,
         method="convex",
         n_init=10,
@@ -723,7 +723,7 @@ ClusteredRegressor.__doc__ = f"""Multi-task linear regression with clustered tas
 
     Parameters
     ----------
-{_CLUSTERED_PARAMETERS.format(n_tasks="n_tasks", alpha="1.0")}
+{_CLUSTERED_PARAMETERS.format(n_tasks="n_tasks", alpha="0.1")}
 
     Attributes
     ----------

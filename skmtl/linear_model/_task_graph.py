@@ -298,7 +298,7 @@ _MEAN_REFERENCES = """\
 class MeanRegularizedRegressor(_MeanRegularizedMixin, _LinearMultiTaskRegressor):
     def __init__(
         self,
-        alpha=1.0,
+        alpha=0.1,
         *,
         mixing=0.5,
         fit_intercept=True,
@@ -351,7 +351,7 @@ MeanRegularizedRegressor.__doc__ = f"""Multi-task linear regression regularized 
 
     Parameters
     ----------
-{_MIXING_PARAMETERS.format(alpha="1.0", common=_COMMON, classifier_note="")}
+{_MIXING_PARAMETERS.format(alpha="0.1", common=_COMMON, classifier_note="")}
 
     Attributes
     ----------
@@ -534,7 +534,7 @@ class _GraphRegularizedMixin(_TaskQuadraticMixin):
 class GraphRegularizedRegressor(_GraphRegularizedMixin, _LinearMultiTaskRegressor):
     def __init__(
         self,
-        alpha=1.0,
+        alpha=0.1,
         *,
         task_graph=None,
         laplacian=None,
@@ -605,7 +605,7 @@ GraphRegularizedRegressor.__doc__ = f"""Multi-task linear regression with a task
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float, default=0.1
         Regularization strength, >= 0.
 
 {_GRAPH_PARAMETERS}

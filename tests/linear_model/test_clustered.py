@@ -686,18 +686,6 @@ _EXPECTED_FAILURES = {
 _EXPECTED_FAILURES["check_methods_sample_order_invariance"] = (
     "the check sets n_clusters=2 and fits one task; n_clusters > n_tasks raises by design"
 )
-# The MALSAR-style defaults alpha = beta = 1 act, for a single task, as a ridge
-# beta * ||w||^2 on the mean squared loss (sklearn's Ridge(alpha=2 n)), which
-# under-fits the check's data (R^2 < 0.5); the fit itself is correct (see
-# test_alpha_zero_is_ridge and test_stationary_in_w_for_learned_m).
-for _name in (
-    "check_regressors_train",
-    "check_regressors_train(readonly_memmap=True)",
-    "check_regressors_train(readonly_memmap=True,X_dtype=float32)",
-):
-    _EXPECTED_FAILURES[_name] = "defaults alpha=beta=1 are a strong ridge for one task: R^2 < 0.5 on the check's data"
-
-
 # Default parameters except n_clusters=1: most of scikit-learn's checks fit a
 # 1-D y, i.e. a single task, and n_clusters=2 > n_tasks=1 is a ValueError by
 # design (tr(M) = n_clusters needs n_clusters <= n_tasks). With one cluster the
