@@ -28,7 +28,7 @@ from skmtl.linear_model._dirty import (
     _StackedLoss,
 )
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
-from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm
+from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm, scale_rows
 from skmtl.utils import stack_tasks
 from skmtl.utils._compat import parametrize_with_checks
 
@@ -237,6 +237,58 @@ def test_sparse_low_rank_limits():
     # rank_constraint=0: the same model.
     model0 = SparseLowRankRegressor(0.05, rank_constraint=0.0, tol=1e-10, max_iter=50000).fit(X, Y)
     assert_allclose(model0.coef_, lasso.coef_, atol=1e-6)
+
+
+# --------------------------------------------------------------------- duality gap
+@pytest.mark.parametrize(
+    "model",
+    [
+        DirtyRegressor(0.05, 0.03),
+        DirtyRegressor(0.05, 0.03, shared_norm="l2"),
+        DirtyClassifier(0.05, 0.03),
+        SparseLowRankRegressor(0.05, 0.2),
+        SparseLowRankRegressor(0.05, rank_constraint=2.0),
+    ],
+    ids=repr,
+)
+def test_dual_gap_certifies_the_two_part_objective(model):
+    # The stacked problem's dual has the penalty term g1*(U) + g2*(U): the
+    # gap is 0 at the solution, large at a bad point, and always bounds the
+    # distance of the (stacked) objective to its minimum.
+    X, Y = _data(seed=5)
+    if is_classifier(model):
+        Y = (Y > np.median(Y, axis=0)).astype(int)
+    model.set_params(tol=1e-10, max_iter=50000).fit(X, Y)
+    loss = model._make_loss(X, Y, None)
+    model._set_strengths(loss.loss)
+    penalty = model._make_penalty()
+    if model._scale_features:
+        penalty = scale_rows(penalty, loss.x_scale)
+    Z = loss.to_loss_coef(np.vstack([model.shared_coef_.T, model.specific_coef_.T]))
+    b = loss.to_centered_intercept(Z, model.intercept_)
+    optimum = loss.value(Z, b) + penalty.value(Z)
+    assert optimum == pytest.approx(model.objective_, rel=1e-10)
+    scale = loss.gap_scale()
+    assert 0.0 <= model.dual_gap_ <= 1e-10 * scale
+    assert loss.dual_gap(Z, b, penalty) == pytest.approx(model.dual_gap_, abs=1e-12 * scale)
+    rng = np.random.RandomState(0)
+    for bad in (np.zeros_like(Z), Z + rng.randn(*Z.shape), Z[::-1]):
+        gap = loss.dual_gap(bad, b, penalty)
+        objective = loss.value(bad, b) + penalty.value(bad)
+        assert gap >= objective - optimum - 1e-9 * scale
+        assert gap > 1e-3 * scale
+
+
+def test_dirty_fit_stops_on_the_duality_gap():
+    # The default tolerance is a gap of tol times the loss scale: the fit's
+    # objective is within it of a tight solve's.
+    X, Y = _data(seed=6)
+    for make in (lambda **p: DirtyRegressor(0.05, 0.03, **p), lambda **p: SparseLowRankRegressor(0.05, 0.2, **p)):
+        best = make(tol=1e-11, max_iter=50000).fit(X, Y).objective_
+        model = make().fit(X, Y)
+        loss = model._make_loss(X, Y, None)
+        assert 0.0 <= model.dual_gap_ <= 1e-4 * loss.gap_scale()
+        assert model.objective_ - best <= model.dual_gap_ + 1e-12 * abs(best)
 
 
 def test_huge_both_gives_constant_model():

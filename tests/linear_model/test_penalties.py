@@ -75,6 +75,9 @@ def _penalties(n_features, n_tasks):
         NuclearBall(1.5),
         BlockPenalty(half, L1Linf(0.7), L1(0.4)),
         BlockPenalty(half, L1(0.5), NuclearBall(1.5)),
+        BlockPenalty(half, L1(0.5), TraceNorm(0.9)),
+        BlockPenalty(half, _TaskL1(np.linspace(0.3, 1.5, n_tasks)), TraceNorm(0.9)),
+        scale_rows(BlockPenalty(half, L21(0.7), L1(0.4)), rng.uniform(0.5, 2.0, n_features)),
     ]
 
 

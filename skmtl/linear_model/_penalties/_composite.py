@@ -31,6 +31,20 @@ class NuclearBall(BasePenalty):
     def value(self, W):
         return 0.0
 
+    # The conjugate of the indicator is the support function of the ball,
+    # ``radius * ||V||_2`` (the spectral norm, the nuclear norm's dual):
+    # finite everywhere, so every dual point serves as it is.
+    has_dual = True
+
+    def dual_scale(self, V):
+        """1: the conjugate is finite everywhere."""
+        return 1.0
+
+    def conjugate(self, V):
+        """``sup_{||W||_* <= radius} <V, W> = radius * ||V||_2``."""
+        V = np.asarray(V, dtype=np.float64)
+        return self.radius * float(np.linalg.norm(V, 2)) if V.size else 0.0
+
     def prox(self, W, step):
         W = np.asarray(W)
         U, s, Vt = np.linalg.svd(W.astype(np.float64, copy=False), full_matrices=False)
@@ -67,7 +81,8 @@ class BlockPenalty(BasePenalty):
 
     The prox of a block-separable function is the prox of each block;
     ``subdiff_distance`` is the square root of the sum of the blocks'
-    squared distances.
+    squared distances, and the conjugate is the sum of the blocks'
+    conjugates, ``h^*([U; V]) = first^*(U) + second^*(V)``.
 
     Parameters
     ----------
@@ -99,3 +114,27 @@ class BlockPenalty(BasePenalty):
         P, Q = self._split(np.asarray(Z))
         gP, gQ = self._split(np.asarray(grad))
         return float(np.hypot(self.first.subdiff_distance(P, gP), self.second.subdiff_distance(Q, gQ)))
+
+    # ------------------------------------------------------------------
+    # The conjugate, for duality gaps (the two-part models' dual_gap_).
+    @property
+    def has_dual(self):
+        """Whether both blocks have a usable conjugate."""
+        return bool(getattr(self.first, "has_dual", False) and getattr(self.second, "has_dual", False))
+
+    def dual_scale(self, U):
+        """The smaller of the blocks' factors (per task where one of them is per task).
+
+        A dual point is scaled as a whole. Each block's conjugate is finite
+        everywhere or on the ball of a norm that does not grow when a column
+        shrinks (spectral, L-infinity, L2/L-infinity, L-infinity/L1,
+        epsilon-norms): a factor below a block's own keeps that block in
+        its domain, so the smaller one serves both.
+        """
+        UP, UQ = self._split(np.asarray(U, dtype=np.float64))
+        return np.minimum(self.first.dual_scale(UP), self.second.dual_scale(UQ))
+
+    def conjugate(self, U):
+        """``first^*(U_P) + second^*(U_Q)`` (a sum of functions of separate blocks)."""
+        UP, UQ = self._split(np.asarray(U, dtype=np.float64))
+        return float(self.first.conjugate(UP) + self.second.conjugate(UQ))
