@@ -23,11 +23,19 @@ the infimal convolution ``min_{P + Q = W} g1(P) + g2(Q)``, the penalty of
 the model in ``W``. :meth:`_StackedLoss.dual_gap` hands the wrapped loss
 that dual term (:class:`_SplitPenalty`), so ``dual_gap_`` is a gap of the
 stated problem, like every other model's.
+
+Squared-loss fits with few features start from ADMM on the tasks' Gram
+matrices (:func:`_admm_start`), which the spread of the features' scales
+does not slow down (the trace norm cannot be solved on scaled features as
+the dirty model's norms are); in the long layout the features are centered
+within each task (``_TwoPartMixin._encode_targets``).
 """
 
+import dataclasses
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import (
@@ -40,7 +48,7 @@ from ._base import (
     warn_not_converged,
 )
 from ._accelerators import Accelerators
-from ._penalties import L1, L21, BlockPenalty, L1Linf, NuclearBall, TraceNorm
+from ._penalties import L1, L21, BlockPenalty, L1Linf, NuclearBall, TraceNorm, scale_rows
 
 __all__ = [
     "DirtyRegressor",
@@ -182,6 +190,146 @@ class _StackedLoss:
         return self.loss.dual_gap(self._merge(Z), b, _SplitPenalty(penalty, Z), gradient=gradient)
 
 
+def _task_means(data):
+    """Each task's sample-weighted feature means, shape (n_tasks, n_features) (long layout, dense ``X``).
+
+    A column constant within a task gets that constant exactly (not a
+    rounded mean), so that the centered column is exactly 0 there.
+    """
+    X, codes = data.X, data.task_codes
+    n_tasks = data.n_tasks
+    weights = np.ones(len(codes)) if data.sample_weight is None else data.sample_weight
+    indicator = sp.csr_matrix((weights, (codes, np.arange(len(codes)))), shape=(n_tasks, len(codes)))
+    totals = np.asarray(indicator.sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.where(totals[:, None] > 0, (indicator @ X) / totals[:, None], 0.0)
+    rows = X[data.order]
+    starts = data.task_indptr[:-1]
+    present = np.diff(data.task_indptr) > 0
+    low = np.minimum.reduceat(rows, starts[present], axis=0)
+    high = np.maximum.reduceat(rows, starts[present], axis=0)
+    means[present] = np.where(low == high, low, np.clip(means[present], low, high))
+    return means.astype(X.dtype, copy=False)
+
+
+# --------------------------------------------------------------------- ADMM start
+# Squared-loss fits with at most this many features start from ADMM on the
+# tasks' Gram matrices (_admm_start): d + 1 gradients build them.
+_ADMM_MAX_FEATURES = 64
+# Residual balancing (Boyd et al., 2011, section 3.4.1): every _ADMM_BALANCE
+# iterations rho is doubled or halved when one residual exceeds the other by
+# _ADMM_IMBALANCE. The duality gap (one gradient) is looked at every
+# _ADMM_CHECK_EVERY iterations; ADMM hands over to FISTA below
+# _ADMM_GAP_SHARE of the gap target, so that FISTA's own criterion holds
+# within a few iterations.
+_ADMM_BALANCE = 5
+_ADMM_IMBALANCE = 10.0
+_ADMM_CHECK_EVERY = 10
+_ADMM_GAP_SHARE = 0.1
+
+
+class _TaskQuadratics:
+    """A quadratic loss of ``W`` with the intercepts at their optimum, task by task.
+
+    ``phi(W) = min_c f(W, c) = phi(0) - sum_t g_t' w_t + 1/2 sum_t w_t' H_t w_t``:
+    ``H_t`` is the Schur complement of the intercept in the joint Hessian of
+    task ``t`` in ``(w_t, c_t)``, ``g = -grad phi(0)``. Built from ``d + 1``
+    gradients of the loss (its gradient is linear: one per feature and one
+    for the intercepts), so any layout, weights and scaling are covered.
+    """
+
+    def __init__(self, loss):
+        d, T = loss.n_features, loss.n_tasks
+        zero = np.zeros((d, T))
+        self.b0 = np.asarray(loss.null_intercept(), dtype=np.float64)
+        _, gW0, gb0 = loss.value_and_gradient(zero, self.b0)
+        self.g = -np.asarray(gW0, dtype=np.float64)
+        H = np.empty((T, d, d))
+        cross = np.zeros((T, d))
+        for j in range(d):
+            unit = zero.copy()
+            unit[j] = 1.0
+            _, gW, gb = loss.value_and_gradient(unit, self.b0)
+            H[:, :, j] = (np.asarray(gW, dtype=np.float64) + self.g).T
+            cross[:, j] = np.asarray(gb, dtype=np.float64) - gb0
+        self.fit_intercept = loss.fit_intercept
+        if loss.fit_intercept:
+            _, _, gb = loss.value_and_gradient(zero, self.b0 + 1.0)
+            curvature = np.asarray(gb, dtype=np.float64) - gb0
+            self._cross = np.divide(cross, curvature[:, None], out=np.zeros_like(cross), where=curvature[:, None] > 0)
+            H -= cross[:, :, None] * self._cross[:, None, :]
+        H = 0.5 * (H + H.transpose(0, 2, 1))
+        self.eigvals, self.eigvecs = np.linalg.eigh(H)
+        np.maximum(self.eigvals, 0.0, out=self.eigvals)
+
+    def gradient(self, W):
+        """``grad phi(W)``, shape (d, T)."""
+        return self.apply(W, self.eigvals) - self.g
+
+    def apply(self, W, factors):
+        """``E_t diag(factors_t) E_t' w_t`` for every task ``t`` (``H_t = E_t diag(eigvals_t) E_t'``)."""
+        return np.einsum("tjk,tk->jt", self.eigvecs, factors * np.einsum("tjk,jt->tk", self.eigvecs, W))
+
+    def intercept(self, W):
+        """The optimal (loss-unit) intercepts for ``W``."""
+        if not self.fit_intercept:
+            return self.b0
+        return self.b0 - np.einsum("tj,jt->t", self._cross, W)
+
+
+def _admm_start(loss, penalty, Z0, max_iter, tol):
+    """ADMM on ``phi(P + Q) + h(Z)``, exact in the loss: ``(Z, b, n_iter)``.
+
+    Proximal gradient steps are set by the largest curvature, so a loss
+    whose curvatures span decades (raw features: School's, within a task,
+    span 2e5) takes as many iterations; the trace norm is not a sum over
+    features, so scaling the features would change the problem. ADMM
+    (Boyd et al., 2011) solves the loss's part exactly, ``(2 H_t + rho)
+    s_t = 2 g_t + rho (v_P + v_Q)`` for ``s = P + Q`` and ``P - Q = v_P -
+    v_Q``, with the tasks' eigendecompositions, and only the penalty's part
+    by its prox. On School's raw features (long layout) the sparse +
+    low-rank default fit reaches a tenth of the gap target in 120 ADMM
+    iterations and FISTA certifies it in 1 (0.09 s CPU); FISTA alone stopped
+    at max_iter=1000 with a gap of 556 for a target of 1.98 and needed 6,303
+    iterations (5.1 s). Stops when the duality gap (of the stated problem,
+    from the loss's own gradient) is below ``_ADMM_GAP_SHARE`` of its
+    target, or after ``max_iter``.
+    """
+    quad = _TaskQuadratics(loss.loss)
+    target = _ADMM_GAP_SHARE * tol * loss.gap_scale()
+    d = loss.n_base_features
+    Y = np.zeros((2 * d, loss.n_tasks)) if Z0 is None else np.asarray(Z0, dtype=np.float64)
+    mean_curvature = float(quad.eigvals.mean())
+    rho = mean_curvature if mean_curvature > 0 else 1.0
+    # The scaled dual -grad / rho, a fixed point's: warm starts keep theirs.
+    U = -np.vstack([quad.gradient(Y[:d] + Y[d:])] * 2) / rho
+    if loss.dual_gap(Y, quad.intercept(Y[:d] + Y[d:]), penalty) <= target:
+        # Already there (a warm start, or W = 0 optimal): no iteration.
+        return Z0, None if Z0 is None else quad.intercept(Y[:d] + Y[d:]).astype(loss.dtype), 0
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        V = Y - U
+        rhs = 2.0 * quad.g + rho * (V[:d] + V[d:])
+        s = quad.apply(rhs, 1.0 / (2.0 * quad.eigvals + rho))
+        half = 0.5 * (V[:d] - V[d:])
+        Z = np.vstack([0.5 * s + half, 0.5 * s - half])
+        Y_prev = Y
+        Y = np.asarray(penalty.prox(Z + U, 1.0 / rho), dtype=np.float64)
+        U += Z - Y
+        if n_iter % _ADMM_CHECK_EVERY == 0:
+            W = Y[:d] + Y[d:]
+            if loss.dual_gap(Y, quad.intercept(W), penalty) <= target:
+                break
+        if n_iter % _ADMM_BALANCE == 0:
+            primal = np.linalg.norm(Z - Y)
+            dual = rho * np.linalg.norm(Y - Y_prev)
+            if primal > _ADMM_IMBALANCE * dual or dual > _ADMM_IMBALANCE * primal:
+                factor = 2.0 if primal > dual else 0.5
+                rho *= factor
+                U /= factor
+    return Y.astype(loss.dtype, copy=False), quad.intercept(Y[:d] + Y[d:]).astype(loss.dtype), n_iter
+
+
 # --------------------------------------------------------------------- estimators
 _BASE_CONSTRAINTS = {
     k: v
@@ -228,10 +376,40 @@ class _TwoPartMixin:
             value = getattr(self, name)
             self._strengths.append(value * top if self.alpha_scale == "relative" else value)
 
+    def _encode_targets(self, data):
+        """The loss's data, the features centered per task in the long layout (dense ``X``).
+
+        A feature constant within each task (a school's denomination in
+        School) is collinear with the unpenalized intercepts: the loss is
+        flat when its coefficient in task ``t`` moves by ``e`` and the
+        intercept by ``-e x_tj``, and with globally centered features the
+        coefficients meet the intercepts through a large curvature, which
+        sets FISTA's step. Centered within each task by its means ``m_t``
+        (``_task_offsets``), those columns are exactly 0 (the penalty alone
+        sets their coefficients, to 0) and the intercepts decouple from
+        ``B``: the same model, with intercepts ``intercept_t + m_t' (p_t +
+        q_t)``, in a better geometry. On School's raw features FISTA alone
+        then took 205 iterations instead of 883 for the default dirty
+        regression, and 200 instead of 769 for the dirty logistic model of
+        the scores split at their median.
+        """
+        data, task_weights = super()._encode_targets(data)
+        self._task_offsets = None
+        if self.fit_intercept and data.layout == "long" and not sp.issparse(data.X):
+            self._task_offsets = _task_means(data)
+            data = dataclasses.replace(data, X=data.X - self._task_offsets[data.task_codes])
+        return data, task_weights
+
     def _make_loss(self, X, y, sample_weight):
         loss = super()._make_loss(X, y, sample_weight)
         self._n_base_features = loss.n_features
         return _StackedLoss(loss)
+
+    def _offset_intercept(self, coef, intercept, sign):
+        """The intercepts for the features centered per task (``sign=1``) or back (``-1``)."""
+        if self._task_offsets is None:
+            return intercept
+        return intercept + sign * np.einsum("tj,tj->t", self._task_offsets, coef).astype(intercept.dtype)
 
     def _warm_start_point(self, loss):
         if not self.warm_start or not hasattr(self, "shared_coef_"):
@@ -241,19 +419,31 @@ class _TwoPartMixin:
         Z0 = np.vstack([self.shared_coef_.T, self.specific_coef_.T])
         if self._scale_features:
             Z0 = loss.to_loss_coef(Z0)
-        return Z0, loss.to_centered_intercept(Z0, self.intercept_) if self.fit_intercept else None
+        if not self.fit_intercept:
+            return Z0, None
+        return Z0, loss.to_centered_intercept(Z0, self._offset_intercept(self.coef_, self.intercept_, 1))
 
     def _fit(self, X, y, sample_weight):
         self._check_params()
         loss = self._make_loss(X, y, sample_weight)
         self._set_strengths(loss.loss)
         W0, b0 = self._warm_start_point(loss)
+        n_start = 0
+        if loss.is_quadratic and loss.n_base_features <= _ADMM_MAX_FEATURES:
+            penalty = self._make_penalty()
+            if self._scale_features:
+                penalty = scale_rows(penalty, loss.x_scale)
+            # ADMM stops on the duality gap: a part at strength 0 has none.
+            if penalty.has_dual:
+                W0, b0, n_start = _admm_start(loss, penalty, W0, self.max_iter, self.tol)
         result = self._solve(loss, None, W0, b0)
+        self.n_iter_ += n_start
         Z = np.ascontiguousarray(self.coef_)  # (n_tasks, 2 n_features) from _solve
         d = loss.n_base_features
         self.shared_coef_ = np.ascontiguousarray(Z[:, :d])
         self.specific_coef_ = np.ascontiguousarray(Z[:, d:])
         self.coef_ = self.shared_coef_ + self.specific_coef_
+        self.intercept_ = self._offset_intercept(self.coef_, self.intercept_, -1)
         if not result.converged:
             warn_not_converged(type(self).__name__, result, self.max_iter, self.tol, loss)
         return self
@@ -303,7 +493,9 @@ _COMMON = """\
         for a DataFrame) holding each row's task label; ``y`` is 1-D.
 
     max_iter : int, default=1000
-        Maximum number of FISTA iterations.
+        Maximum number of iterations of each solver: the ADMM start of a
+        squared loss with few features, then FISTA (see Notes).
+        ``n_iter_`` is their sum.
 
     tol : float, default=1e-4
         Converged means a duality gap (``dual_gap_``) of at most ``tol``
@@ -375,6 +567,16 @@ _MALSAR_DIRTY = """
     ``fit_intercept=False``, ``alpha_scale="absolute"``,
     ``alpha_shared = lambda1``, ``alpha_specific = lambda2``."""
 
+_START_NOTES = f"""\
+    With the squared loss and at most {_ADMM_MAX_FEATURES} features, FISTA starts from ADMM
+    on the tasks' Gram matrices (built from ``n_features + 1`` gradients),
+    which solves the loss's part exactly and so does not slow down when the
+    features' scales differ by decades; FISTA and the duality gap then
+    certify its point (usually in one iteration). In the long layout the
+    features are centered within each task (the same model: the
+    intercepts absorb the means), so that a feature constant within each
+    task does not couple the coefficients with the intercepts."""
+
 _DIRTY_NOTES = """\
     Solved by FISTA on the stacked ``Z = [P; Q]`` with the design
     ``[X, X]``; the penalty is separable between the blocks, so its prox is
@@ -384,7 +586,9 @@ _DIRTY_NOTES = """\
     the solver returns one minimizer, certified by a duality gap
     (``dual_gap_``: with ``g1``, ``g2`` the two parts' penalties, the dual
     of the stacked problem has the penalty term ``g1^*(U) + g2^*(U)``, the
-    conjugate of ``min_{{P + Q = B}} g1(P) + g2(Q)``).{malsar}
+    conjugate of ``min_{{P + Q = B}} g1(P) + g2(Q)``).
+
+""" + _START_NOTES + """{malsar}
 
     References
     ----------
@@ -616,7 +820,13 @@ SparseLowRankRegressor.__doc__ = f"""Sparse + low-rank multi-task linear regress
     singular value thresholding of ``Q`` (or the projection of its singular
     values onto the L1 ball of radius ``tau``). The L1 step is applied to
     ``P`` alone, with threshold ``step * alpha_sparse`` (the prox's
-    three-point inequality is tested).
+    three-point inequality is tested). The duality gap (``dual_gap_``)
+    takes the conjugate of ``min_{{P + Q = B}} g1(P) + g2(Q)``, ``g1^*(U) +
+    g2^*(U)``: the indicator of ``max |u_tj| <= alpha_sparse`` plus that of
+    ``||U||_2 <= alpha_rank`` (or, with ``rank_constraint``, ``tau
+    ||U||_2``).
+
+{_START_NOTES}
 
     References
     ----------
