@@ -83,12 +83,20 @@ def computer_survey():
     }
 
 
-def landmine():
+def _landmine_raw():
+    """Landmine in the long layout, raw features: ``(X with the field as last column, y)``."""
     mat = scipy.io.loadmat(os.path.join(get_data_home(), "landmine", "LandmineData.mat"))
     n_tasks = mat["feature"].shape[1]
     X = np.vstack([mat["feature"][0, t] for t in range(n_tasks)])
     y = np.concatenate([mat["label"][0, t].ravel() for t in range(n_tasks)]).astype(int)
     task = np.repeat(np.arange(n_tasks), [len(mat["label"][0, t]) for t in range(n_tasks)])
+    return np.column_stack([X, task]), y
+
+
+def landmine():
+    X, y = _landmine_raw()
+    X, task = X[:, :-1], X[:, -1].astype(int)
+    n_tasks = task.max() + 1
     rng = np.random.RandomState(0)
     train = np.zeros(len(y), dtype=bool)
     for t in range(n_tasks):
@@ -103,15 +111,6 @@ def landmine():
         return np.mean([roc_auc_score(test_y[test_task == t], scores[test_task == t]) for t in range(n_tasks)])
 
     return "Landmine (mean AUC)", mean_auc, {"Dirty (linf)": lambda a, b: DirtyClassifier(a, b, task_column=-1)}
-
-
-def _landmine_raw():
-    mat = scipy.io.loadmat(os.path.join(get_data_home(), "landmine", "LandmineData.mat"))
-    n_tasks = mat["feature"].shape[1]
-    X = np.vstack([mat["feature"][0, t] for t in range(n_tasks)])
-    y = np.concatenate([mat["label"][0, t].ravel() for t in range(n_tasks)]).astype(int)
-    task = np.repeat(np.arange(n_tasks), [len(mat["label"][0, t]) for t in range(n_tasks)])
-    return np.column_stack([X, task]), y
 
 
 def raw_defaults():
