@@ -14,6 +14,8 @@ from ._lasso import MultiTaskLassoClassifier, MultiTaskLassoRegressor
 from ._path import (
     GroupLassoClassifierCV,
     GroupLassoRegressorCV,
+    SparseGroupLassoClassifierCV,
+    SparseGroupLassoRegressorCV,
     TraceNormRegressorCV,
     alpha_max,
     group_lasso_path,
@@ -63,7 +65,9 @@ __all__ = [
     "MultiTaskLassoClassifier",
     "MultiTaskLassoRegressor",
     "SparseGroupLassoClassifier",
+    "SparseGroupLassoClassifierCV",
     "SparseGroupLassoRegressor",
+    "SparseGroupLassoRegressorCV",
     "TraceNormClassifier",
     "TraceNormRegressor",
 ]

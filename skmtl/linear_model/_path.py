@@ -26,6 +26,7 @@ from ..metrics._per_task import task_scores
 from ..model_selection._split import check_task_cv
 from ._base import _COMMON_PARAMETERS, _LinearMultiTaskModel, warn_not_converged
 from ._group_lasso import GroupLassoClassifier, GroupLassoRegressor
+from ._sparse_group_lasso import SparseGroupLassoClassifier, SparseGroupLassoRegressor
 from ._trace_norm import TraceNormRegressor
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "GroupLassoRegressorCV",
     "GroupLassoClassifierCV",
     "TraceNormRegressorCV",
+    "SparseGroupLassoRegressorCV",
+    "SparseGroupLassoClassifierCV",
 ]
 
 
@@ -500,7 +503,12 @@ def check_cv_scoring(estimator, scoring):
     return lambda est, X, y, sw: scorer(est, X, y) if sw is None else scorer(est, X, y, sample_weight=sw)
 
 
-def _fold_path(estimator, X, y, sample_weight, train, test, alphas, scorer):
+def _fold_path(estimator, X, y, sample_weight, train, test, settings, grids, scorer):
+    """Validation scores (n_settings, n_alphas) of one fold: one warm-started path per setting.
+
+    ``settings`` are parameter dicts (an ``l1_ratio`` each, or one empty
+    dict), ``grids`` their alphas; the fold's loss is built once.
+    """
     est, loss = _prepare(
         estimator,
         _safe_indexing(X, train),
@@ -509,15 +517,16 @@ def _fold_path(estimator, X, y, sample_weight, train, test, alphas, scorer):
     )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     sw_test = None if sample_weight is None else sample_weight[test]
-    scores = np.empty(len(alphas))
-
-    def record(k, fitted):
-        scores[k] = scorer(fitted, X_test, y_test, sw_test)
-
+    scores = np.empty((len(settings), len(grids[0])))
     with warnings.catch_warnings():
         # A fold's path that stops early is not worth one warning per fold.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _run_path(est, loss, alphas, on_solution=record)
+        for i, (params, alphas) in enumerate(zip(settings, grids)):
+
+            def record(k, fitted):
+                scores[i, k] = scorer(fitted, X_test, y_test, sw_test)
+
+            _run_path(est.set_params(**params), loss, alphas, on_solution=record)
     return scores
 
 
@@ -553,8 +562,25 @@ class _LinearModelCV:
         "n_jobs": [numbers.Integral, None],
     }
 
+    # Whether l1_ratio may be a list, cross-validated with alpha (as
+    # scikit-learn's ElasticNetCV): each value has its own alpha grid.
+    _searches_l1_ratio = False
+
     def _base_estimator(self):
-        return self._estimator_class(**{name: getattr(self, name) for name in self._estimator_params})
+        params = {name: getattr(self, name) for name in self._estimator_params}
+        # The first setting (a searched l1_ratio's first value); the paths set each in turn.
+        return self._estimator_class(**{**params, **self._settings()[0]})
+
+    def _settings(self):
+        """One parameter dict per path: each ``l1_ratio`` searched, or the estimator's own."""
+        if not self._searches_l1_ratio:
+            return [{}]
+        ratios = np.asarray(self.l1_ratio, dtype=np.float64)
+        if ratios.ndim > 1 or ratios.size == 0 or not np.all((ratios >= 0) & (ratios <= 1)):
+            raise ValueError(
+                f"l1_ratio must be a float in [0, 1] or a non-empty 1-D list of them; got {self.l1_ratio!r}."
+            )
+        return [{"l1_ratio": float(r)} for r in np.ravel(ratios)]
 
     def _fit_cv(self, X, y, sample_weight):
         _check_alphas(self.alphas, self.n_alphas, self.eps)
@@ -562,10 +588,15 @@ class _LinearModelCV:
         X, y = indexable(X, y)
         base = self._base_estimator()
         est, loss = _prepare(base, X, y, sample_weight)
+        settings = self._settings()
         if self.alphas is None:
-            alphas = _alpha_grid(est._alpha_max_of_loss(loss), self.n_alphas, self.eps)
+            # alpha_max depends on l1_ratio, not the loss: one loss for all.
+            grids = np.array([
+                _alpha_grid(est.set_params(**params)._alpha_max_of_loss(loss), self.n_alphas, self.eps)
+                for params in settings
+            ])  # fmt: skip
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
+            grids = np.tile(np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1], (len(settings), 1))
         if sample_weight is not None:
             # Already validated by _prepare; one weight per row for indexing
             # the folds (a scalar weights every row alike, as in fit).
@@ -575,11 +606,18 @@ class _LinearModelCV:
         folds = list(check_cv(cv, y, classifier=is_classifier(self)).split(X, y))
         scorer = check_cv_scoring(base, self.scoring)
         per_fold = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_path)(base, X, y, sample_weight, train, test, alphas, scorer) for train, test in folds
+            delayed(_fold_path)(base, X, y, sample_weight, train, test, settings, grids, scorer)
+            for train, test in folds
         )
-        path = np.column_stack(per_fold)  # (n_alphas, n_folds), higher is better
-        best = int(np.argmax(path.mean(axis=1)))
-        self.alphas_ = alphas
+        path = np.stack(per_fold, axis=-1)  # (n_settings, n_alphas, n_folds), higher is better
+        chosen, best = np.unravel_index(int(np.argmax(path.mean(axis=-1))), path.shape[:2])
+        alphas = grids[chosen]
+        if self._searches_l1_ratio:
+            self.l1_ratio_ = settings[chosen]["l1_ratio"]
+        if not (self._searches_l1_ratio and np.ndim(self.l1_ratio)):
+            # One setting given as such: the path of the alphas alone.
+            grids, path = grids[0], path[0]
+        self.alphas_ = grids
         self.alpha_ = float(alphas[best])
         if is_classifier(self) or self.scoring is not None:
             self.scores_ = path
@@ -588,7 +626,7 @@ class _LinearModelCV:
         # Refit on all the data at the chosen alpha, warm-started along the
         # path down to it (cheaper than a cold fit at a small alpha).
         self._validate_fit(X, y, sample_weight)  # n_features_in_, tasks_, ...
-        final = est.set_params(alpha=self.alpha_)
+        final = est.set_params(**settings[chosen], alpha=self.alpha_)
         _run_path(final, loss, alphas[: best + 1])
         self.estimator_ = final
         return self
@@ -680,8 +718,7 @@ _CV_ATTRIBUTES = """\
     alpha_ : float
         The alpha with the best mean validation score.
 
-    alphas_ : ndarray of shape (n_alphas,)
-        The alphas tried, in decreasing order.
+{alphas}
 
 {path}
 
@@ -702,6 +739,10 @@ _CV_ATTRIBUTES = """\
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` when it was a DataFrame with string names."""
+
+_ALPHAS = """\
+    alphas_ : ndarray of shape (n_alphas,)
+        The alphas tried, in decreasing order."""
 
 _MSE_PATH = """\
     mse_path_ : ndarray of shape (n_alphas, n_folds)
@@ -747,7 +788,7 @@ GroupLassoRegressorCV.__doc__ = f"""Group lasso regressor with ``alpha`` chosen 
 
     Attributes
     ----------
-{_CV_ATTRIBUTES.format(path=_MSE_PATH, name="GroupLassoRegressor")}
+{_CV_ATTRIBUTES.format(alphas=_ALPHAS, path=_MSE_PATH, name="GroupLassoRegressor")}
 
     See Also
     --------
@@ -799,7 +840,7 @@ GroupLassoClassifierCV.__doc__ = f"""Group lasso classifier with ``alpha`` chose
 
     Attributes
     ----------
-{_CV_ATTRIBUTES.format(path=_SCORES, name="GroupLassoClassifier")}
+{_CV_ATTRIBUTES.format(alphas=_ALPHAS, path=_SCORES, name="GroupLassoClassifier")}
 
     See Also
     --------
@@ -878,7 +919,7 @@ TraceNormRegressorCV.__doc__ = f"""Trace-norm regressor with ``alpha`` chosen by
 
     Attributes
     ----------
-{_CV_ATTRIBUTES.format(path=_MSE_PATH, name="TraceNormRegressor")}
+{_CV_ATTRIBUTES.format(alphas=_ALPHAS, path=_MSE_PATH, name="TraceNormRegressor")}
 
     See Also
     --------
@@ -896,3 +937,149 @@ TraceNormRegressorCV.__doc__ = f"""Trace-norm regressor with ``alpha`` chosen by
     >>> model.mse_path_.shape
     (8, 3)
     """
+
+
+class SparseGroupLassoRegressorCV(_LinearModelCV, SparseGroupLassoRegressor):
+    _estimator_class = SparseGroupLassoRegressor
+    _estimator_params = ("l1_ratio", "fit_intercept", "task_weights", "task_column", "max_iter", "tol", "solver")
+    _parameter_constraints = {
+        **{
+            k: v
+            for k, v in SparseGroupLassoRegressor._parameter_constraints.items()
+            if k not in ("alpha", "warm_start", "l1_ratio")
+        },
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both"), "array-like"],
+        **_LinearModelCV._cv_constraints,
+    }
+    _searches_l1_ratio = True
+
+    def __init__(
+        self,
+        *,
+        l1_ratio=0.5,
+        alphas=None,
+        n_alphas=50,
+        eps=1e-3,
+        cv=None,
+        scoring=None,
+        n_jobs=None,
+        fit_intercept=True,
+        task_weights=None,
+        task_column=None,
+        max_iter=1000,
+        tol=1e-4,
+        solver="auto",
+    ):
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.task_column = task_column
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+
+    def _fit(self, X, y, sample_weight):
+        return self._fit_cv(X, y, sample_weight)
+
+
+class SparseGroupLassoClassifierCV(_LinearModelCV, SparseGroupLassoClassifier):
+    _estimator_class = SparseGroupLassoClassifier
+    _estimator_params = SparseGroupLassoRegressorCV._estimator_params
+    _parameter_constraints = SparseGroupLassoRegressorCV._parameter_constraints
+    _searches_l1_ratio = True
+
+    __init__ = SparseGroupLassoRegressorCV.__init__
+
+    def _fit(self, X, y, sample_weight):
+        return self._fit_cv(X, y, sample_weight)
+
+
+_SGL_L1_RATIO = """\
+    l1_ratio : float or array-like of float in [0, 1], default=0.5
+        Share of the L1 norm in the penalty, as in :class:`{name}`.
+        A list is cross-validated with ``alpha`` (as scikit-learn's
+        ``ElasticNetCV``): each value gets its own alpha grid
+        (``alpha_max`` depends on it) and the pair with the best mean
+        validation score is kept."""
+
+_SGL_ALPHAS = """\
+    l1_ratio_ : float
+        The ``l1_ratio`` kept.
+
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The alphas tried, in decreasing order; one row per ``l1_ratio``
+        when a list was given (the paths below then have a first axis of
+        length ``n_l1_ratio`` too)."""
+
+
+def _sgl_cv_doc(kind, name, path, example):
+    common = "    fit_intercept" + _COMMON_PARAMETERS.split("    fit_intercept", 1)[1].split("    warm_start")[0].rstrip()
+    return f"""Sparse group lasso {kind} with ``alpha`` and ``l1_ratio`` chosen by cross-validation.
+
+    Same model and objective as :class:`{name}`.
+
+    Read more in the :ref:`User Guide <linear_model>`.
+
+    Parameters
+    ----------
+{_SGL_L1_RATIO.format(name=name)}
+
+{_CV_PARAMETERS.format(common=common)}
+
+    solver : {{"auto", "fista", "working_set"}}, default="auto"
+        As in :class:`{name}`.
+
+    Attributes
+    ----------
+{_CV_ATTRIBUTES.format(alphas=_SGL_ALPHAS, path=path, name=name)}
+
+    See Also
+    --------
+    {name}, GroupLassoRegressorCV, GroupLassoClassifierCV
+
+{_CV_NOTES}
+    With a list of ``l1_ratio`` values each fold builds its loss once and
+    runs one path per value.
+
+    Examples
+    --------
+{example}
+    """
+
+
+SparseGroupLassoRegressorCV.__doc__ = _sgl_cv_doc(
+    "regressor",
+    "SparseGroupLassoRegressor",
+    _MSE_PATH,
+    """\
+    >>> from skmtl.datasets import make_sparse_multitask
+    >>> from skmtl.linear_model import SparseGroupLassoRegressorCV
+    >>> X, Y, truth = make_sparse_multitask(n_samples=80, n_features=30, n_tasks=4,
+    ...                                     n_informative=3, random_state=0)
+    >>> model = SparseGroupLassoRegressorCV(l1_ratio=[0.2, 0.8], n_alphas=10, cv=3).fit(X, Y)
+    >>> model.mse_path_.shape
+    (2, 10, 3)
+    >>> bool(model.l1_ratio_ in (0.2, 0.8))
+    True""",
+)
+
+SparseGroupLassoClassifierCV.__doc__ = _sgl_cv_doc(
+    "classifier",
+    "SparseGroupLassoClassifier",
+    _SCORES.replace("GroupLassoClassifier", "SparseGroupLassoClassifier"),
+    """\
+    >>> import numpy as np
+    >>> from skmtl.linear_model import SparseGroupLassoClassifierCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(90, 6)
+    >>> Y = np.column_stack([X[:, 0] > 0, X[:, 0] + X[:, 1] > 0]).astype(int)
+    >>> model = SparseGroupLassoClassifierCV(n_alphas=5, cv=3).fit(X, Y)
+    >>> model.scores_.shape
+    (5, 3)""",
+)

@@ -22,7 +22,13 @@ from skmtl.linear_model import (
     TraceNormRegressor,
 )
 
-from skmtl.linear_model import GroupLassoClassifierCV, GroupLassoRegressorCV, TraceNormRegressorCV
+from skmtl.linear_model import (
+    GroupLassoClassifierCV,
+    GroupLassoRegressorCV,
+    SparseGroupLassoClassifierCV,
+    SparseGroupLassoRegressorCV,
+    TraceNormRegressorCV,
+)
 from skmtl.utils._compat import parametrize_with_checks
 
 # As in tests/test_common.py: a multi-task classifier has per-task classes,
@@ -55,6 +61,10 @@ ESTIMATORS = [
     GroupLassoRegressorCV(n_alphas=4, cv=3),
     GroupLassoClassifierCV(n_alphas=4, cv=3),
     TraceNormRegressorCV(n_alphas=4, cv=3),
+    SparseGroupLassoRegressorCV(n_alphas=4, cv=3),
+    SparseGroupLassoClassifierCV(n_alphas=4, cv=3),
+    # l1_ratio searched over a list (one path per value in each fold).
+    SparseGroupLassoRegressorCV(l1_ratio=[0.2, 0.8], n_alphas=3, cv=3),
     HierarchicalRegressor(),
     HierarchicalClassifier(),
 ]
@@ -84,7 +94,13 @@ _CV_FOLDS = {
     name: "the CV folds of repeated rows differ from those of weighted rows, so alpha_ may differ"
     for name in _SOLVER_ACCURACY
 }
-_CV_ESTIMATORS = (GroupLassoRegressorCV, GroupLassoClassifierCV, TraceNormRegressorCV)
+_CV_ESTIMATORS = (
+    GroupLassoRegressorCV,
+    GroupLassoClassifierCV,
+    TraceNormRegressorCV,
+    SparseGroupLassoRegressorCV,
+    SparseGroupLassoClassifierCV,
+)
 
 
 def _expected_failures(estimator):

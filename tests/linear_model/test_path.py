@@ -14,6 +14,10 @@ from skmtl.linear_model import (
     DirtyRegressor,
     MultiTaskLassoClassifier,
     MultiTaskLassoRegressor,
+    SparseGroupLassoClassifier,
+    SparseGroupLassoClassifierCV,
+    SparseGroupLassoRegressor,
+    SparseGroupLassoRegressorCV,
     TraceNormClassifier,
     TraceNormRegressor,
     TraceNormRegressorCV,
@@ -22,6 +26,7 @@ from skmtl.linear_model import (
     regularization_path,
     trace_norm_path,
 )
+from skmtl.linear_model._path import check_cv_scoring
 from skmtl.model_selection import TaskStratifiedKFold
 
 
@@ -291,14 +296,107 @@ def test_extrapolated_warm_start_stays_in_the_domain():
     assert_array_equal(W0, W1) and assert_array_equal(b0, np.ones(2))
 
 
-@pytest.mark.parametrize("Estimator", [GroupLassoRegressorCV, GroupLassoClassifierCV, TraceNormRegressorCV])
+# --------------------------------------------------------------------- sparse group lasso CV
+def _brute_force_scores(make, folds, X, y, alphas):
+    """The default validation score (higher is better) of each alpha on each fold, from cold fits."""
+    scorer = check_cv_scoring(make(1.0), None)
+    out = np.empty((len(alphas), len(folds)))
+    for k, alpha in enumerate(alphas):
+        for f, (train, test) in enumerate(folds):
+            out[k, f] = scorer(make(alpha).fit(X[train], y[train]), X[test], y[test], None)
+    return out
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_sparse_group_lasso_cv_equals_a_brute_force_loop_over_folds(layout):
+    X, Y, _ = _sparse(seed=6, n_samples=60, n_features=12, n_tasks=4, layout=layout)
+    task_column = -1 if layout == "long" else None
+    folds = list(TaskStratifiedKFold(3, task_column=-1).split(X, Y) if layout == "long" else
+                 TaskStratifiedKFold(3).split(X, Y))  # fmt: skip
+    ratios = [0.2, 0.8]
+    model = SparseGroupLassoRegressorCV(
+        l1_ratio=ratios, n_alphas=5, eps=1e-2, cv=folds, task_column=task_column, tol=1e-8, max_iter=10_000
+    ).fit(X, Y)
+    assert model.alphas_.shape == (2, 5) and model.mse_path_.shape == (2, 5, 3)
+    for i, ratio in enumerate(ratios):
+        assert model.alphas_[i, 0] == pytest.approx(alpha_max(SparseGroupLassoRegressor(l1_ratio=ratio, task_column=task_column), X, Y))
+        expected = _brute_force_scores(
+            lambda a: SparseGroupLassoRegressor(a, l1_ratio=ratio, task_column=task_column, tol=1e-8, max_iter=10_000),
+            folds, X, Y, model.alphas_[i],
+        )
+        assert_allclose(-model.mse_path_[i], expected, rtol=1e-6)
+    i, k = np.unravel_index(np.argmin(model.mse_path_.mean(axis=-1)), (2, 5))
+    assert model.l1_ratio_ == ratios[i] and model.alpha_ == model.alphas_[i, k]
+    # The refit is the plain estimator at (alpha_, l1_ratio_).
+    ref = SparseGroupLassoRegressor(model.alpha_, l1_ratio=model.l1_ratio_, task_column=task_column, tol=1e-8,
+                                    max_iter=10_000).fit(X, Y)
+    assert_allclose(model.coef_, ref.coef_, atol=1e-6)
+    assert_allclose(model.predict(X), ref.predict(X), atol=1e-6)
+
+
+def test_sparse_group_lasso_cv_with_one_l1_ratio_keeps_the_one_dimensional_path():
+    X, Y, _ = _sparse(seed=7, n_samples=60, n_features=10, n_tasks=3)
+    model = SparseGroupLassoRegressorCV(l1_ratio=0.3, n_alphas=4, cv=3).fit(X, Y)
+    assert model.alphas_.shape == (4,) and model.mse_path_.shape == (4, 3) and model.l1_ratio_ == 0.3
+    assert model.estimator_.l1_ratio == 0.3
+    listed = SparseGroupLassoRegressorCV(l1_ratio=[0.3], n_alphas=4, cv=3).fit(X, Y)
+    assert listed.mse_path_.shape == (1, 4, 3)
+    assert_allclose(listed.mse_path_[0], model.mse_path_)
+    with pytest.raises(ValueError, match="l1_ratio must be"):
+        SparseGroupLassoRegressorCV(l1_ratio=[0.3, 1.5], n_alphas=4, cv=3).fit(X, Y)
+    with pytest.raises(ValueError, match="l1_ratio must be"):
+        SparseGroupLassoRegressorCV(l1_ratio=[], n_alphas=4, cv=3).fit(X, Y)
+
+
+def test_sparse_group_lasso_classifier_cv_equals_a_brute_force_loop_over_folds():
+    from sklearn.model_selection import KFold
+
+    rng = np.random.RandomState(8)
+    X = rng.randn(90, 6)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 0] + X[:, 1] > 0, X[:, 2] + 0.5 * rng.randn(90) > 0]).astype(int)
+    folds = list(KFold(3).split(X))
+    model = SparseGroupLassoClassifierCV(
+        l1_ratio=[0.5, 0.9], alphas=[0.05, 0.02, 0.005], cv=folds, tol=1e-8, max_iter=10_000
+    ).fit(X, Y)
+    assert model.scores_.shape == (2, 3, 3)
+    assert_array_equal(model.alphas_, [[0.05, 0.02, 0.005]] * 2)
+    for i, ratio in enumerate([0.5, 0.9]):
+        expected = _brute_force_scores(
+            lambda a: SparseGroupLassoClassifier(a, l1_ratio=ratio, tol=1e-8, max_iter=10_000),
+            folds, X, Y, model.alphas_[i],
+        )
+        assert_allclose(model.scores_[i], expected, rtol=1e-6)
+    i, k = np.unravel_index(np.argmax(model.scores_.mean(axis=-1)), (2, 3))
+    assert (model.l1_ratio_, model.alpha_) == ([0.5, 0.9][i], model.alphas_[i, k])
+    assert [list(c) for c in model.classes_] == [[0, 1]] * 3
+
+
+@pytest.mark.parametrize("Estimator", [SparseGroupLassoRegressorCV, SparseGroupLassoClassifierCV])
+def test_sparse_group_lasso_cv_pickles(Estimator):
+    import pickle
+
+    X, Y, _ = _sparse(seed=9, n_samples=60, n_features=8, n_tasks=3)
+    if Estimator is SparseGroupLassoClassifierCV:
+        Y = (Y > np.median(Y, axis=0)).astype(int)
+    model = Estimator(l1_ratio=[0.3, 0.7], n_alphas=4, cv=3).fit(X, Y)
+    restored = pickle.loads(pickle.dumps(model))
+    assert_array_equal(restored.predict(X), model.predict(X))
+    assert restored.l1_ratio_ == model.l1_ratio_ and restored.alpha_ == model.alpha_
+    assert_array_equal(restored.coef_, model.coef_)
+
+
+@pytest.mark.parametrize(
+    "Estimator",
+    [GroupLassoRegressorCV, GroupLassoClassifierCV, TraceNormRegressorCV, SparseGroupLassoRegressorCV,
+     SparseGroupLassoClassifierCV],
+)  # fmt: skip
 def test_cv_estimators_accept_a_scalar_sample_weight(Estimator):
     # The plain estimators accept a scalar weight (every row alike); the CV
     # ones indexed it per fold and raised IndexError.
     rng = np.random.RandomState(0)
     X = rng.randn(60, 5)
     Y = X @ rng.randn(5, 3)
-    if Estimator is GroupLassoClassifierCV:
+    if Estimator in (GroupLassoClassifierCV, SparseGroupLassoClassifierCV):
         Y = (Y > 0).astype(int)
     weighted = Estimator(n_alphas=3, cv=3).fit(X, Y, sample_weight=2.0)
     plain = Estimator(n_alphas=3, cv=3).fit(X, Y)
