@@ -53,6 +53,27 @@ __all__ = ["MultiTaskMLPClassifier", "MultiTaskMLPRegressor"]
 # or within 0.005 of the best of 0.2, 0.3, 0.5 per task and of fixed values).
 _ALPHA_PER_TASK = 0.5
 
+# Small data sets (fewer than _LARGE_DATA rows) train with smaller batches
+# and a larger step: batch_size="auto" is min(200, ceil(n / 10)) rows, at
+# least 10 steps per epoch (alpha="auto" shrinks with the batch), and
+# learning_rate_init="auto" is 1e-3 * min(3, 2000 / n). With min(200, n)
+# rows and 1e-3, an epoch of 240 rows was 2 steps, and n_iter_no_change
+# epochs stopped training before it had learned (the 8 tasks of 30 rows of
+# tests/neural_network/test_quality.py: mean R^2 0.58; 0.75 now); smaller
+# batches alone needed more than max_iter epochs at 1e-3. School and
+# Landmine have more than 2,000 rows: 200 rows and 1e-3 for them (3e-3
+# was worse there), see benchmarks/mlp_school.py.
+_MIN_BATCHES = 10
+_LARGE_BATCH = 200
+_LARGE_DATA = 2000
+_BASE_LEARNING_RATE = 1e-3
+_MAX_LEARNING_RATE_FACTOR = 3.0
+
+# learning_rate="adaptive" divides the rate by this factor on each plateau
+# of the stopping criterion, at most this many times.
+_ADAPTIVE_FACTOR = 10.0
+_ADAPTIVE_STEPS = 2
+
 # head_sharing="auto" starts from a ridge-like pull of strength 1 (weak next
 # to a task's sum of squares) and updates it after every epoch.
 _INITIAL_SHARING = 1.0
@@ -104,7 +125,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         "activation": [StrOptions({"relu", "tanh", "logistic"})],
         "alpha": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
+        "learning_rate_init": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="neither")],
         "solver": [StrOptions({"adam", "sgd"})],
         "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -136,7 +158,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         activation="relu",
         alpha="auto",
         batch_size="auto",
-        learning_rate_init=1e-3,
+        learning_rate="constant",
+        learning_rate_init="auto",
         solver="adam",
         momentum=0.9,
         max_iter=200,
@@ -164,6 +187,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.activation = activation
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.solver = solver
         self.momentum = momentum
@@ -219,11 +243,27 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             )
         return data, None
 
-    def _initialize(self, n_features, dtype, early_stopping):
+    def _initialize(self, n_samples, n_features, dtype, early_stopping, sample_weight):
         hidden = _check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=False)
         heads = _check_layer_sizes(self.head_layer_sizes, "head_layer_sizes", allow_empty=True)
         self._random_state = check_random_state(self.random_state)
-        self.alpha_ = _ALPHA_PER_TASK * self.n_tasks_ if self.alpha == "auto" else float(self.alpha)
+        if self.batch_size == "auto":
+            self._batch_size = min(_LARGE_BATCH, -(-n_samples // _MIN_BATCHES))
+        else:
+            self._batch_size = min(self.batch_size, n_samples)
+        # Sums of weights, so that weighted rows count as repeated ones.
+        total = n_samples if sample_weight is None else float(sample_weight.sum())
+        batch_weight = self._batch_size * total / n_samples
+        # The penalty alpha / (2 n_b) of every step adds up to alpha / (2 n_b)
+        # per epoch: proportional to n_b, "auto" weighs the same for any batch size.
+        self.alpha_ = (
+            _ALPHA_PER_TASK * self.n_tasks_ * batch_weight / _LARGE_BATCH if self.alpha == "auto"
+            else float(self.alpha)
+        )
+        self.learning_rate_init_ = (
+            _BASE_LEARNING_RATE * np.clip(_LARGE_DATA / total, 1, _MAX_LEARNING_RATE_FACTOR)
+            if self.learning_rate_init == "auto" else float(self.learning_rate_init)
+        )
         self._n_trunk = len(hidden)
         self._dtype = dtype
         embedded = self.task_encoding == "embedding"
@@ -265,9 +305,9 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         )
         params = self._params()
         if self.solver == "adam":
-            self._optimizer = AdamOptimizer(params, self.learning_rate_init)
+            self._optimizer = AdamOptimizer(params, self.learning_rate_init_)
         else:
-            self._optimizer = SGDOptimizer(params, self.learning_rate_init, self.momentum)
+            self._optimizer = SGDOptimizer(params, self.learning_rate_init_, self.momentum)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -275,6 +315,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         self.task_weights_history_ = []
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
+        self._learning_rate_drops = 0
         self._early_stopping = early_stopping
         if early_stopping:
             self.validation_scores_ = []
@@ -320,7 +361,8 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         target, observed = self._encode_targets(data, codes)
         Xd = data.X.astype(dtype, copy=False)
         if first:
-            self._initialize(Xd.shape[1], dtype, self._resolve_early_stopping(Xd.shape[0], self._validation_strata(target, codes)))
+            early_stopping = self._resolve_early_stopping(Xd.shape[0], self._validation_strata(target, codes))
+            self._initialize(*Xd.shape, dtype, early_stopping, data.sample_weight)
         if self._kind == "regression":
             target = target.astype(dtype, copy=False)
         self._train(Xd, target, observed, codes, data.sample_weight, incremental)
@@ -372,7 +414,7 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 X, target, observed, codes, sample_weight, rows=train
             )
             n = X.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
+        batch_size = min(self._batch_size, n)
         n_epochs = 1 if incremental else self.max_iter
         n_tasks = self.n_tasks_
         # Share of the training weight held by each task's labels, n_t / N:
@@ -473,6 +515,18 @@ class _BaseMultiTaskMLP(MultiTaskMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 self._no_improvement_count = 0
             self.best_loss_ = min(self.best_loss_, loss)
         if self._no_improvement_count > self.n_iter_no_change:
+            if self.learning_rate == "adaptive" and self._learning_rate_drops < _ADAPTIVE_STEPS:
+                self._learning_rate_drops += 1
+                self._optimizer.learning_rate_init /= _ADAPTIVE_FACTOR
+                self._no_improvement_count = 0
+                if val_data is not None:
+                    # Go on from the best weights: the last ones are past the plateau.
+                    for p, best in zip(self._params(), self._best_params):
+                        p[...] = best
+                if self.verbose:
+                    print(f"No improvement for {self.n_iter_no_change} consecutive epochs. "
+                          f"Learning rate set to {self._optimizer.learning_rate_init:g}.")
+                return False
             if self.verbose:
                 print(f"No improvement for {self.n_iter_no_change} consecutive epochs. Stopping.")
             return True
@@ -734,13 +788,30 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
     activation : {"relu", "tanh", "logistic"}, default="relu"
     alpha : "auto" or float, default="auto"
         Strength of the L2 penalty (scikit-learn's convention, above).
-        "auto" is ``0.5 * n_tasks``: the data term sums the tasks' mean
-        losses, so the penalty grows with their number to weigh the same
-        against each (chosen on School and Landmine, see
-        :ref:`benchmarks_mlp`).
+        "auto" is ``0.5 * n_tasks * B / 200`` with ``B`` the weight of a
+        minibatch (its rows without ``sample_weight``): 0.5 per task for
+        batches of 200 rows. The data term sums the tasks' mean losses, so
+        the penalty grows with their number to weigh the same against each
+        (chosen on School and Landmine, see :ref:`benchmarks_mlp`); and the
+        penalties ``alpha / (2 n_b)`` of an epoch's steps add up to
+        ``alpha / (2 B)``, so ``alpha`` proportional to ``B`` makes the
+        penalty per epoch the same for any batch size.
     batch_size : int or "auto", default="auto"
-        Rows per minibatch; "auto" is ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
+        Rows per minibatch; "auto" is ``min(200, ceil(n_samples / 10))``:
+        batches of 200 rows, but at least 10 per epoch on small data sets
+        (``max_iter`` and ``n_iter_no_change`` count epochs, and an epoch of
+        one or two steps stops training before it has learned).
+    learning_rate : {"constant", "adaptive"}, default="constant"
+        "adaptive": each time the stopping rule (``tol``,
+        ``n_iter_no_change``) would end the fit, the step is divided by 10
+        and training goes on (from the best weights with early stopping);
+        the third time ends it. "constant" was as good on School and
+        Landmine and cheaper (:ref:`benchmarks_mlp`).
+    learning_rate_init : float or "auto", default="auto"
+        Step size of Adam or SGD. "auto" is ``1e-3 * min(3, max(1, 2000 /
+        N))`` (``N`` the rows' total weight): scikit-learn's 1e-3 from
+        2,000 rows on, up to 3e-3 on small data sets, where 1e-3 needed
+        more than ``max_iter`` epochs (``learning_rate_init_``).
     solver : {"adam", "sgd"}, default="adam"
     momentum : float, default=0.9
         Nesterov momentum of ``solver="sgd"``.
@@ -829,6 +900,9 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         "max_iter" (with a ConvergenceWarning) or "partial_fit" (one epoch).
     alpha_ : float
         The L2 strength used (``alpha``, or its "auto" value).
+    learning_rate_init_ : float
+        The initial step size used (``learning_rate_init``, or its "auto"
+        value).
     t_ : int
         Training rows seen.
     loss_curve_ : list of float
@@ -1027,7 +1101,8 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
     activation : {"relu", "tanh", "logistic"}, default="relu"
     alpha : "auto" or float, default="auto"
     batch_size : int or "auto", default="auto"
-    learning_rate_init : float, default=1e-3
+    learning_rate : {"constant", "adaptive"}, default="constant"
+    learning_rate_init : float or "auto", default="auto"
     solver : {"adam", "sgd"}, default="adam"
     momentum : float, default=0.9
     max_iter : int, default=200
@@ -1059,7 +1134,7 @@ class MultiTaskMLPClassifier(_BaseMultiTaskMLP, ClassifierMixin, BaseEstimator):
         The output layer and the skip path have
         ``max_t k_t`` units per task (1 for binary tasks), extra units of
         tasks with fewer classes unused.
-    n_iter_, stopping_reason_, alpha_, t_, loss_curve_, task_loss_curve_ : see the regressor
+    n_iter_, stopping_reason_, alpha_, learning_rate_init_, t_, loss_curve_, task_loss_curve_ : see the regressor
     task_weights_, task_weights_history_ : see the regressor
     best_loss_, validation_scores_, best_validation_score_ : see the regressor
     ensemble_ : list of MultiTaskMLPClassifier

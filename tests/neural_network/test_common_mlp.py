@@ -30,7 +30,9 @@ ESTIMATORS = [
 # (measured: 4e-7 relative on predict of the regressor, 7e-5 on
 # predict_proba of the classifier after 200 Adam steps), while the check
 # compares at rtol=1e-7. Without early stopping and in float64 the same
-# checks pass: test_sample_weight_equivalence_float64 below runs them.
+# checks pass: test_sample_weight_equivalence_float64 below runs them, with
+# one batch per epoch (the default batch_size makes at least 10 batches, and
+# weighted and repeated rows are batched differently).
 _FLOAT32_ROUNDING = {
     name: "early stopping's validation split and float32 training: weighted vs repeated rows differ; "
     "passes without early stopping in float64 (test_sample_weight_equivalence_float64)"
@@ -59,4 +61,7 @@ def test_sklearn_compatible(estimator, check):
 def test_sample_weight_equivalence_float64(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        check(type(estimator).__name__, clone(estimator).set_params(dtype=np.float64, early_stopping=False))
+        check(
+            type(estimator).__name__,
+            clone(estimator).set_params(dtype=np.float64, early_stopping=False, batch_size=10**6),
+        )

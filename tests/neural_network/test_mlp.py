@@ -512,7 +512,10 @@ def test_defaults_stop_early_on_a_per_task_validation_split_without_warning(clas
     assert model.n_iter_ < model.max_iter
     assert len(model.validation_scores_) == model.n_iter_
     assert model.best_validation_score_ == max(model.validation_scores_)
-    assert model.alpha_ == pytest.approx(0.5 * len(sizes))
+    # 240 rows: batches of 24 (10 per epoch), alpha 0.5 per task for 200 rows
+    # of batch weight, a step 3 times 1e-3 (small data)
+    assert model.alpha_ == pytest.approx(0.5 * len(sizes) * 24 / 200)
+    assert model.learning_rate_init_ == pytest.approx(3e-3)
     # validation_fraction of every task's rows (of each class for the classifier) held out
     held_out = np.array([
         sum(np.ceil(0.1 * c) for c in np.bincount(y[X[:, -1] == t]) if c > 1) if classification
@@ -636,3 +639,17 @@ def test_seed_ensemble_classifier_averages_probabilities(layout):
     else:
         np.testing.assert_allclose(proba, (parts[0] + parts[1]) / 2, rtol=1e-6)
         np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_adaptive_learning_rate_divides_the_step_on_each_plateau(shared_problem):
+    X, Y = shared_problem
+    est = MultiTaskMLPRegressor((8,), learning_rate_init=1e-2, max_iter=2000, random_state=0)
+    constant = _fit(clone(est), X, Y)
+    adaptive = _fit(clone(est).set_params(learning_rate="adaptive"), X, Y)
+    # Two plateaus divide 1e-2 by 10 each; the third stops training.
+    assert adaptive._optimizer.learning_rate_init == pytest.approx(1e-4)
+    assert constant._optimizer.learning_rate_init == 1e-2
+    assert adaptive.stopping_reason_ == constant.stopping_reason_ == "validation_score"
+    # Each plateau restarts from the best weights, so the best score cannot drop.
+    assert adaptive.n_iter_ > constant.n_iter_ + 2 * constant.n_iter_no_change
+    assert adaptive.best_validation_score_ >= constant.best_validation_score_

@@ -65,7 +65,8 @@ def test_sharing_strength_pools_identical_tasks_and_frees_different_ones(same):
     X, Y = _linear_tasks(coef, n=60)
     model = _fit(
         MultiTaskMLPRegressor(
-            (8,), learning_rate_init=1e-2, batch_size=10, max_iter=100, early_stopping=False, random_state=0
+            (8,), alpha=3.0, learning_rate_init=1e-2, batch_size=10, max_iter=100, early_stopping=False,
+            random_state=0,
         ),
         X, Y,
     )
