@@ -15,6 +15,7 @@ the rows of ``coef_`` are these columns, and ``coef_indptr_`` says which rows
 belong to which task.
 """
 
+import dataclasses
 import numbers
 import warnings
 
@@ -31,6 +32,8 @@ from ..utils._task_weights import TASK_WEIGHT_OPTIONS, resolve_task_weights
 from ._losses import LogisticLoss, SquaredLoss
 from ._penalties import scale_rows
 from ._solvers import solve
+from ._task_admm import MAX_FEATURES as _ADMM_MAX_FEATURES
+from ._task_admm import admm_start
 
 __all__ = []
 
@@ -83,6 +86,27 @@ def _rowwise_dot(X, coef, rows_coef):
         values = X.data * coef[rows_coef[row_of], X.indices]
         return np.bincount(row_of, weights=values, minlength=X.shape[0])
     return np.einsum("ij,ij->i", X, coef[rows_coef])
+
+
+# The tasks' quadratic forms of an ADMM start (_task_admm) hold T d^2
+# floats: at most 8e6 (64 MB).
+_ADMM_MAX_ENTRIES = 8_000_000
+
+
+def _admm_pays(loss, penalty):
+    """Whether a cold fit starts from ADMM on the tasks' quadratic forms (:mod:`._task_admm`).
+
+    For a squared loss with few features, where FISTA's steps are set by
+    the largest curvature; ADMM stops on the duality gap, so the penalty
+    needs a conjugate.
+    """
+    d = loss.n_features
+    return (
+        loss.is_quadratic
+        and d <= _ADMM_MAX_FEATURES
+        and loss.n_tasks * d * d <= _ADMM_MAX_ENTRIES
+        and getattr(penalty, "has_dual", False)  # as SquaredLoss.dual_gap
+    )
 
 
 class _LinearMultiTaskModel(BaseEstimator):
@@ -158,9 +182,19 @@ class _LinearMultiTaskModel(BaseEstimator):
         penalty = self._make_penalty(alpha)
         if self._scale_features:
             penalty = scale_rows(penalty, loss.x_scale)
+        n_start = 0
+        base, n_blocks = self._admm_structure(loss)
+        if W0 is None and warm_start is None and _admm_pays(base, penalty):
+            # Cold fits only (a path's warm starts are close already). Both
+            # count in max_iter; FISTA keeps at least one iteration to certify.
+            W0, b0, n_start = admm_start(
+                loss, penalty, W0, self.max_iter - 1, self.tol, base=base, n_blocks=n_blocks
+            )
         result = solve(
-            loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter, tol=self.tol, warm_start=warm_start
+            loss, penalty, W0, b0, solver=self.solver, max_iter=self.max_iter - n_start, tol=self.tol,
+            warm_start=warm_start,
         )
+        result = dataclasses.replace(result, n_iter=result.n_iter + n_start)
         W = loss.from_loss_coef(result.coef) if self._scale_features else result.coef
         # coef_ is (n_tasks, n_features) as in scikit-learn; the solvers work
         # on its transpose W (rows = features = the L21 groups).
@@ -172,6 +206,13 @@ class _LinearMultiTaskModel(BaseEstimator):
         self.dual_gap_ = float(result.dual_gap)
         self.objective_ = float(result.objective)
         return result
+
+    def _admm_structure(self, loss):
+        """``(base, k)``: ``loss(W)`` is ``base`` at the sum of ``W``'s ``k`` row blocks (hook).
+
+        What an ADMM start (:func:`._task_admm.admm_start`) needs to know.
+        """
+        return loss, 1
 
     def _check_params(self):
         """Checks across parameters, before any data work (hook)."""

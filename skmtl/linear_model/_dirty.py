@@ -25,9 +25,9 @@ that dual term (:class:`_SplitPenalty`), so ``dual_gap_`` is a gap of the
 stated problem, like every other model's.
 
 Squared-loss fits with few features start from ADMM on the tasks' Gram
-matrices (:func:`_admm_start`), which the spread of the features' scales
-does not slow down (the trace norm cannot be solved on scaled features as
-the dirty model's norms are); in the long layout the features are centered
+matrices (:func:`._task_admm.admm_start`, ``_admm_structure``), which the
+spread of the features' scales does not slow down (the trace norm cannot be
+solved on scaled features as the dirty model's norms are); in the long layout the features are centered
 within each task (``_TwoPartMixin._encode_targets``).
 """
 
@@ -48,7 +48,8 @@ from ._base import (
     warn_not_converged,
 )
 from ._accelerators import Accelerators
-from ._penalties import L1, L21, BlockPenalty, L1Linf, NuclearBall, TraceNorm, scale_rows
+from ._task_admm import MAX_FEATURES as _ADMM_MAX_FEATURES
+from ._penalties import L1, L21, BlockPenalty, L1Linf, NuclearBall, TraceNorm
 
 __all__ = [
     "DirtyRegressor",
@@ -212,124 +213,6 @@ def _task_means(data):
     return means.astype(X.dtype, copy=False)
 
 
-# --------------------------------------------------------------------- ADMM start
-# Squared-loss fits with at most this many features start from ADMM on the
-# tasks' Gram matrices (_admm_start): d + 1 gradients build them.
-_ADMM_MAX_FEATURES = 64
-# Residual balancing (Boyd et al., 2011, section 3.4.1): every _ADMM_BALANCE
-# iterations rho is doubled or halved when one residual exceeds the other by
-# _ADMM_IMBALANCE. The duality gap (one gradient) is looked at every
-# _ADMM_CHECK_EVERY iterations; ADMM hands over to FISTA below
-# _ADMM_GAP_SHARE of the gap target, so that FISTA's own criterion holds
-# within a few iterations.
-_ADMM_BALANCE = 5
-_ADMM_IMBALANCE = 10.0
-_ADMM_CHECK_EVERY = 10
-_ADMM_GAP_SHARE = 0.1
-
-
-class _TaskQuadratics:
-    """A quadratic loss of ``W`` with the intercepts at their optimum, task by task.
-
-    ``phi(W) = min_c f(W, c) = phi(0) - sum_t g_t' w_t + 1/2 sum_t w_t' H_t w_t``:
-    ``H_t`` is the Schur complement of the intercept in the joint Hessian of
-    task ``t`` in ``(w_t, c_t)``, ``g = -grad phi(0)``. Built from ``d + 1``
-    gradients of the loss (its gradient is linear: one per feature and one
-    for the intercepts), so any layout, weights and scaling are covered.
-    """
-
-    def __init__(self, loss):
-        d, T = loss.n_features, loss.n_tasks
-        zero = np.zeros((d, T))
-        self.b0 = np.asarray(loss.null_intercept(), dtype=np.float64)
-        _, gW0, gb0 = loss.value_and_gradient(zero, self.b0)
-        self.g = -np.asarray(gW0, dtype=np.float64)
-        H = np.empty((T, d, d))
-        cross = np.zeros((T, d))
-        for j in range(d):
-            unit = zero.copy()
-            unit[j] = 1.0
-            _, gW, gb = loss.value_and_gradient(unit, self.b0)
-            H[:, :, j] = (np.asarray(gW, dtype=np.float64) + self.g).T
-            cross[:, j] = np.asarray(gb, dtype=np.float64) - gb0
-        self.fit_intercept = loss.fit_intercept
-        if loss.fit_intercept:
-            _, _, gb = loss.value_and_gradient(zero, self.b0 + 1.0)
-            curvature = np.asarray(gb, dtype=np.float64) - gb0
-            self._cross = np.divide(cross, curvature[:, None], out=np.zeros_like(cross), where=curvature[:, None] > 0)
-            H -= cross[:, :, None] * self._cross[:, None, :]
-        H = 0.5 * (H + H.transpose(0, 2, 1))
-        self.eigvals, self.eigvecs = np.linalg.eigh(H)
-        np.maximum(self.eigvals, 0.0, out=self.eigvals)
-
-    def gradient(self, W):
-        """``grad phi(W)``, shape (d, T)."""
-        return self.apply(W, self.eigvals) - self.g
-
-    def apply(self, W, factors):
-        """``E_t diag(factors_t) E_t' w_t`` for every task ``t`` (``H_t = E_t diag(eigvals_t) E_t'``)."""
-        return np.einsum("tjk,tk->jt", self.eigvecs, factors * np.einsum("tjk,jt->tk", self.eigvecs, W))
-
-    def intercept(self, W):
-        """The optimal (loss-unit) intercepts for ``W``."""
-        if not self.fit_intercept:
-            return self.b0
-        return self.b0 - np.einsum("tj,jt->t", self._cross, W)
-
-
-def _admm_start(loss, penalty, Z0, max_iter, tol):
-    """ADMM on ``phi(P + Q) + h(Z)``, exact in the loss: ``(Z, b, n_iter)``.
-
-    Proximal gradient steps are set by the largest curvature, so a loss
-    whose curvatures span decades (raw features: School's, within a task,
-    span 2e5) takes as many iterations; the trace norm is not a sum over
-    features, so scaling the features would change the problem. ADMM
-    (Boyd et al., 2011) solves the loss's part exactly, ``(2 H_t + rho)
-    s_t = 2 g_t + rho (v_P + v_Q)`` for ``s = P + Q`` and ``P - Q = v_P -
-    v_Q``, with the tasks' eigendecompositions, and only the penalty's part
-    by its prox. On School's raw features (long layout) the sparse +
-    low-rank default fit reaches a tenth of the gap target in 120 ADMM
-    iterations and FISTA certifies it in 1 (0.09 s CPU); FISTA alone stopped
-    at max_iter=1000 with a gap of 556 for a target of 1.98 and needed 6,303
-    iterations (5.1 s). Stops when the duality gap (of the stated problem,
-    from the loss's own gradient) is below ``_ADMM_GAP_SHARE`` of its
-    target, or after ``max_iter``.
-    """
-    quad = _TaskQuadratics(loss.loss)
-    target = _ADMM_GAP_SHARE * tol * loss.gap_scale()
-    d = loss.n_base_features
-    Y = np.zeros((2 * d, loss.n_tasks)) if Z0 is None else np.asarray(Z0, dtype=np.float64)
-    mean_curvature = float(quad.eigvals.mean())
-    rho = mean_curvature if mean_curvature > 0 else 1.0
-    # The scaled dual -grad / rho, a fixed point's: warm starts keep theirs.
-    U = -np.vstack([quad.gradient(Y[:d] + Y[d:])] * 2) / rho
-    if loss.dual_gap(Y, quad.intercept(Y[:d] + Y[d:]), penalty) <= target:
-        # Already there (a warm start, or W = 0 optimal): no iteration.
-        return Z0, None if Z0 is None else quad.intercept(Y[:d] + Y[d:]).astype(loss.dtype), 0
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        V = Y - U
-        rhs = 2.0 * quad.g + rho * (V[:d] + V[d:])
-        s = quad.apply(rhs, 1.0 / (2.0 * quad.eigvals + rho))
-        half = 0.5 * (V[:d] - V[d:])
-        Z = np.vstack([0.5 * s + half, 0.5 * s - half])
-        Y_prev = Y
-        Y = np.asarray(penalty.prox(Z + U, 1.0 / rho), dtype=np.float64)
-        U += Z - Y
-        if n_iter % _ADMM_CHECK_EVERY == 0:
-            W = Y[:d] + Y[d:]
-            if loss.dual_gap(Y, quad.intercept(W), penalty) <= target:
-                break
-        if n_iter % _ADMM_BALANCE == 0:
-            primal = np.linalg.norm(Z - Y)
-            dual = rho * np.linalg.norm(Y - Y_prev)
-            if primal > _ADMM_IMBALANCE * dual or dual > _ADMM_IMBALANCE * primal:
-                factor = 2.0 if primal > dual else 0.5
-                rho *= factor
-                U /= factor
-    return Y.astype(loss.dtype, copy=False), quad.intercept(Y[:d] + Y[d:]).astype(loss.dtype), n_iter
-
-
 # --------------------------------------------------------------------- estimators
 _BASE_CONSTRAINTS = {
     k: v
@@ -428,16 +311,7 @@ class _TwoPartMixin:
         loss = self._make_loss(X, y, sample_weight)
         self._set_strengths(loss.loss)
         W0, b0 = self._warm_start_point(loss)
-        n_start = 0
-        if loss.is_quadratic and loss.n_base_features <= _ADMM_MAX_FEATURES:
-            penalty = self._make_penalty()
-            if self._scale_features:
-                penalty = scale_rows(penalty, loss.x_scale)
-            # ADMM stops on the duality gap: a part at strength 0 has none.
-            if penalty.has_dual:
-                W0, b0, n_start = _admm_start(loss, penalty, W0, self.max_iter, self.tol)
         result = self._solve(loss, None, W0, b0)
-        self.n_iter_ += n_start
         Z = np.ascontiguousarray(self.coef_)  # (n_tasks, 2 n_features) from _solve
         d = loss.n_base_features
         self.shared_coef_ = np.ascontiguousarray(Z[:, :d])
@@ -447,6 +321,10 @@ class _TwoPartMixin:
         if not result.converged:
             warn_not_converged(type(self).__name__, result, self.max_iter, self.tol, loss)
         return self
+
+    def _admm_structure(self, loss):
+        # The stacked loss is the base loss at P + Q.
+        return loss.loss, 2
 
     def _alpha_max_of_loss(self, loss):  # pragma: no cover - no path helper
         raise NotImplementedError(f"{type(self).__name__} has two strengths: no single alpha_max.")

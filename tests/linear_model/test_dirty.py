@@ -29,9 +29,9 @@ from skmtl.linear_model._dirty import (
     SparseLowRankRegressor,
     _StackedLoss,
     _task_means,
-    _TaskQuadratics,
 )
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
+from skmtl.linear_model._task_admm import TaskQuadratics
 from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm, scale_rows
 from skmtl.utils import stack_tasks
 from skmtl.utils._compat import parametrize_with_checks
@@ -385,7 +385,7 @@ def test_task_quadratics_are_the_loss_with_optimal_intercepts(layout):
         X, Y = X[keep], Y[keep]
     data = check_task_data(X, Y, task_column=-1 if layout == "long" else None, sample_weight=weights)
     loss = SquaredLoss(data, task_weights=np.arange(1.0, 5.0), center=True)
-    quad = _TaskQuadratics(loss)
+    quad = TaskQuadratics(loss)
     rng = np.random.RandomState(2)
     phi0 = loss.value(np.zeros((6, 4)), quad.b0)
     for _ in range(3):

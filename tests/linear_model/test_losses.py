@@ -317,7 +317,7 @@ def test_errors_name_the_problem():
         SquaredLoss(data, task_weights="uniform")
     with pytest.raises(ValueError, match=r"task_weights must have shape \(n_tasks,\) = \(3,\)"):
         SquaredLoss(data, task_weights=[1.0, 2.0])
-    with pytest.raises(ValueError, match="finite and non-negative"):
+    with pytest.raises(ValueError, match="finite and nonnegative"):
         SquaredLoss(data, task_weights=[1.0, -2.0, 1.0])
     with pytest.raises(ValueError, match="all zero"):
         SquaredLoss(data, task_weights=[0.0, 0.0, 0.0])
