@@ -61,7 +61,8 @@ Networks: ``MultiTaskMLPRegressor()`` / ``MultiTaskMLPClassifier()`` (only
 ``random_state=0`` and the task column set), and the same without the skip
 path and the shared heads (``linear_skip=False, head_sharing=None``), and
 with the defaults before issue 17 (also ``early_stopping=False,
-alpha=1e-4``), and with task embeddings instead of one head per task
+alpha=1e-4``, batches of ``min(200, n)`` rows, ``learning_rate_init=1e-3``,
+``max_iter=200``), and with task embeddings instead of one head per task
 (``task_encoding="embedding"``). ``--mlp-params`` overrides parameters of
 every network (e.g. ``"alpha=10"``), for choosing the defaults;
 ``--networks`` picks networks by their position in that list (e.g.
@@ -276,7 +277,10 @@ def print_quality(results):
 _NETWORKS = {
     "MLP (defaults)": {},
     "MLP, no skip path / shared heads": dict(linear_skip=False, head_sharing=None),
-    "MLP, defaults before issue 17": dict(linear_skip=False, head_sharing=None, early_stopping=False, alpha=1e-4),
+    "MLP, defaults before issue 17": dict(
+        linear_skip=False, head_sharing=None, early_stopping=False, alpha=1e-4, batch_size=200,
+        learning_rate_init=1e-3, max_iter=200,
+    ),
     "MLP, task embeddings": dict(task_encoding="embedding"),
 }
 _BASELINES = ["pooled+onehot", "pooled", "independent"]

@@ -83,7 +83,7 @@ def test_task_embeddings_recover_a_planted_task_space():
     embedded, r2_embedding = mean_r2(task_encoding="embedding")
     _, r2_heads = mean_r2()
     _, r2_independent_heads = mean_r2(head_sharing=None)
-    # measured: 0.891, 0.650 (heads with a learned pull to a shared head), 0.576
+    # measured: 0.926, 0.650 (heads with a learned pull to a shared head), 0.648
     assert r2_embedding > r2_heads + 0.15
     assert r2_embedding > r2_independent_heads + 0.15
     # Each task's shift of the first layer, e_t W_e, is (nearly) affine in the planted z_t.
@@ -91,7 +91,7 @@ def test_task_embeddings_recover_a_planted_task_space():
     design = np.column_stack([z, np.ones(len(z))])
     residual = shift - design @ np.linalg.lstsq(design, shift, rcond=None)[0]
     explained = 1 - (residual**2).sum() / ((shift - shift.mean(axis=0)) ** 2).sum()
-    assert explained > 0.9  # measured 0.955 (for a random z: about 0.01)
+    assert explained > 0.9  # measured 0.960 (for a random z: about 0.01)
 
 
 def test_multitask_mlp_at_its_defaults_beats_independent_mlps():
