@@ -106,8 +106,9 @@ _MODELS = {
         lambda tc, clf, n, seed: _scaled(tc, _linear_cv("TraceNorm", clf, tc)),
     ),
     "mlp": (
-        "MultiTaskMLPRegressor / Classifier: shared hidden layer (64), one head "
-        "per task, early stopping",
+        "MultiTaskMLPRegressor / Classifier at its defaults: shared hidden layer "
+        "(100), one head per task with a linear skip path and learned sharing, "
+        "early stopping",
         lambda tc, clf, n, seed: _scaled(tc, _mlp(tc, clf, seed)),
     ),
     "mean-regularized": (
@@ -195,7 +196,7 @@ def _mlp(task_column, classification, seed):
     from . import neural_network
 
     cls = neural_network.MultiTaskMLPClassifier if classification else neural_network.MultiTaskMLPRegressor
-    return cls(hidden_layer_sizes=(64,), alpha=1.0, early_stopping=True, task_column=task_column, random_state=seed)
+    return cls(task_column=task_column, random_state=seed)
 _DEFAULT_MODELS = {
     "demo": ["independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical", "clustered"],
     "school": ["independent", "pooled", "pooled+onehot", "mean-regularized", "hierarchical"],
