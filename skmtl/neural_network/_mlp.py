@@ -811,7 +811,9 @@ class MultiTaskMLPRegressor(_BaseMultiTaskMLP, RegressorMixin, BaseEstimator):
         Step size of Adam or SGD. "auto" is ``1e-3 * min(3, max(1, 2000 /
         N))`` (``N`` the rows' total weight): scikit-learn's 1e-3 from
         2,000 rows on, up to 3e-3 on small data sets, where 1e-3 needed
-        more than ``max_iter`` epochs (``learning_rate_init_``).
+        more than ``max_iter`` epochs (``learning_rate_init_``). The "auto"
+        values of ``alpha``, ``batch_size`` and ``learning_rate_init`` are
+        set from the rows of ``fit`` (of the first ``partial_fit`` call).
     solver : {"adam", "sgd"}, default="adam"
     momentum : float, default=0.9
         Nesterov momentum of ``solver="sgd"``.
