@@ -433,7 +433,8 @@ class _ClusteredMixin:
             previous = value
         self._structure_penalty = step.penalty()
         self.coef_ = np.ascontiguousarray(np.asarray(W).T)
-        self.intercept_ = np.asarray(loss.from_centered_intercept(W, b), dtype=self.coef_.dtype)
+        intercept = np.asarray(loss.from_centered_intercept(W, b), dtype=self.coef_.dtype)
+        self.intercept_ = self._offset_intercept(self.coef_, intercept, -1)
         self.n_iter_ = it
         self.n_inner_iter_ = n_inner
         self.objective_ = objectives[-1]

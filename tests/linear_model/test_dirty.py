@@ -28,9 +28,9 @@ from skmtl.linear_model._dirty import (
     NuclearBall,
     SparseLowRankRegressor,
     _StackedLoss,
-    _task_means,
 )
 from skmtl.linear_model._losses import LogisticLoss, SquaredLoss
+from skmtl.linear_model._base import _task_means
 from skmtl.linear_model._task_admm import TaskQuadratics
 from skmtl.linear_model._penalties import L1, L21, L1Linf, TraceNorm, scale_rows
 from skmtl.utils import stack_tasks

@@ -28,6 +28,7 @@ from skmtl.linear_model import (
     MeanRegularizedRegressor,
     MultiTaskLassoClassifier,
     MultiTaskLassoRegressor,
+    SparseGroupLassoRegressor,
     SparseLowRankRegressor,
     TaskRelationRegressor,
     TraceNormClassifier,
@@ -146,6 +147,8 @@ def test_sklearn_toy_lasso_is_exact():
         MeanRegularizedRegressor(),
         GraphRegularizedRegressor(),
         MultiTaskLassoRegressor(),
+        GroupLassoRegressor(),
+        SparseGroupLassoRegressor(),
         TraceNormRegressor(),
         TaskRelationRegressor(),
         DirtyRegressor(),
@@ -157,7 +160,8 @@ def test_defaults_converge_on_raw_school_features(estimator):
     # School's raw features: %FSM and %VR1 (sd 15 and 7) beside 0/1
     # indicators (sd 0.07-0.5). Users fit the defaults on them as they are.
     # Before the ADMM start (_task_admm) the trace norm stopped at max_iter
-    # with a warning (it needed 26,704 iterations).
+    # with a warning (it needed 26,704 iterations); before the features were
+    # centered within each task, the group lasso too (1,591).
     from skmtl.datasets import fetch_school
 
     try:
