@@ -15,6 +15,9 @@ alike (``c_it = a_t s_i``) so that one Gram matrix of ``X`` serves all tasks:
   blocks are cached as working sets grow);
 * :class:`GramColumns` -- full gradients at row-sparse ``W`` from cached Gram
   columns (a path's sparse stretch);
+* the whole problem's Gram model on a tall ``X`` with few tasks
+  (:meth:`SharedDesignAccelerators.whole_model`: the Gram matrix formed in
+  float32 when a solve needs it, anchored at an exact gradient);
 * :class:`KernelSystem` -- ridge systems through the ``n x n`` kernel, for
   ADMM on wide data;
 * :class:`SinglePrecisionTwin` -- the same loss in float32 on centered
@@ -84,6 +87,26 @@ class GramQuadratic:
         new = copy.copy(self)
         new.G = self.G[np.ix_(features, features)]
         new.m, new.Q = self.m[features], self.Q[features]
+        return new
+
+    def anchored(self, W, b, grad_W, grad_b):
+        """The same Hessian with the linear terms moved so that the gradient at ``(W, b)`` is ``(grad_W, grad_b)``.
+
+        With an approximate ``G`` (:meth:`SharedDesignAccelerators.whole_model`)
+        this is the loss's quadratic model at ``(W, b)``: its minimizer is
+        one step of iterative refinement, exact up to ``||G - X' S X||``
+        times the distance to the optimum.
+        """
+        new = copy.copy(self)
+        H = self.G @ W
+        h = self.m @ W
+        if self.fit_intercept:
+            H += np.outer(self.m, b)
+            h += self.S * b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inverse = np.where(self.a > 0, 1.0 / self.a, 0.0)
+        new.Q = H - grad_W * inverse
+        new.u = h - grad_b * inverse if self.fit_intercept else self.u
         return new
 
     def raw(self, W, b):
@@ -409,6 +432,19 @@ class Accelerators:
         """
         return None
 
+    @property
+    def offers_whole_model(self):
+        """Whether :meth:`whole_model` gives a model."""
+        return False
+
+    def whole_model(self, W, b, grad_W, grad_b):
+        """:class:`GramQuadratic` of every feature with the gradient ``(grad_W, grad_b)`` at ``(W, b)``, or None.
+
+        Offered when forming the Gram matrix of the whole problem beats
+        iterating on ``X`` (see :class:`SharedDesignAccelerators`).
+        """
+        return None
+
     def kernel_available(self, max_samples):
         """Whether :meth:`kernel_system` gives a kernel for ``max_samples`` (nothing is built)."""
         return False
@@ -445,15 +481,21 @@ class SharedDesignAccelerators(Accelerators):
     x_centered : bool
         Whether the loss centered ``X`` already (the speed-ups that center
         then skip it).
+    tall : bool, default=False
+        Whether ``X`` is tall enough (``n >= 2 (d + 1)``) for the Gram matrix
+        of every feature to beat iterating on ``X`` once a solve needs the
+        whole problem (:meth:`whole_model`); the float32 twin is then not
+        offered.
     """
 
-    def __init__(self, X, targets, s, a, weights, fit_intercept, x_centered):
+    def __init__(self, X, targets, s, a, weights, fit_intercept, x_centered, tall=False):
         super().__init__()
         self.X, self.targets, self.weights = X, targets, weights
         self.s, self.a = s, np.asarray(a, dtype=np.float64)
         self.fit_intercept = fit_intercept
         self.x_centered = x_centered
-        self._working_sets = self._columns = self._twin = None
+        self.tall = tall
+        self._working_sets = self._columns = self._twin = self._whole = None
         self._kernels = {}
 
     def restrict(self, features):
@@ -483,6 +525,37 @@ class SharedDesignAccelerators(Accelerators):
         grad_W, n_new = self._columns.gradient(W, rows, grad_b)
         return grad_W, grad_b, int(n_new > 0)
 
+    @property
+    def offers_whole_model(self):
+        return self.tall
+
+    def whole_model(self, W, b, grad_W, grad_b):
+        """Through the Gram matrix of every feature formed in float32, on a tall ``X``.
+
+        The whole problem of a tall ``X`` is cheaper through its Gram matrix
+        (``n d^2 / 2`` flops once, then ``d^2 T`` per iteration) than on
+        ``X`` (``2 n d T`` per iteration); formed in float32 it costs half
+        (5.0 ms against 9.9 ms at n = 2000, d = 500, one thread, plus 1-2
+        ms for the float32 copy of ``X`` in a fit). The
+        rounding only touches the Hessian: the model is anchored at the exact
+        gradient (:meth:`GramQuadratic.anchored`), and the solver checks its
+        minimizer with a float64 gradient on ``X``. Only the model's
+        gradients and Bregman divergences are the loss's (its values are
+        off by a constant). Cached: a path forms it once.
+        """
+        if not self.tall:
+            return None
+        if self._whole is None:
+            s, unit = self.s, bool(np.all(self.s == 1))
+            X32 = np.asarray(self.X if unit else self.X * np.sqrt(s)[:, None], dtype=np.float32)
+            G = (X32.T @ X32).astype(np.float64)
+            m = self.X.sum(axis=0) if unit else s @ self.X
+            zero = np.zeros((self.X.shape[1], self.targets.shape[1]))
+            self._whole = GramQuadratic.from_parts(
+                G, m, float(s.sum()), zero, zero[0], zero[0], self.a, self.fit_intercept
+            )
+        return self._whole.anchored(W, b, grad_W, grad_b)
+
     def kernel_available(self, max_samples):
         """With fewer rows than columns, at most ``max_samples``, and one weight for every task.
 
@@ -503,6 +576,9 @@ class SharedDesignAccelerators(Accelerators):
         return self._kernels[single]
 
     def single_precision(self):
+        """None on a tall ``X``, whose whole problem goes through :meth:`whole_model`."""
+        if self.tall:
+            return None
         if self._twin is None:
             center = self.fit_intercept and self.s.sum() > 0 and not self.x_centered
             self._twin = SinglePrecisionTwin(self.X, self.targets, self.s, self.weights, self.fit_intercept, center)

@@ -61,6 +61,17 @@ from ._designs import _inner, _LongDesign, _row_blocks, _WideDesign
 
 __all__ = ["SquaredLoss", "LogisticLoss"]
 
+# A tall dense X (n >= 2 (d + 1)) is put in Gram form at once when the tasks
+# share its n d^2 / 2 flops enough: from d / _GRAM_UPFRONT_TASKS tasks on.
+# With fewer, working sets run on X and the Gram blocks of their columns,
+# and the Gram matrix of every feature is formed (in float32) only when a
+# solve needs the whole problem (SharedDesignAccelerators.whole_model): at
+# n = 2000, d = 500, T = 5 the Gram matrix alone (9.9 ms) cost more than
+# scikit-learn's fit at alpha_max / 10 (7.7 ms). Measured at T = 5 and 20
+# (working sets on X: 0.4-0.8x the Gram form's time at alpha_max / 10) and
+# T = 100 (the Gram form, unchanged); doc/benchmarks_linear.rst.
+_GRAM_UPFRONT_TASKS = 8
+
 
 def _feature_moments(X, sample_weight, center, scale):
     """``(m, s)``: the (sample-weighted) means and scales of the columns of ``X``, float64.
@@ -221,7 +232,44 @@ class _FeatureUnits:
         return np.asarray(c - self._offset @ np.asarray(W, dtype=np.float64), dtype=self.dtype)
 
 
-class _BaseLoss(_FeatureUnits):
+class _SubProblems:
+    """The losses a working-set solver derives: restricted to some features, or a Gram model."""
+
+    def restrict(self, features):
+        """The same loss on the features ``features`` only (a new object).
+
+        Targets, weights and intercepts are shared; used by working-set
+        solvers, whose other rows of ``W`` are 0. Its accelerators are those
+        of the parent for these columns (:meth:`.Accelerators.restrict`).
+        """
+        features = np.asarray(features)
+        new = copy.copy(self)
+        new._design = self._design.restrict(features)
+        new.n_features = len(features)
+        new.accelerators = self.accelerators.restrict(features)
+        new._reset_caches()
+        return new
+
+    def whole_model(self, W, b, grad_W, grad_b):
+        """The loss's quadratic model at ``(W, b)`` through an approximate Gram matrix, or None.
+
+        A new loss whose gradient at ``(W, b)`` is ``(grad_W, grad_b)``
+        (computed by the caller on ``X``) and whose Hessian is that of the
+        Gram matrix the accelerators form once
+        (:meth:`.Accelerators.whole_model`: a tall ``X``); None when they
+        offer none. Working-set solvers solve the whole problem on it and
+        check the result on the loss itself.
+        """
+        gram = self.accelerators.whole_model(W, b, grad_W, grad_b)
+        if gram is None:
+            return None
+        new = copy.copy(self)
+        new.accelerators = Accelerators(gram)
+        new._reset_caches()
+        return new
+
+
+class _BaseLoss(_FeatureUnits, _SubProblems):
     """Common construction: design, per-label weights, targets.
 
     Subclasses define ``_pointwise(raw, y) -> (loss, derivative)`` and
@@ -425,21 +473,6 @@ class _BaseLoss(_FeatureUnits):
             self._lipschitz = self._curvature * bound
         return self._lipschitz
 
-    def restrict(self, features):
-        """The same loss on the features ``features`` only (a new object).
-
-        Targets, weights and intercepts are shared; used by working-set
-        solvers, whose other rows of ``W`` are 0. Its accelerators are those
-        of the parent for these columns (:meth:`.Accelerators.restrict`).
-        """
-        features = np.asarray(features)
-        new = copy.copy(self)
-        new._design = self._design.restrict(features)
-        new.n_features = len(features)
-        new.accelerators = self.accelerators.restrict(features)
-        new._reset_caches()
-        return new
-
     @property
     def null_model_cached(self):
         """Whether :meth:`null_model` is already computed (asking it is then free)."""
@@ -500,7 +533,9 @@ class SquaredLoss(_BaseLoss):
         iteration then costs ``d^2 T`` instead of ``n d T`` flops, after a
         one-off ``n d^2``. Needs the wide layout without missing labels.
         "auto" uses it for dense float64 ``X`` with ``n_samples >= 2
-        (n_features + 1)`` and ``n_features <= 2048``.
+        (n_features + 1)``, ``n_features <= 2048`` and at least
+        ``n_features / 8`` tasks; with fewer tasks such a tall ``X`` offers
+        the Gram model of the whole problem on demand (:meth:`whole_model`).
 
     Notes
     -----
@@ -543,12 +578,14 @@ class SquaredLoss(_BaseLoss):
         s = np.ones(n) if data.sample_weight is None else np.asarray(data.sample_weight, dtype=np.float64)
         a = self.task_weights_ / s.sum() if s.sum() > 0 else np.zeros(self.n_tasks)
         dense64 = not sp.issparse(X) and self.dtype == np.float64
-        if gram is True or (dense64 and n >= 2 * (d + 1) and d <= 2048):
+        tall = dense64 and n >= 2 * (d + 1) and d <= 2048
+        if gram is True or (tall and _GRAM_UPFRONT_TASKS * self.n_tasks >= d):
             X = X.toarray() if sp.issparse(X) else X
             self.accelerators = Accelerators(GramQuadratic(X, self._targets, s, a, self.fit_intercept, self.dtype))
         elif dense64:
             self.accelerators = SharedDesignAccelerators(
-                X, self._targets, s, a, self._weights, self.fit_intercept, x_centered=self.x_offset is not None
+                X, self._targets, s, a, self._weights, self.fit_intercept, x_centered=self.x_offset is not None,
+                tall=tall,
             )
 
     @property

@@ -65,6 +65,45 @@ def _task_column(layout):
     return -1 if layout == "long" else None
 
 
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_tall_design_with_few_tasks_offers_its_gram_model(sample_weight):
+    # n >= 2 (d + 1) with T < d / 8: no Gram form up front (its n d^2 / 2
+    # flops would outweigh a sparse solve on X); the Gram model of the whole
+    # problem on demand, exact in its gradient at the anchor, float32 in
+    # its Hessian.
+    rng = np.random.RandomState(5)
+    X, Y = rng.randn(200, 40) + 1.0, rng.randn(200, 3)
+    sw = rng.uniform(0.5, 2.0, 200) if sample_weight else None
+    data = check_task_data(X, Y, sample_weight=sw)
+    loss = SquaredLoss(data, task_weights=np.array([0.5, 2.0, 1.0]), center=True)
+    assert not loss.accelerators.in_gram_form and loss.accelerators.offers_whole_model
+    assert SquaredLoss(check_task_data(X, np.tile(Y, 2))).accelerators.in_gram_form  # 8 T >= d
+    W, b = rng.randn(40, 3), rng.randn(3)
+    raw = loss.raw_prediction(W, b)
+    gW, gb = loss.gradient_from_raw(raw)
+    model = loss.whole_model(W, b, gW, gb)
+    assert model.accelerators.in_gram_form
+    raw_m = model.raw_prediction(W, b)
+    gW_m, gb_m = model.gradient_from_raw(raw_m)
+    assert_allclose(gW_m, gW, rtol=1e-9, atol=1e-12)
+    assert_allclose(gb_m, gb, rtol=1e-9, atol=1e-12)
+    V, c = rng.randn(40, 3), rng.randn(3)
+    exact = loss.bregman_from_raw(loss.raw_prediction(V, c), raw)
+    assert model.bregman_from_raw(model.raw_prediction(V, c), raw_m) == pytest.approx(exact, rel=1e-5)
+    # Its gradient elsewhere is the loss's up to the rounded Hessian.
+    gV, _ = loss.gradient_from_raw(loss.raw_prediction(V, c))
+    gV_m, _ = model.gradient_from_raw(model.raw_prediction(V, c))
+    assert_allclose(gV_m, gV, rtol=0, atol=1e-5 * np.abs(gV).max())
+    # Formed once (a path reuses it).
+    assert loss.whole_model(V, c, gV, gb).accelerators.gram.G is model.accelerators.gram.G
+    # None on a wide X, without the accelerators, and for the logistic loss.
+    wide = SquaredLoss(check_task_data(X[:30], Y[:30]))
+    assert wide.whole_model(W, b, gW, gb) is None and not wide.accelerators.offers_whole_model
+    assert SquaredLoss(data, gram=False).whole_model(W, b, gW, gb) is None
+    logistic = LogisticLoss(check_task_data(X, np.sign(Y)))
+    assert logistic.whole_model(W, b, gW, gb) is None
+
+
 @pytest.mark.parametrize("loss_cls", LOSSES)
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("sparse", [False, True])

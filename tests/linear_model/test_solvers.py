@@ -21,7 +21,6 @@ from skmtl.linear_model._solvers import (
     PENALTY_REQUIRED,
     SolverResult,
     WarmStart,
-    _anderson,
     _gradient_mapping,
     admm,
     fista,
@@ -551,6 +550,41 @@ def test_working_sets_reach_the_fista_optimum(shape, factor, fit_intercept):
     assert penalty.subdiff_distance(ws.coef, gW) <= 1e-6 * np.linalg.norm(_gradient_at_null(loss))
 
 
+@pytest.mark.parametrize("factor", [0.3, 0.01], ids=["rounds_on_X", "gram_model_first"])
+def test_tall_few_task_working_sets_certify_gram_model_points_on_X(factor):
+    # A tall X with T < d / 8: sparse rounds stay on X; a small alpha (or a
+    # dense solution) moves them to the float32 Gram model, whose points are
+    # checked, and refined, on X: the optimum is reached to 1e-10 all the same.
+    rng = np.random.RandomState(1)
+    n, d, T = 400, 60, 3
+    X = rng.randn(n, d)
+    X[:, 1:] += 0.8 * X[:, :-1]
+    Y = X[:, :4] @ rng.randn(4, T) + rng.randn(n, T) + 2.0
+    data = check_task_data(X, Y)
+    loss = SquaredLoss(data, center=True)
+    assert loss.accelerators.offers_whole_model
+    penalty = L21(factor * L21(1.0).alpha_max(_gradient_at_null(loss)))
+    reference = fista(SquaredLoss(data, center=True, gram=True), penalty, tol=1e-12, max_iter=100_000)
+    result = working_set_fista(loss, penalty, tol=1e-10, max_iter=100_000)
+    assert result.converged and result.stop_crit <= 1e-10
+    assert result.objective <= reference.objective + 1e-10 * abs(reference.objective)
+    assert (loss.accelerators._whole is not None) == (factor < 0.05)
+    # What it returns is the loss's own: objective and remembered gradient.
+    assert result.objective == pytest.approx(loss.value(result.coef, result.intercept) + penalty.value(result.coef))
+    _, gW, gb = loss.value_and_gradient(result.coef, result.intercept)
+    assert_allclose(result.warm_start.grad_W, gW, rtol=1e-10, atol=1e-12)
+    # Restarted at its own point (the duality-gap loop of solve): accepted
+    # at once, with the loss's raw prediction.
+    again = working_set_fista(
+        loss, penalty, result.coef, result.intercept, tol=1e-10, warm_start=result.warm_start
+    )
+    assert again.n_iter == 1 and again.objective == pytest.approx(result.objective, rel=1e-14)
+    # Stopped on the model by max_iter: still the loss's point and measure.
+    early = working_set_fista(SquaredLoss(data, center=True), penalty, tol=1e-12, max_iter=2)
+    assert not early.converged
+    assert early.objective == pytest.approx(loss.value(early.coef, early.intercept) + penalty.value(early.coef))
+
+
 def test_working_sets_with_gram_blocks_spend_few_full_gradients():
     # A sparse solution: the working sets settle in a few rounds and the
     # restricted problems never touch X, so the full products stay few.
@@ -732,23 +766,6 @@ def test_path_memory_is_explicit():
     warm = solve(loss, penalty, first.coef, first.intercept, tol=1e-6, warm_start=memory)
     assert warm.n_products < cold.n_products
     assert_allclose(warm.coef, cold.coef)
-
-
-# ---------------------------------------------------------------- Anderson extrapolation (alternating minimization)
-def test_anderson_weights_extrapolate_a_linear_sequence():
-    # x_k = x* + M^k (x_0 - x*) for a contraction M: with one more difference
-    # than dimensions, the extrapolation is x* exactly (Anderson, 1965).
-    rng = np.random.RandomState(0)
-    M = np.diag([0.9, 0.5, -0.3])
-    x_star = rng.randn(3)
-    xs = [x_star + np.linalg.matrix_power(M, k) @ np.ones(3) for k in range(5)]
-    c = _anderson(xs)
-    assert c.sum() == pytest.approx(1.0)
-    # (up to the 1e-10 relative Tikhonov term that guards ill-conditioning)
-    assert_allclose(c @ np.array(xs[1:]), x_star, atol=1e-4)
-    assert np.linalg.norm(xs[-1] - x_star) > 0.5
-    # A stalled sequence (all differences 0) gives no extrapolation.
-    assert _anderson([np.ones(3)] * 4) is None
 
 
 # ---------------------------------------------------------------- ADMM through the kernel
