@@ -11,7 +11,7 @@ For each data set, one train/test split, every regressor (or classifier) of
 is fitted with nothing set but the task column (``task_column=-1``, long
 layout), beside the baselines ``pooled+onehot`` = ``PooledTasks(RidgeCV /
 LogisticRegressionCV, task_features="onehot")`` and ``independent`` =
-``IndependentTasks`` of the same. Printed per fit: the test score (pooled
+``IndependentTasks`` of the same, as ``skmtl compare`` builds them. Printed per fit: the test score (pooled
 explained variance for regression, mean per-task ROC AUC for
 classification), the CPU seconds of ``fit`` and every warning it raised
 (the project's rule: defaults fit real grouped data, standardized or not,
@@ -27,7 +27,8 @@ Data sets (read from the data home, ``SKMTL_DATA``):
   subjects, target total_UPDRS, the 19 usual features (motor_UPDRS
   excluded), half of every subject's recordings for training;
 * ``landmine``: 29 binary tasks, 9 features, 20 % of every task's rows of
-  each class for training (about 6 positives per task).
+  each class for training (about 6 positives per task), standardized over
+  all tasks (``mlp_school.load_landmine``, split 0).
 """
 
 import argparse
@@ -36,7 +37,7 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.linear_model import LogisticRegressionCV, RidgeCV
+from sklearn.linear_model import RidgeCV
 from sklearn.metrics import roc_auc_score
 
 import skmtl.kernel_ridge
@@ -45,8 +46,11 @@ import skmtl.neural_network
 from skmtl.datasets import fetch_school, fetch_school_splits, get_data_home
 from skmtl.metrics import multitask_explained_variance
 from skmtl.model_selection import TaskStratifiedShuffleSplit
+from skmtl.model_selection._compare import _logistic_cv
 from skmtl.multitask import IndependentTasks, PooledTasks
 from skmtl.preprocessing import TaskwiseStandardScaler
+
+from mlp_school import load_landmine  # noqa: E402 (this folder is on sys.path when run as a script)
 
 _MODULES = (skmtl.linear_model, skmtl.kernel_ridge, skmtl.neural_network)
 
@@ -73,25 +77,12 @@ def _parkinsons(standardize):
     return X_train, y[train], X_test, y[test]
 
 
-def _landmine():
-    from scipy.io import loadmat
-
-    mat = loadmat(f"{get_data_home()}/landmine/LandmineData.mat")
-    features = [mat["feature"][0, t] for t in range(mat["feature"].shape[1])]
-    labels = [mat["label"][0, t].ravel().astype(int) for t in range(len(features))]
-    tasks = np.repeat(np.arange(len(features)), [len(f) for f in features])
-    X = np.column_stack([np.vstack(features), tasks])
-    y = np.concatenate(labels)
-    train, test = next(TaskStratifiedShuffleSplit(1, train_size=0.2, random_state=0).split(X, groups=2 * tasks + y))
-    return X[train], y[train], X[test], y[test]
-
-
 DATA = {
     "school-raw": (lambda: _school(False), "regression"),
     "school-std": (lambda: _school(True), "regression"),
     "parkinsons-raw": (lambda: _parkinsons(False), "regression"),
     "parkinsons-std": (lambda: _parkinsons(True), "regression"),
-    "landmine": (_landmine, "classification"),
+    "landmine": (lambda: load_landmine(0), "classification"),
 }
 
 
@@ -105,7 +96,9 @@ def _estimators(kind, skip_cv):
             obj = getattr(module, name)
             if isinstance(obj, type) and name.endswith(suffixes) and not (skip_cv and name.endswith("CV")):
                 found[name] = obj
-    peer = LogisticRegressionCV if kind == "classification" else (lambda: RidgeCV(np.logspace(-3, 4, 15)))
+    # The baselines of skmtl compare (LogisticRegressionCV by log loss, set
+    # so that scikit-learn >= 1.8 does not warn about changing defaults).
+    peer = _logistic_cv if kind == "classification" else (lambda: RidgeCV(np.logspace(-3, 4, 15)))
     baselines = {
         "pooled+onehot": lambda: PooledTasks(peer(), task_column=-1, task_features="onehot"),
         "independent": lambda: IndependentTasks(peer(), task_column=-1),
