@@ -889,7 +889,7 @@ def _settle(loss, active, penalty, point, L, target):
     return point, active, converged
 
 
-def _round(active, sub, penalty, ws, point, L, target, max_iter, ref, null, cold):
+def _round(active, sub, penalty, ws, point, L, tol, max_iter, ref, null, cold):
     """One round of :func:`working_set_fista` on ``sub`` (``active`` restricted to ``ws``, or ``active``).
 
     Restricted problems are solved to 30% of the current full measure
@@ -902,9 +902,12 @@ def _round(active, sub, penalty, ws, point, L, target, max_iter, ref, null, cold
     """
     full = sub is active
     gram_inner = sub.accelerators.in_gram_form and not active.accelerators.in_gram_form
+    target = tol * ref
     stop = _INNER_TIGHT * target if full or gram_inner else max(0.3 * point.crit, target)
     if full:
-        route = _route_whole(active, penalty, null.grad_W, cold, stop / ref)
+        # (The relative target as tol gives it: stop / ref can round below
+        # _SINGLE_MIN_TOL at tol=1e-4, which kept the float32 twin off.)
+        route = _route_whole(active, penalty, null.grad_W, cold, _INNER_TIGHT * tol)
         return _finish_whole(active, penalty, route, point, L, stop, max_iter, ref, target), gram_inner
     return _restricted_round(active, sub, penalty, ws, point, L, stop, max_iter, ref, null), gram_inner
 
@@ -1020,7 +1023,7 @@ def working_set_fista(
         previous = point.crit
         if active is not loss:
             point.raw = None  # maybe the loss's raw prediction, not the model's: FISTA computes it
-        out, gram_inner = _round(active, sub, penalty, ws, point, L, tol * ref, max_iter - n_iter, ref, null, W0 is None)
+        out, gram_inner = _round(active, sub, penalty, ws, point, L, tol, max_iter - n_iter, ref, null, W0 is None)
         n_iter += out.n_iter
         out.n_products += point.n_products
         point, L = out, out.lipschitz
