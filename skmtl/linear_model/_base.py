@@ -238,9 +238,10 @@ class _LinearMultiTaskModel(BaseEstimator):
             penalty = scale_rows(penalty, loss.x_scale)
         n_start = 0
         base, n_blocks = self._admm_structure(loss)
-        if W0 is None and warm_start is None and _admm_pays(base, penalty):
-            # Cold fits only (a path's warm starts are close already). Both
-            # count in max_iter; FISTA keeps at least one iteration to certify.
+        if warm_start is None and _admm_pays(base, penalty):
+            # Cold fits, and warm starts without a path's memory (warm_start=True,
+            # the two-part CVs' grids). Both count in max_iter; FISTA keeps
+            # at least one iteration to certify.
             W0, b0, n_start = admm_start(
                 loss, penalty, W0, self.max_iter - 1, self.tol, base=base, n_blocks=n_blocks
             )

@@ -76,7 +76,8 @@ from ._penalties import (
     _SpectralQuadratic,
     _TaskSpectrum,
 )
-from ._solvers import _anderson, solve
+from ._extrapolation import _anderson
+from ._solvers import solve
 from ._task_graph import _LOGISTIC_LOSS, _SQUARED_LOSS, _dense_task_attribute, _forget_dense_attributes
 
 __all__ = ["ClusteredRegressor", "ClusteredClassifier"]

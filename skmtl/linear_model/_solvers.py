@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._designs import _inner
-from ._extrapolation import _anderson  # noqa: F401 - _clustered still imports it from here
 
 __all__ = [
     "SolverResult",
