@@ -653,3 +653,21 @@ def test_adaptive_learning_rate_divides_the_step_on_each_plateau(shared_problem)
     # Each plateau restarts from the best weights, so the best score cannot drop.
     assert adaptive.n_iter_ > constant.n_iter_ + 2 * constant.n_iter_no_change
     assert adaptive.best_validation_score_ >= constant.best_validation_score_
+
+
+def test_regressor_outputs_start_at_the_task_means():
+    # Adam moves a weight by about learning_rate_init per step: from zero
+    # intercepts the offsets of uncentered targets took hundreds of epochs
+    # (Parkinsons' total_UPDRS: 3 of 5 seeds stopped at max_iter=500).
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4)
+    Y = X @ rng.randn(4, 3) + np.array([40.0, -20.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        frozen = MultiTaskMLPRegressor(max_iter=1, early_stopping=False, learning_rate_init=1e-12, random_state=0)
+        frozen.fit(X, Y)
+    np.testing.assert_allclose(frozen.intercepts_[-1].ravel(), Y.mean(axis=0), atol=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MultiTaskMLPRegressor(random_state=0).fit(X, Y)
+    assert model.score(X, Y) > 0.99
