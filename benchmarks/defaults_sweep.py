@@ -4,7 +4,7 @@ Usage::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 SKMTL_DATA=/path/to/data \
         python benchmarks/defaults_sweep.py [--data school-raw,school-std,...] \
-        [--skip-cv] [--json sweep.jsonl]
+        [--skip-cv] [--models GroupLassoRegressor,...] [--repeat 3] [--json sweep.jsonl]
 
 For each data set, one train/test split, every regressor (or classifier) of
 ``skmtl.linear_model``, ``skmtl.kernel_ridge`` and ``skmtl.neural_network``
@@ -118,22 +118,29 @@ def _score(model, X_test, y_test, kind):
     return float(np.mean(aucs))
 
 
-def run(data_name, name, make, data, kind):
+def run(data_name, name, make, data, kind, repeat=1):
+    """Fit ``repeat`` times: the median CPU seconds, the last fit's score, warnings and ``n_iter_``."""
     X_train, y_train, X_test, y_test = data
-    start = time.process_time()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = make().fit(X_train, y_train)
-    cpu = time.process_time() - start
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = make().fit(X_train, y_train)
+        times.append(time.process_time() - start)
     messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    n_iter = getattr(model, "n_iter_", None)
     return {"data": data_name, "model": name, "score": _score(model, X_test, y_test, kind),
-            "cpu_s": cpu, "warnings": messages}
+            "cpu_s": float(np.median(times)), "n_iter": int(n_iter) if np.ndim(n_iter) == 0 and n_iter is not None else None,
+            "warnings": messages}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=",".join(DATA), help="comma-separated among " + ", ".join(DATA))
     parser.add_argument("--skip-cv", action="store_true", help="leave out the *CV estimators")
+    parser.add_argument("--models", help="comma-separated estimator names (default: all)")
+    parser.add_argument("--repeat", type=int, default=1, help="fits per model; the median CPU time is printed")
     parser.add_argument("--json", help="append one JSON line per fit to this file")
     args = parser.parse_args()
     for data_name in args.data.split(","):
@@ -141,8 +148,11 @@ def main():
         data = load()
         print(f"\n{data_name} ({kind}; {len(data[1])} training rows)")
         print(f"{'model':<34}{'score':>8}{'CPU s':>9}  warnings")
+        chosen = None if args.models is None else set(args.models.split(","))
         for name, make in _estimators(kind, args.skip_cv):
-            r = run(data_name, name, make, data, kind)
+            if chosen is not None and name not in chosen:
+                continue
+            r = run(data_name, name, make, data, kind, args.repeat)
             first = r["warnings"][0][:90] if r["warnings"] else ""
             print(f"{name:<34}{r['score']:>8.4f}{r['cpu_s']:>9.2f}  {len(r['warnings'])} {first}", flush=True)
             if args.json:

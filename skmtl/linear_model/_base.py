@@ -256,7 +256,6 @@ class _LinearMultiTaskModel(BaseEstimator):
         self.coef_ = np.ascontiguousarray(W.T)
         intercept = loss.from_centered_intercept(result.coef, result.intercept)
         # The model's coefficients: the sum of the stacked blocks (two-part models).
-        _, n_blocks = self._admm_structure(loss)
         model_coef = self.coef_.reshape(len(self.coef_), n_blocks, -1).sum(axis=1)
         self.intercept_ = self._offset_intercept(model_coef, np.asarray(intercept, dtype=self.coef_.dtype), -1)
         self.n_iter_ = int(result.n_iter)
@@ -488,7 +487,8 @@ class _LinearMultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _LinearMultiTa
         task_weights = self.task_weights
         if task_weights is not None and not isinstance(task_weights, str):
             # Every one-vs-rest column of a task carries the task's weight.
-            task_weights = np.repeat(resolve_task_weights(task_weights, data.n_samples_per_task, per_task_mean=True), widths)
+            weights = resolve_task_weights(task_weights, data.n_samples_per_task, per_task_mean=True)
+            task_weights = np.repeat(weights, widths)
         return new, task_weights
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -698,7 +698,11 @@ _COMMON_PARAMETERS = """\
         samples than features (at most 32 per task), by ADMM through the
         kernel ``X X'``, which ``"auto"`` also uses on such data for
         penalties that are not sums over features (the trace norm); the
-        stopping rule (``tol``) is the same whichever runs."""
+        stopping rule (``tol``) is the same whichever runs. A squared-loss
+        fit with at most 64 features first runs ADMM on the tasks' quadratic
+        forms (unless a path hands over its warm start), which the spread of
+        the features' scales does not slow; its iterations count in
+        ``max_iter`` and ``n_iter_``."""
 
 _COMMON_ATTRIBUTES = """\
     intercept_ : ndarray of shape ({rows},)
